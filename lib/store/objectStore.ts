@@ -1,0 +1,81 @@
+import { StoreError } from '../errors.js';
+
+/** What `head` and writes report about an object. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** Opaque version token; changes on every write of the key. Quoted or not, compare as-is. */
+  etag: string;
+  lastModified: Date;
+}
+
+export interface ListedObject extends ObjectInfo {}
+
+/** Inclusive-exclusive byte range: bytes [start, end). `end` omitted = to the end of the object. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+export interface GetOptions {
+  range?: ByteRange;
+}
+
+export interface PutOptions {
+  contentType?: string;
+}
+
+/**
+ * The object store port: S3, a local directory or memory behind one interface.
+ * Keys are relative, `/`-separated, validated by `validateKey`.
+ */
+export interface ObjectStore {
+  /** A URL naming this store (`s3://bucket/prefix`, `file:///path`, `memory://name`). */
+  readonly url: string;
+  /** Whole object or a byte range. Throws StoreError `not_found`. */
+  get(key: string, options?: GetOptions): Promise<Uint8Array>;
+  /** Size, ETag and mtime, or `undefined` when the key does not exist. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Every object whose key starts with `prefix`, in key order, fetched page by page. */
+  list(prefix: string): AsyncIterable<ListedObject>;
+  /** Unconditional write. */
+  put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<ObjectInfo>;
+  /** Create only if absent (S3 `If-None-Match: *`). Throws StoreError `conflict` if the key exists. */
+  putIfAbsent(key: string, body: Uint8Array | string, options?: PutOptions): Promise<ObjectInfo>;
+  /** Overwrite only if the current ETag is `etag` (S3 `If-Match`). Throws `conflict` otherwise, `not_found` if absent. */
+  putIfMatch(key: string, body: Uint8Array | string, etag: string, options?: PutOptions): Promise<ObjectInfo>;
+  /** Delete; deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+}
+
+const MAX_KEY_BYTES = 1024;
+
+/** Throws StoreError `invalid_key` unless `key` is a safe relative object key. */
+export function validateKey(key: string): string {
+  const reject = (why: string): never => {
+    throw new StoreError('invalid_key', `invalid object key ${JSON.stringify(key)}: ${why}`, {
+      details: { key },
+    });
+  };
+  if (typeof key !== 'string' || key.length === 0) reject('empty');
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) reject(`longer than ${MAX_KEY_BYTES} bytes`);
+  if (key.startsWith('/')) reject('absolute path');
+  if (key.includes('\\')) reject('backslash');
+  if (key.includes('\0')) reject('NUL character');
+  for (const segment of key.split('/')) {
+    if (segment === '') reject('empty path segment');
+    if (segment === '.' || segment === '..') reject(`"${segment}" segment`);
+  }
+  return key;
+}
+
+/** Validates a list prefix: like a key, but may be empty and may end with `/`. */
+export function validatePrefix(prefix: string): string {
+  if (prefix === '') return prefix;
+  validateKey(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+  return prefix;
+}
+
+export function toBytes(body: Uint8Array | string): Uint8Array {
+  return typeof body === 'string' ? new TextEncoder().encode(body) : body;
+}
