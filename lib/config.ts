@@ -1,0 +1,113 @@
+/**
+ * Configuration, parsed once from the environment into a typed, read-only object.
+ * Nothing else in astha reads `process.env`: handlers call `loadConfig()` at module scope
+ * and pass the pieces they need down.
+ */
+import { AsthaError } from './errors.js';
+
+export interface AwsClientOptions {
+  region?: string;
+  /** Endpoint override (LocalStack); implies path-style S3 addressing. */
+  endpoint?: string;
+  forcePathStyle?: boolean;
+}
+
+export interface RegistryConfig {
+  /** libSQL URL: `file:`, `http(s):`, `libsql:`, `ws(s):`. Empty when it comes from the secret. */
+  url: string;
+  /** Only for local use; in AWS the token comes from `secretArn`. Never logged. */
+  authToken?: string;
+  /** Secrets Manager secret holding `{"url": "...", "authToken": "..."}`, read at cold start. */
+  secretArn?: string;
+}
+
+export interface AsthaConfig {
+  registry: RegistryConfig;
+  /** Where tables live: `s3://bucket/prefix`, `file:///dir` or `memory://name`. */
+  warehouse: string;
+  aws: AwsClientOptions;
+  /** Queue URL per deployed component; components without a queue receive no events. */
+  componentQueues: Readonly<Record<string, string>>;
+  /** The standard queue that S3 notifies (AWS/LocalStack mode). */
+  registrationQueue?: string;
+  drain: { pollIntervalMs: number; batchSize: number; safetyMarginMs: number };
+  logLevel: string;
+}
+
+export class ConfigError extends AsthaError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('config', message, { details });
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_REGISTRY_URL = 'file:./.astha/registry.db';
+export const DEFAULT_WAREHOUSE = 'file://./warehouse';
+
+/** Reads the environment once. Throws ConfigError naming the variable that is wrong. */
+export function loadConfig(env: Env = process.env): Readonly<AsthaConfig> {
+  const endpoint = env.AWS_ENDPOINT_URL || undefined;
+  const config: AsthaConfig = {
+    registry: {
+      url: env.ASTHA_REGISTRY_URL ?? (env.ASTHA_LIBSQL_SECRET_ARN ? '' : DEFAULT_REGISTRY_URL),
+      authToken: env.ASTHA_REGISTRY_AUTH_TOKEN || undefined,
+      secretArn: env.ASTHA_LIBSQL_SECRET_ARN || undefined,
+    },
+    warehouse: env.ASTHA_WAREHOUSE ?? DEFAULT_WAREHOUSE,
+    aws: {
+      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (endpoint ? 'us-east-1' : undefined),
+      endpoint,
+      forcePathStyle: endpoint !== undefined,
+    },
+    componentQueues: parseJsonObject(env, 'ASTHA_COMPONENT_QUEUES'),
+    registrationQueue: env.ASTHA_REGISTRATION_QUEUE || undefined,
+    drain: {
+      pollIntervalMs: positiveInt(env, 'ASTHA_DRAIN_POLL_MS', 100),
+      batchSize: positiveInt(env, 'ASTHA_DRAIN_BATCH_SIZE', 256),
+      safetyMarginMs: positiveInt(env, 'ASTHA_DRAIN_MARGIN_MS', 5_000),
+    },
+    logLevel: env.ASTHA_LOG_LEVEL ?? 'info',
+  };
+  return deepFreeze(config);
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`, { name });
+  }
+  return value;
+}
+
+function parseJsonObject(env: Env, name: string): Record<string, string> {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (cause) {
+    throw new ConfigError(`${name} is not valid JSON: ${(cause as Error).message}`, { name });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`${name} must be a JSON object of name → URL`, { name });
+  }
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string' || value === '') {
+      throw new ConfigError(`${name}.${key} must be a non-empty string`, { name, key });
+    }
+    result[key] = value;
+  }
+  return result;
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_REGISTRY_URL, loadConfig } from '../../lib/config.js';
+
+describe('loadConfig', () => {
+  it('gives the embedded defaults on an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.registry.url).toBe(DEFAULT_REGISTRY_URL);
+    expect(config.warehouse).toBe('file://./warehouse');
+    expect(config.aws.endpoint).toBeUndefined();
+    expect(config.drain).toEqual({ pollIntervalMs: 100, batchSize: 256, safetyMarginMs: 5000 });
+    expect(Object.isFrozen(config.drain)).toBe(true);
+  });
+
+  it('switches S3 to path style and a region when an endpoint is set', () => {
+    const config = loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' });
+    expect(config.aws).toEqual({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:4566',
+      forcePathStyle: true,
+    });
+  });
+
+  it('reads component queues from JSON and rejects malformed values with the variable name', () => {
+    expect(
+      loadConfig({ ASTHA_COMPONENT_QUEUES: '{"iceberg_updater":"memory://u"}' }).componentQueues,
+    ).toEqual({
+      iceberg_updater: 'memory://u',
+    });
+    expect(() => loadConfig({ ASTHA_COMPONENT_QUEUES: '[1]' })).toThrow(/ASTHA_COMPONENT_QUEUES/);
+    expect(() => loadConfig({ ASTHA_COMPONENT_QUEUES: '{' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ASTHA_DRAIN_BATCH_SIZE: '0' })).toThrow(/ASTHA_DRAIN_BATCH_SIZE/);
+  });
+
+  it('does not default the registry URL when it comes from a secret', () => {
+    const config = loadConfig({ ASTHA_LIBSQL_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:x' });
+    expect(config.registry.url).toBe('');
+    expect(config.registry.secretArn).toContain('secret:x');
+  });
+});
