@@ -93,3 +93,35 @@ function parseRecord(record: unknown): ObjectChange | undefined {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** Encodes a key the way S3 does in event notifications (`+` for space, percent-encoding). */
+export function encodeS3EventKey(key: string): string {
+  return encodeURIComponent(key)
+    .replace(/%20/g, '+')
+    .replace(/%2F/g, '/')
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * Builds the SQS body S3 would send for a change, so the local runtime feeds the register
+ * function exactly what it gets in AWS.
+ */
+export function formatS3Notification(change: ObjectChange): string {
+  const object: Record<string, unknown> = { key: encodeS3EventKey(change.key), sequencer: change.sequencer };
+  if (change.kind === 'created') {
+    object.size = change.size;
+    object.eTag = change.etag;
+  }
+  return JSON.stringify({
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'local',
+        eventTime: change.eventTime,
+        eventName: change.kind === 'created' ? 'ObjectCreated:Put' : 'ObjectRemoved:Delete',
+        s3: { s3SchemaVersion: '1.0', bucket: { name: change.bucket }, object },
+      },
+    ],
+  });
+}

@@ -57,3 +57,20 @@ describe('parseS3Notification', () => {
     expect(decodeS3EventKey('caf%C3%A9+%E2%9C%93')).toBe('café ✓');
   });
 });
+
+describe('formatS3Notification', () => {
+  it('round-trips through parseS3Notification for awkward keys', () => {
+    for (const key of ['wh/ns/t/data/a b+c%d.parquet', 'wh/ns/t/data/dt=2024-01-01/café ✓ (1)*.parquet']) {
+      const created = {
+        kind: 'created' as const,
+        bucket: 'b',
+        key,
+        size: 10,
+        etag: 'e1',
+        sequencer: '01',
+        eventTime: '2026-01-01T00:00:00.000Z',
+      };
+      expect(parseS3Notification(formatS3Notification(created))).toEqual([created]);
+    }
+  });
+});
