@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeS3EventKey,
+  formatS3Notification,
   NotificationError,
   parseS3Notification,
 } from '../../lib/register/s3Notification.js';
