@@ -1,0 +1,323 @@
+/**
+ * One drain pass: read up to `batchSize` `__cdc_log` rows in id order, convert them to typed
+ * events, route each to its subscribed components, send every component's share to its FIFO
+ * queue (group = table, deduplication id = log id), and only when every send was accepted,
+ * delete the rows (and move unconvertible ones to `__cdc_dead`) in one transaction.
+ * A failed send deletes nothing: the next pass sends the same rows again (at-least-once;
+ * the FIFO deduplication id makes a resend within five minutes a no-op).
+ */
+import type { Client, InStatement } from '@libsql/client';
+import type { Logger } from 'pino';
+import { AsthaError } from '../errors.js';
+import { type Queue, SQS_MAX_BATCH_BYTES } from '../queue/queue.js';
+import { type Clock, systemClock } from './backoff.js';
+import {
+  afterFailure,
+  afterSkip,
+  afterSuccess,
+  type BreakerLimits,
+  type BreakerRecord,
+  checkHealth,
+  DEFAULT_BREAKER_LIMITS,
+  decide,
+  loadBreakers,
+  opened,
+  sameRecord,
+  saveBreaker,
+} from './circuitBreaker.js';
+import { encodeMessage, groupIdOf, type LogRow, parseLogRow, refreshMessage } from './events.js';
+import type { Lease } from './lease.js';
+import { emptyCounters, type PassResult } from './metrics.js';
+import { type SendPolicy, type SizedMessage, sendInOrder } from './sendInOrder.js';
+import { COMPONENTS, type Component, componentsFor } from './subscriptions.js';
+
+export interface DrainLimits extends BreakerLimits {
+  /** Log rows per pass. */
+  batchSize: number;
+  /** Wait between polls of an empty log. */
+  pollIntervalMs: number;
+  /** Retries of a failed chunk within one pass. */
+  maxSendRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** sendBatch calls of one component in flight at once. */
+  sendConcurrency: number;
+  leaseTtlMs: number;
+  /** `runFor` never starts a pass later than this before its deadline. */
+  safetyMarginMs: number;
+}
+
+export const DEFAULT_DRAIN_LIMITS: DrainLimits = {
+  ...DEFAULT_BREAKER_LIMITS,
+  batchSize: 256,
+  pollIntervalMs: 100,
+  maxSendRetries: 4,
+  retryBaseMs: 50,
+  retryMaxMs: 2_000,
+  sendConcurrency: 8,
+  leaseTtlMs: 30_000,
+  safetyMarginMs: 1_000,
+};
+
+export type ComponentQueues = Readonly<Record<Component, Queue>>;
+
+export interface DrainDeps {
+  registry: Client;
+  queues: ComponentQueues;
+  /** Each component's dead-letter queue; a non-empty one marks the component unhealthy. */
+  deadLetterQueues?: Partial<ComponentQueues>;
+  clock?: Clock;
+  limits?: Partial<DrainLimits>;
+  logger: Logger;
+}
+
+export interface PassOptions {
+  /** When given, the delete only commits while this lease is still ours. */
+  lease?: Lease;
+  /** Epoch ms by which the pass must be over; retries stop before it. */
+  deadline?: number;
+  /** When each component's queues were last checked; kept across passes by `runFor`. */
+  lastHealthCheck?: Map<Component, number>;
+}
+
+const MAX_MESSAGE_BYTES = SQS_MAX_BATCH_BYTES;
+
+interface ConvertedBatch {
+  rows: number;
+  firstId: number;
+  lastId: number;
+  dead: { id: number; reason: string }[];
+  outgoing: Map<Component, SizedMessage[]>;
+}
+
+export async function readBatch(registry: Client, batchSize: number): Promise<LogRow[]> {
+  const result = await registry.execute({
+    sql: 'SELECT id, timestamp, tablename, operation, before, after, created_at FROM __cdc_log ORDER BY id LIMIT ?',
+    args: [batchSize],
+  });
+  return result.rows.map((row) => ({
+    id: Number(row['id']),
+    timestamp: String(row['timestamp'] ?? ''),
+    tablename: String(row['tablename']),
+    operation: String(row['operation']),
+    before: row['before'] === null ? null : String(row['before']),
+    after: row['after'] === null ? null : String(row['after']),
+    created_at: row['created_at'] === null ? null : String(row['created_at']),
+  }));
+}
+
+export function convertBatch(rows: readonly LogRow[]): ConvertedBatch {
+  const outgoing = new Map<Component, SizedMessage[]>(COMPONENTS.map((c) => [c, []]));
+  const dead: ConvertedBatch['dead'] = [];
+  for (const row of rows) {
+    const parsed = parseLogRow(row);
+    if (!parsed.ok) {
+      dead.push({ id: row.id, reason: parsed.reason });
+      continue;
+    }
+    const body = encodeMessage(parsed.event);
+    const bytes = Buffer.byteLength(body);
+    if (bytes > MAX_MESSAGE_BYTES) {
+      dead.push({ id: row.id, reason: `event is ${bytes} bytes, over the queue's ${MAX_MESSAGE_BYTES}` });
+      continue;
+    }
+    const id = String(row.id);
+    const message: SizedMessage = { id, body, bytes, groupId: groupIdOf(parsed.event), deduplicationId: id };
+    for (const component of componentsFor(parsed.event.table)) outgoing.get(component)?.push(message);
+  }
+  return { rows: rows.length, firstId: rows[0]?.id ?? 0, lastId: rows.at(-1)?.id ?? 0, dead, outgoing };
+}
+
+export function resolveLimits(limits: Partial<DrainLimits> | undefined): DrainLimits {
+  return { ...DEFAULT_DRAIN_LIMITS, ...limits };
+}
+
+/** Runs one pass; returns what it did. Throws only on registry errors or a lost lease. */
+export async function drain(deps: DrainDeps, options: PassOptions = {}): Promise<PassResult> {
+  const clock = deps.clock ?? systemClock;
+  const limits = resolveLimits(deps.limits);
+  const started = clock.now();
+  const result: PassResult = {
+    rows: 0,
+    processed: 0,
+    dead: 0,
+    failed: 0,
+    retries: 0,
+    sendCalls: 0,
+    latencyMs: 0,
+    cleanupMs: 0,
+    committed: false,
+    components: emptyCounters(),
+  };
+  const rows = await readBatch(deps.registry, limits.batchSize);
+  if (rows.length === 0) return result;
+  const batch = convertBatch(rows);
+  Object.assign(result, { rows: batch.rows, firstId: batch.firstId, lastId: batch.lastId });
+
+  const before = await loadBreakers(deps.registry);
+  const after = new Map(before);
+  const policy: SendPolicy = {
+    maxRetries: limits.maxSendRetries,
+    retryBaseMs: limits.retryBaseMs,
+    retryMaxMs: limits.retryMaxMs,
+    concurrency: limits.sendConcurrency,
+    deadline: options.deadline ?? Number.POSITIVE_INFINITY,
+    clock,
+  };
+  const delivered = await Promise.all(
+    COMPONENTS.map(async (component) => {
+      const record = before.get(component)!;
+      const outcome = await deliver(deps, component, record, batch, policy, limits, options, result);
+      after.set(component, outcome.record);
+      return outcome.ok;
+    }),
+  );
+  const changed = COMPONENTS.map((c) => after.get(c)!).filter(
+    (r) => !sameRecord(r, before.get(r.component)!),
+  );
+  const now = clock.now();
+  if (!delivered.every(Boolean)) {
+    result.failed = batch.rows;
+    if (changed.length > 0)
+      await deps.registry.batch(
+        changed.map((r) => saveBreaker(r, now)),
+        'write',
+      );
+    result.latencyMs = clock.now() - started;
+    deps.logger.warn(
+      { firstId: batch.firstId, lastId: batch.lastId },
+      'astha drain pass failed; rows kept for retry',
+    );
+    return result;
+  }
+  const cleanupStarted = clock.now();
+  await commit(deps.registry, batch, changed, options.lease, now);
+  result.cleanupMs = clock.now() - cleanupStarted;
+  result.committed = true;
+  result.dead = batch.dead.length;
+  result.processed = batch.rows - batch.dead.length;
+  result.latencyMs = clock.now() - started;
+  return result;
+}
+
+interface Delivery {
+  ok: boolean;
+  record: BreakerRecord;
+}
+
+/** Sends one component's share of the batch, as its breaker allows. */
+async function deliver(
+  deps: DrainDeps,
+  component: Component,
+  record: BreakerRecord,
+  batch: ConvertedBatch,
+  policy: SendPolicy,
+  limits: DrainLimits,
+  options: PassOptions,
+  result: PassResult,
+): Promise<Delivery> {
+  const clock = deps.clock ?? systemClock;
+  const messages = batch.outgoing.get(component) ?? [];
+  const counters = result.components[component];
+  const queue = deps.queues[component];
+  let current = record;
+  let decision = decide(current, clock.now(), limits);
+  if (decision !== 'skip' && healthCheckDue(component, decision, clock.now(), limits, options)) {
+    const health = await checkHealth(queue, deps.deadLetterQueues?.[component], limits);
+    options.lastHealthCheck?.set(component, clock.now());
+    if (!health.healthy) {
+      current = opened(current, clock.now(), health.reason ?? 'unhealthy');
+      decision = 'skip';
+    }
+  }
+  if (decision === 'probe') {
+    const refresh = encodeMessage(refreshMessage(component, new Date(current.openedAt ?? clock.now())));
+    const probe = await sendInOrder(
+      queue,
+      [
+        {
+          id: 'refresh',
+          body: refresh,
+          bytes: Buffer.byteLength(refresh),
+          groupId: 'control',
+          deduplicationId: refreshId(current),
+        },
+      ],
+      policy,
+    );
+    result.sendCalls += probe.calls;
+    if (!probe.ok) {
+      current = opened(current, clock.now(), `refresh probe failed: ${probe.error ?? 'unknown'}`);
+      decision = 'skip';
+    } else {
+      deps.logger.info({ component }, 'astha breaker closed; refresh sent');
+      current = afterSuccess(current);
+    }
+  }
+  if (decision === 'skip') {
+    counters.skipped += messages.length;
+    return { ok: true, record: messages.length > 0 ? afterSkip(current) : current };
+  }
+  if (messages.length === 0) return { ok: true, record: current };
+  const outcome = await sendInOrder(queue, messages, policy);
+  counters.sent += outcome.sent;
+  counters.failed += outcome.failed;
+  result.retries += outcome.retries;
+  result.sendCalls += outcome.calls;
+  if (outcome.ok) return { ok: true, record: current.failures === 0 ? current : afterSuccess(current) };
+  const reason = `send failed: ${outcome.error ?? 'unknown'}`;
+  deps.logger.warn({ component, failed: outcome.failed, reason }, 'astha send to component failed');
+  return { ok: false, record: afterFailure(current, clock.now(), limits, reason) };
+}
+
+/** The refresh of one open period keeps one deduplication id, so a crash-and-retry sends it once. */
+function refreshId(record: BreakerRecord): string {
+  return `refresh-${record.openedAt ?? 0}`;
+}
+
+function healthCheckDue(
+  component: Component,
+  decision: 'send' | 'probe',
+  now: number,
+  limits: DrainLimits,
+  options: PassOptions,
+): boolean {
+  if (decision === 'probe') return true;
+  const last = options.lastHealthCheck?.get(component);
+  return last === undefined || now - last >= limits.healthCheckIntervalMs;
+}
+
+async function commit(
+  registry: Client,
+  batch: ConvertedBatch,
+  breakers: readonly BreakerRecord[],
+  lease: Lease | undefined,
+  now: number,
+): Promise<void> {
+  const deadAt = new Date(now).toISOString();
+  const statements: InStatement[] = [
+    ...batch.dead.map(({ id, reason }) => ({
+      sql: `INSERT OR REPLACE INTO __cdc_dead (id, timestamp, tablename, operation, before, after, created_at, reason, dead_at)
+            SELECT id, timestamp, tablename, operation, before, after, created_at, ?, ? FROM __cdc_log WHERE id = ?`,
+      args: [reason, deadAt, id],
+    })),
+    ...breakers.map((r) => saveBreaker(r, now)),
+    { sql: 'DELETE FROM __cdc_log WHERE id <= ?', args: [batch.lastId] },
+  ];
+  const tx = await registry.transaction('write');
+  try {
+    if (lease) {
+      const fenced = await tx.execute(lease.fence(now));
+      if (fenced.rowsAffected !== 1) {
+        throw new AsthaError('lease_lost', `drain lease taken over; rows up to ${batch.lastId} kept`, {
+          details: { owner: lease.owner },
+        });
+      }
+      lease.markRenewed(now);
+    }
+    await tx.batch(statements);
+    await tx.commit();
+  } finally {
+    tx.close();
+  }
+}

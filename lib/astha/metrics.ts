@@ -1,0 +1,214 @@
+/**
+ * The drainer's metrics (the seed's CDCMetrics): counted per pass, summed per invocation,
+ * and written as CloudWatch Embedded Metric Format lines through pino, so Lambda's log
+ * stream becomes CloudWatch metrics with no extra service. Names are stable: the CDK
+ * stack alarms on `CdcBacklogAgeSeconds`.
+ */
+import type { Client } from '@libsql/client';
+import type { Logger } from 'pino';
+import { BREAKER_STATE_VALUE, type BreakerRecord } from './circuitBreaker.js';
+import { COMPONENTS, type Component } from './subscriptions.js';
+
+export const METRICS_NAMESPACE = 'Astha';
+
+export interface ComponentCounters {
+  /** Events accepted by the component's queue. */
+  sent: number;
+  /** Events whose send failed after retries (rows kept for the next pass). */
+  failed: number;
+  /** Events not sent because the component's breaker was open. */
+  skipped: number;
+}
+
+/** What one drain pass did. */
+export interface PassResult {
+  /** Log rows read. */
+  rows: number;
+  /** Rows delivered to every subscribed component (or skipped by an open breaker) and deleted. */
+  processed: number;
+  /** Rows moved to `__cdc_dead`. */
+  dead: number;
+  /** Rows left in the log because a send failed; the next pass sends them again. */
+  failed: number;
+  /** Entries re-sent after a failure within the pass. */
+  retries: number;
+  /** sendBatch calls made (each is one SendMessageBatch on SQS). */
+  sendCalls: number;
+  /** Read to commit, in ms. */
+  latencyMs: number;
+  /** The delete transaction alone, in ms. */
+  cleanupMs: number;
+  /** Id range of the rows read, when any were. */
+  firstId?: number;
+  lastId?: number;
+  /** True when the rows were deleted. */
+  committed: boolean;
+  components: Record<Component, ComponentCounters>;
+}
+
+export function emptyCounters(): Record<Component, ComponentCounters> {
+  const counters = {} as Record<Component, ComponentCounters>;
+  for (const c of COMPONENTS) counters[c] = { sent: 0, failed: 0, skipped: 0 };
+  return counters;
+}
+
+export interface MetricsSnapshot {
+  passes: number;
+  batches: number;
+  changesProcessed: number;
+  changesFailed: number;
+  changesDead: number;
+  averageBatchSize: number;
+  averageDrainLatencyMs: number;
+  maxDrainLatencyMs: number;
+  averageCleanupMs: number;
+  retries: number;
+  sendCalls: number;
+  components: Record<Component, ComponentCounters>;
+}
+
+/** Sums pass results; one instance per `runFor`. */
+export class DrainMetrics {
+  private passes = 0;
+  private batches = 0;
+  private rows = 0;
+  private processed = 0;
+  private failed = 0;
+  private dead = 0;
+  private latencySum = 0;
+  private latencyMax = 0;
+  private cleanupSum = 0;
+  private retries = 0;
+  private sendCalls = 0;
+  private readonly components = emptyCounters();
+
+  record(pass: PassResult): void {
+    this.passes += 1;
+    this.retries += pass.retries;
+    this.sendCalls += pass.sendCalls;
+    this.failed += pass.failed;
+    for (const c of COMPONENTS) {
+      const from = pass.components[c];
+      const to = this.components[c];
+      to.sent += from.sent;
+      to.failed += from.failed;
+      to.skipped += from.skipped;
+    }
+    if (pass.rows === 0) return;
+    this.batches += 1;
+    this.rows += pass.rows;
+    this.processed += pass.processed;
+    this.dead += pass.dead;
+    this.latencySum += pass.latencyMs;
+    this.latencyMax = Math.max(this.latencyMax, pass.latencyMs);
+    this.cleanupSum += pass.cleanupMs;
+  }
+
+  snapshot(): MetricsSnapshot {
+    const perBatch = (sum: number) => (this.batches === 0 ? 0 : sum / this.batches);
+    return {
+      passes: this.passes,
+      batches: this.batches,
+      changesProcessed: this.processed,
+      changesFailed: this.failed,
+      changesDead: this.dead,
+      averageBatchSize: perBatch(this.rows),
+      averageDrainLatencyMs: perBatch(this.latencySum),
+      maxDrainLatencyMs: this.latencyMax,
+      averageCleanupMs: perBatch(this.cleanupSum),
+      retries: this.retries,
+      sendCalls: this.sendCalls,
+      components: structuredClone(this.components),
+    };
+  }
+}
+
+export interface Backlog {
+  /** Rows waiting in `__cdc_log`. */
+  count: number;
+  /** Age of the oldest waiting row; 0 when the log is empty. */
+  oldestAgeSeconds: number;
+}
+
+/** SQLite writes `YYYY-MM-DD HH:MM:SS[.SSS]` (UTC, no zone) or ISO 8601; accept both. */
+export function registryTimeMs(value: unknown): number | undefined {
+  if (typeof value === 'number') return value > 1e12 ? value : value * 1000;
+  if (typeof value !== 'string' || value === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return registryTimeMs(Number(value));
+  let iso = value.replace(' ', 'T');
+  if (!/(Z|[+-]\d\d:?\d\d)$/.test(iso)) iso += 'Z';
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export async function readBacklog(client: Client, now: number): Promise<Backlog> {
+  const result = await client.execute(
+    `SELECT (SELECT count(*) FROM __cdc_log) AS count,
+            (SELECT coalesce(created_at, timestamp) FROM __cdc_log ORDER BY id LIMIT 1) AS oldest`,
+  );
+  const row = result.rows[0];
+  const count = Number(row?.['count'] ?? 0);
+  const oldest = registryTimeMs(row?.['oldest']);
+  const oldestAgeSeconds = count === 0 || oldest === undefined ? 0 : Math.max(0, (now - oldest) / 1000);
+  return { count, oldestAgeSeconds };
+}
+
+type Unit = 'Count' | 'Milliseconds' | 'Seconds' | 'None';
+
+function emfLine(now: number, dimensions: string[], metrics: Record<string, [number, Unit]>) {
+  const line: Record<string, unknown> = {
+    _aws: {
+      Timestamp: now,
+      CloudWatchMetrics: [
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [dimensions],
+          Metrics: Object.entries(metrics).map(([Name, [, Unit]]) => ({ Name, Unit })),
+        },
+      ],
+    },
+  };
+  for (const [name, [value]] of Object.entries(metrics)) line[name] = value;
+  return line;
+}
+
+/** Builds the EMF documents: one without dimensions, one per component. */
+export function metricsDocuments(
+  snapshot: MetricsSnapshot,
+  backlog: Backlog,
+  breakers: ReadonlyMap<Component, BreakerRecord>,
+  now: number,
+): Record<string, unknown>[] {
+  const documents = [
+    emfLine(now, [], {
+      ChangesProcessed: [snapshot.changesProcessed, 'Count'],
+      ChangesFailed: [snapshot.changesFailed, 'Count'],
+      ChangesDead: [snapshot.changesDead, 'Count'],
+      Batches: [snapshot.batches, 'Count'],
+      AverageBatchSize: [snapshot.averageBatchSize, 'Count'],
+      DrainLatencyMs: [snapshot.averageDrainLatencyMs, 'Milliseconds'],
+      CleanupMs: [snapshot.averageCleanupMs, 'Milliseconds'],
+      SendRetries: [snapshot.retries, 'Count'],
+      SendMessageBatchCalls: [snapshot.sendCalls, 'Count'],
+      CdcBacklogCount: [backlog.count, 'Count'],
+      CdcBacklogAgeSeconds: [backlog.oldestAgeSeconds, 'Seconds'],
+    }),
+  ];
+  for (const component of COMPONENTS) {
+    const counters = snapshot.components[component];
+    const state = breakers.get(component)?.state ?? 'closed';
+    const document = emfLine(now, ['Component'], {
+      EventsSent: [counters.sent, 'Count'],
+      SendFailures: [counters.failed, 'Count'],
+      EventsSkipped: [counters.skipped, 'Count'],
+      BreakerState: [BREAKER_STATE_VALUE[state], 'None'],
+    });
+    document['Component'] = component;
+    documents.push(document);
+  }
+  return documents;
+}
+
+export function emitMetrics(logger: Logger, documents: readonly Record<string, unknown>[]): void {
+  for (const document of documents) logger.info(document, 'astha metrics');
+}

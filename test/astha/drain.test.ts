@@ -1,0 +1,176 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
+import { type DrainDeps, drain } from '../../lib/astha/drain.js';
+import { decodeMessage } from '../../lib/astha/events.js';
+import {
+  appendLog,
+  asQueues,
+  componentQueues,
+  FaultyQueue,
+  FifoSink,
+  firstDeliveries,
+  images,
+  logIds,
+  RecordingQueue,
+  type TestRegistry,
+  tempRegistry,
+  testLogger,
+} from './helpers.js';
+
+let registry: TestRegistry;
+beforeEach(async () => {
+  registry = await tempRegistry();
+  await ensureAsthaSchema(registry.client);
+});
+afterEach(() => registry.close());
+
+function deps(queues: Record<string, RecordingQueue>, limits: DrainDeps['limits'] = {}): DrainDeps {
+  return { registry: registry.client, queues: asQueues(queues), logger: testLogger().logger, limits };
+}
+
+describe('drain pass', () => {
+  it('routes each change to its subscribed components with table group and log-id dedup, then deletes', async () => {
+    const queues = componentQueues((c) => new RecordingQueue(new FifoSink(c)));
+    const t = await appendLog(registry.client, 'tables', 'INSERT', undefined, images.tables(5));
+    const f = await appendLog(registry.client, 'table_files', 'INSERT', undefined, images.table_files(1, 5));
+    const s = await appendLog(
+      registry.client,
+      'file_statistics',
+      'INSERT',
+      undefined,
+      images.file_statistics(1, 5),
+    );
+    const p = await appendLog(
+      registry.client,
+      'table_snapshots',
+      'INSERT',
+      undefined,
+      images.table_snapshots(5, '9007199254740993'),
+    );
+
+    const pass = await drain(deps(queues));
+
+    expect(pass).toMatchObject({ rows: 4, processed: 4, dead: 0, committed: true, firstId: t, lastId: p });
+    expect(firstDeliveries(queues.iceberg_updater.accepted).ids).toEqual([t, f]);
+    expect(firstDeliveries(queues.compactor.accepted).ids).toEqual([t, f, s]);
+    expect(firstDeliveries(queues.snapshotter.accepted).ids).toEqual([t, f, p]);
+    expect(firstDeliveries(queues.metadata_orchestrator.accepted).ids).toEqual([t]);
+    for (const m of queues.compactor.accepted) {
+      expect(m.groupId).toBe('table-5');
+      expect(m.deduplicationId).toBe(String(decodeMessage(m.body).id));
+    }
+    const snapshot = decodeMessage(queues.snapshotter.accepted[2]!.body);
+    expect(
+      snapshot.kind === 'change' && snapshot.table === 'table_snapshots' && snapshot.after?.snapshot_id,
+    ).toBe('9007199254740993');
+    expect(await logIds(registry.client)).toEqual([]);
+  });
+
+  it('moves an unconvertible row to __cdc_dead with its reason, without blocking the rows behind it', async () => {
+    const queues = componentQueues((c) => new RecordingQueue(new FifoSink(c)));
+    const good1 = await appendLog(registry.client, 'tables', 'INSERT', undefined, images.tables(1));
+    const bad = await appendLog(registry.client, 'table_files', 'INSERT', undefined, {
+      id: 'x',
+      table_id: 1,
+    });
+    const good2 = await appendLog(registry.client, 'tables', 'UPDATE', images.tables(1), images.tables(1));
+
+    const pass = await drain(deps(queues));
+
+    expect(pass).toMatchObject({ rows: 3, processed: 2, dead: 1, committed: true });
+    expect(firstDeliveries(queues.iceberg_updater.accepted).ids).toEqual([good1, good2]);
+    const dead = await registry.client.execute(
+      'SELECT id, tablename, after, reason, dead_at FROM __cdc_dead',
+    );
+    expect(dead.rows).toHaveLength(1);
+    expect(dead.rows[0]).toMatchObject({
+      id: bad,
+      tablename: 'table_files',
+      after: '{"id":"x","table_id":1}',
+    });
+    expect(String(dead.rows[0]?.['reason'])).toMatch(/table_files.id must be an integer \(got "x"\)/);
+    expect(await logIds(registry.client)).toEqual([]);
+  });
+
+  it('reads at most batchSize rows in id order per pass', async () => {
+    const queues = componentQueues((c) => new RecordingQueue(new FifoSink(c)));
+    const ids: number[] = [];
+    for (let i = 0; i < 7; i++)
+      ids.push(await appendLog(registry.client, 'tables', 'INSERT', undefined, images.tables(i)));
+
+    const first = await drain(deps(queues, { batchSize: 3 }));
+    expect(first).toMatchObject({ rows: 3, firstId: ids[0], lastId: ids[2] });
+    expect(await logIds(registry.client)).toEqual(ids.slice(3));
+    await drain(deps(queues, { batchSize: 3 }));
+    await drain(deps(queues, { batchSize: 3 }));
+    expect(firstDeliveries(queues.metadata_orchestrator.accepted).ids).toEqual(ids);
+    expect((await drain(deps(queues, { batchSize: 3 }))).rows).toBe(0);
+  });
+
+  it('keeps every row when a send fails for good, and sends them again on the next pass', async () => {
+    const queues = componentQueues((c) => new FaultyQueue(new FifoSink(c)));
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++)
+      ids.push(
+        await appendLog(registry.client, 'table_files', 'INSERT', undefined, images.table_files(i, 1)),
+      );
+    queues.compactor.down = true;
+
+    const failed = await drain(deps(queues, { maxSendRetries: 2, retryBaseMs: 1, retryMaxMs: 2 }));
+    expect(failed).toMatchObject({ rows: 5, committed: false, failed: 5, processed: 0 });
+    expect(failed.components.compactor.failed).toBe(5);
+    expect(failed.retries).toBe(10);
+    expect(await logIds(registry.client)).toEqual(ids);
+
+    queues.compactor.down = false;
+    const retried = await drain(deps(queues));
+    expect(retried).toMatchObject({ rows: 5, committed: true, processed: 5 });
+    expect(firstDeliveries(queues.compactor.accepted).ids).toEqual(ids);
+    // The other components got the rows twice; dedup ids make the second copy a no-op.
+    expect(queues.iceberg_updater.accepted.filter((m) => m.deduplicationId === String(ids[0]))).toHaveLength(
+      2,
+    );
+    expect((queues.iceberg_updater.inner as FifoSink).messages).toHaveLength(5);
+  });
+
+  it('retries only the failed entries within the pass (bounded backoff) and keeps table order', async () => {
+    const queues = componentQueues((c) => new FaultyQueue(new FifoSink(c)));
+    for (const q of Object.values(queues)) q.failEvery = 3;
+    const ids: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      ids.push(
+        await appendLog(registry.client, 'table_files', 'INSERT', undefined, images.table_files(i, i % 4)),
+      );
+    }
+    const pass = await drain(deps(queues, { retryBaseMs: 1, retryMaxMs: 4 }));
+    expect(pass).toMatchObject({ rows: 60, committed: true });
+    expect(pass.retries).toBeGreaterThan(0);
+    for (const component of ['iceberg_updater', 'compactor', 'snapshotter'] as const) {
+      const delivered = (queues[component].inner as FifoSink).messages;
+      expect(delivered.map((m) => Number(m.deduplicationId)).sort((a, b) => a - b)).toEqual(ids);
+      for (let table = 0; table < 4; table++) {
+        const perTable = delivered
+          .filter((m) => m.groupId === `table-${table}`)
+          .map((m) => Number(m.deduplicationId));
+        expect(perTable).toEqual(ids.filter((_, i) => i % 4 === table));
+      }
+    }
+  });
+
+  it('holds back a table’s later chunks once an earlier chunk of that table failed', async () => {
+    const queues = componentQueues((c) => new FaultyQueue(new FifoSink(c)));
+    // The second sendBatch call of metadata_orchestrator fails, with no retries allowed.
+    queues.metadata_orchestrator.failEvery = 2;
+    const ids: number[] = [];
+    for (let i = 0; i < 40; i++)
+      ids.push(await appendLog(registry.client, 'tables', 'UPDATE', images.tables(7), images.tables(7)));
+    const pass = await drain(deps(queues, { maxSendRetries: 0, sendConcurrency: 4 }));
+    expect(pass.committed).toBe(false);
+    const delivered = (queues.metadata_orchestrator.inner as FifoSink).messages.map((m) =>
+      Number(m.deduplicationId),
+    );
+    // Only the first chunk went out: nothing after the failed chunk overtook it.
+    expect(delivered).toEqual(ids.slice(0, 10));
+    expect(pass.components.metadata_orchestrator).toMatchObject({ sent: 10, failed: 30 });
+  });
+});

@@ -1,0 +1,236 @@
+/**
+ * Shared pieces of the drainer's tests: a migrated `file:` registry, a captured pino logger,
+ * queue decorators that record what was accepted or inject failures, and a minimal
+ * in-process FIFO queue for unit tests.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { type Client, createClient } from '@libsql/client';
+import pino, { type Logger } from 'pino';
+import type { ComponentQueues } from '../../lib/astha/drain.js';
+import { decodeMessage } from '../../lib/astha/events.js';
+import { COMPONENTS } from '../../lib/astha/subscriptions.js';
+import { QueueError } from '../../lib/errors.js';
+import type {
+  OutgoingMessage,
+  Queue,
+  QueueStats,
+  ReceivedMessage,
+  ReceiveOptions,
+  SendResult,
+} from '../../lib/queue/queue.js';
+import { openRegistry } from '../../lib/registry/registry.js';
+
+export interface TestRegistry {
+  url: string;
+  dir: string;
+  /** A client with a busy timeout, as a drainer in another connection would use. */
+  client: Client;
+  connect(): Client;
+  close(): void;
+}
+
+/** A migrated registry (tables, triggers, `__cdc_log`) in a fresh temp directory. */
+export async function tempRegistry(): Promise<TestRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'astha-drain-'));
+  const url = `file:${join(dir, 'registry.db')}`;
+  const registry = await openRegistry(url);
+  registry.close();
+  const clients: Client[] = [];
+  const connect = () => {
+    const client = createClient({ url, intMode: 'number', timeout: 10_000 });
+    clients.push(client);
+    return client;
+  };
+  const client = connect();
+  await client.execute('PRAGMA journal_mode = WAL');
+  return {
+    url,
+    dir,
+    client,
+    connect,
+    close() {
+      for (const c of clients) c.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function testLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
+      callback();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+/** Appends a raw log row (what a trigger would write), returning its id. */
+export async function appendLog(
+  client: Client,
+  table: string,
+  operation: string,
+  before: unknown,
+  after: unknown,
+): Promise<number> {
+  const result = await client.execute({
+    sql: `INSERT INTO __cdc_log (timestamp, tablename, operation, before, after)
+          VALUES (strftime('%Y-%m-%dT%H:%M:%fZ','now'), ?, ?, ?, ?)`,
+    args: [
+      table,
+      operation,
+      before === undefined ? null : JSON.stringify(before),
+      after === undefined ? null : JSON.stringify(after),
+    ],
+  });
+  return Number(result.lastInsertRowid);
+}
+
+export async function logIds(client: Client): Promise<number[]> {
+  const result = await client.execute('SELECT id FROM __cdc_log ORDER BY id');
+  return result.rows.map((r) => Number(r['id']));
+}
+
+export interface Accepted {
+  body: string;
+  groupId?: string;
+  deduplicationId?: string;
+}
+
+/**
+ * Minimal in-process FIFO queue: accepts everything, drops a repeated deduplication id
+ * (as SQS does within its window), hands messages out in order. `stats` can be overridden.
+ */
+export class FifoSink implements Queue {
+  readonly fifo = true;
+  readonly messages: Accepted[] = [];
+  private readonly seen = new Set<string>();
+  statsOverride?: QueueStats;
+
+  constructor(readonly url: string) {}
+
+  async sendBatch(messages: readonly OutgoingMessage[]): Promise<SendResult> {
+    for (const m of messages) {
+      const key = m.deduplicationId ?? m.body;
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      this.messages.push({ body: m.body, groupId: m.groupId, deduplicationId: m.deduplicationId });
+    }
+    return { sent: messages.length, failed: [] };
+  }
+
+  async receive(_options?: ReceiveOptions): Promise<ReceivedMessage[]> {
+    return [];
+  }
+  async ack(_receiptHandle: string): Promise<void> {}
+  async nack(_receiptHandle: string): Promise<void> {}
+  async stats(): Promise<QueueStats> {
+    return this.statsOverride ?? { visible: this.messages.length, inFlight: 0 };
+  }
+}
+
+/** Records every entry a queue accepted, in acceptance order, and counts sendBatch calls. */
+export class RecordingQueue implements Queue {
+  readonly accepted: Accepted[] = [];
+  calls = 0;
+
+  constructor(readonly inner: Queue) {}
+  get url() {
+    return this.inner.url;
+  }
+  get fifo() {
+    return this.inner.fifo;
+  }
+  async sendBatch(messages: readonly OutgoingMessage[]): Promise<SendResult> {
+    this.calls += 1;
+    const result = await this.inner.sendBatch(messages);
+    const failed = new Set(result.failed.map((f) => f.id));
+    for (const m of messages) {
+      if (!failed.has(m.id))
+        this.accepted.push({ body: m.body, groupId: m.groupId, deduplicationId: m.deduplicationId });
+    }
+    return result;
+  }
+  receive(options?: ReceiveOptions) {
+    return this.inner.receive(options);
+  }
+  ack(handle: string) {
+    return this.inner.ack(handle);
+  }
+  nack(handle: string, delaySeconds?: number) {
+    return this.inner.nack(handle, delaySeconds);
+  }
+  stats() {
+    return this.inner.stats();
+  }
+}
+
+/**
+ * Fault injection: every `failEvery`-th sendBatch call fails all its entries (retryable),
+ * and while `down` is set every call throws, as an unreachable endpoint would.
+ */
+export class FaultyQueue extends RecordingQueue {
+  down = false;
+  failEvery = 0;
+  attempts = 0;
+  failedCalls = 0;
+
+  override async sendBatch(messages: readonly OutgoingMessage[]): Promise<SendResult> {
+    this.attempts += 1;
+    if (this.down) {
+      this.failedCalls += 1;
+      throw new QueueError('backend', 'injected outage', { retryable: true });
+    }
+    if (this.failEvery > 0 && this.attempts % this.failEvery === 0) {
+      this.failedCalls += 1;
+      return {
+        sent: 0,
+        failed: messages.map((m) => ({ id: m.id, message: 'injected failure', retryable: true })),
+      };
+    }
+    return super.sendBatch(messages);
+  }
+}
+
+export function componentQueues<Q extends Queue>(
+  make: (component: string) => Q,
+): Record<(typeof COMPONENTS)[number], Q> {
+  return Object.fromEntries(COMPONENTS.map((c) => [c, make(c)])) as Record<(typeof COMPONENTS)[number], Q>;
+}
+
+export function asQueues(queues: Record<string, Queue>): ComponentQueues {
+  return queues as ComponentQueues;
+}
+
+/** Change ids per table, in the order a queue accepted them (first occurrence only). */
+export function firstDeliveries(messages: readonly { body: string }[]): { ids: number[]; tables: string[] } {
+  const seen = new Set<number>();
+  const ids: number[] = [];
+  const tables: string[] = [];
+  for (const { body } of messages) {
+    const message = decodeMessage(body);
+    if (message.kind !== 'change' || seen.has(message.id)) continue;
+    seen.add(message.id);
+    ids.push(message.id);
+    tables.push(message.table);
+  }
+  return { ids, tables };
+}
+
+/** Row images with the columns the drainer validates, for raw log rows. */
+export const images = {
+  tables: (id: number) => ({ id, namespace_id: 1, name: `t${id}`, state: 'active' }),
+  table_metadata: (tableId: number) => ({ table_id: tableId, schema_id: 0 }),
+  table_files: (id: number, tableId: number) => ({
+    id,
+    table_id: tableId,
+    path: `p/${id}.parquet`,
+    iceberg_state: 'pending',
+  }),
+  file_statistics: (fileId: number, tableId: number) => ({ file_id: fileId, table_id: tableId }),
+  table_snapshots: (tableId: number, snapshotId: string) => ({ table_id: tableId, snapshot_id: snapshotId }),
+};
