@@ -7,6 +7,7 @@ import type { Client, Transaction } from '@libsql/client';
 import { errorMessage } from '../errors.js';
 import { installCdcTriggers } from './cdcTriggers.js';
 import { RegistryError } from './registryError.js';
+import { writeTransaction } from './writeTransaction.js';
 import { IMAGE_EXCLUDED_COLUMNS, MONITORED_TABLES } from './rows.js';
 import { MIGRATIONS, type Migration, SCHEMA_MIGRATIONS_DDL } from './schema.js';
 
@@ -16,27 +17,13 @@ export interface MigrationReport {
   triggersInstalled: string[];
 }
 
-async function inWriteTransaction<T>(client: Client, work: (tx: Transaction) => Promise<T>): Promise<T> {
-  const tx = await client.transaction('write');
-  try {
-    const result = await work(tx);
-    await tx.commit();
-    return result;
-  } catch (error) {
-    await tx.rollback().catch(() => undefined);
-    throw error;
-  } finally {
-    tx.close();
-  }
-}
-
 async function appliedVersions(db: Pick<Client | Transaction, 'execute'>): Promise<Set<number>> {
   const result = await db.execute('SELECT version FROM schema_migrations');
   return new Set(result.rows.map((r) => Number(r.version)));
 }
 
 async function applyOne(client: Client, migration: Migration): Promise<boolean> {
-  return inWriteTransaction(client, async (tx) => {
+  return writeTransaction(client, async (tx) => {
     if ((await appliedVersions(tx)).has(migration.version)) return false;
     for (const sql of migration.statements) await tx.execute(sql);
     await tx.execute({
@@ -60,7 +47,7 @@ export async function migrate(
       if (done.has(migration.version)) continue;
       if (await applyOne(client, migration)) report.applied.push(migration.version);
     }
-    report.triggersInstalled = await inWriteTransaction(client, async (tx) => {
+    report.triggersInstalled = await writeTransaction(client, async (tx) => {
       const installed: string[] = [];
       for (const table of MONITORED_TABLES) {
         const excludedColumns = IMAGE_EXCLUDED_COLUMNS[table];

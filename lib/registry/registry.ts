@@ -3,7 +3,7 @@
  * migrated on open. This module and its siblings are the only ones that import @libsql/client;
  * other components get the `client` for their own queries.
  */
-import { type Client, createClient } from '@libsql/client';
+import { type Client, type Config, createClient } from '@libsql/client';
 import { errorMessage } from '../errors.js';
 import { type MigrationReport, migrate } from './migrations.js';
 import { RegistryError } from './registryError.js';
@@ -32,19 +32,30 @@ export async function openRegistry(url: string, options: RegistryOptions = {}): 
   }
   let client: Client;
   try {
-    // intMode 'number' makes libSQL throw rather than round an integer above 2^53.
-    client = createClient({ url, authToken: options.authToken, intMode: 'number' });
+    client = createClient(clientConfig(url, options));
   } catch (cause) {
     throw new RegistryError('invalid_url', `cannot open registry ${url}: ${errorMessage(cause)}`, { cause });
   }
   try {
     await assertForeignKeys(client);
+    // WAL lets readers (the drainer) run while a registration writes; the mode persists in the file.
+    if (url.startsWith('file:')) await client.execute('PRAGMA journal_mode = WAL');
     const migration = await migrate(client);
     return { client, migration, close: () => client.close() };
   } catch (error) {
     client.close();
     throw error;
   }
+}
+
+function clientConfig(url: string, options: RegistryOptions): Config {
+  // intMode 'number' makes libSQL throw rather than round an integer above 2^53.
+  const config: Config = { url, authToken: options.authToken, intMode: 'number' };
+  if (!url.startsWith('file:')) return config;
+  // The local driver blocks the event loop while it waits on a lock, so one connection per
+  // client (operations queue asynchronously) and a short busy timeout; writeTransaction
+  // retries busy transactions without blocking.
+  return { ...config, concurrency: 1, timeout: 100 };
 }
 
 /**

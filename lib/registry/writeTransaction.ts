@@ -1,0 +1,61 @@
+/**
+ * One registry write transaction, retried when the database is busy.
+ *
+ * libSQL's local driver is synchronous: a busy timeout blocks the event loop, so a
+ * transaction waiting for another one in the same process could never let it finish.
+ * The busy timeout is therefore kept short and the wait happens here, asynchronously,
+ * by re-running the whole unit of work (it touches only the database, so it is re-runnable).
+ */
+import type { Client, Transaction } from '@libsql/client';
+import { errorMessage } from '../errors.js';
+import { RegistryError } from './registryError.js';
+
+export interface WriteTransactionOptions {
+  /** Attempts before giving up on a busy database. */
+  attempts?: number;
+}
+
+export function isBusy(error: unknown): boolean {
+  const text = `${(error as { code?: unknown })?.code ?? ''} ${errorMessage(error)}`;
+  return /SQLITE_BUSY|database is locked/i.test(text);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function attempt<T>(client: Client, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  const tx = await client.transaction('write');
+  try {
+    const result = await work(tx);
+    await tx.commit();
+    return result;
+  } catch (error) {
+    await tx.rollback().catch(() => undefined);
+    throw error;
+  } finally {
+    tx.close();
+  }
+}
+
+/** Runs `work` in a write transaction: all of it commits or none of it does. */
+export async function writeTransaction<T>(
+  client: Client,
+  work: (tx: Transaction) => Promise<T>,
+  options: WriteTransactionOptions = {},
+): Promise<T> {
+  const attempts = options.attempts ?? 60;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(client, work);
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      if (n >= attempts) {
+        throw new RegistryError('backend', `registry stayed busy for ${attempts} attempts`, {
+          cause: error,
+          retryable: true,
+        });
+      }
+      // Jittered, capped backoff: about 6 s in total before giving up.
+      await sleep(Math.min(200, 5 * n) * (0.5 + Math.random()));
+    }
+  }
+}

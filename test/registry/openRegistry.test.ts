@@ -1,0 +1,67 @@
+import { describe, expect, test } from 'vitest';
+import { openRegistry } from '../../lib/registry/registry.js';
+import { RegistryError } from '../../lib/registry/registryError.js';
+import { MIGRATIONS } from '../../lib/registry/schema.js';
+import { BACKENDS, freshDatabaseUrl, freshRegistry } from './registryBackends.js';
+
+const orphan =
+  "INSERT INTO tables (namespace_id, name, bucket, key_prefix, location) VALUES (42, 't', 'b', 'p', 'l')";
+
+describe.each(BACKENDS)('openRegistry on %s', (backend) => {
+  test('migrates an empty database, then finds nothing to do', async () => {
+    const url = await freshDatabaseUrl(backend);
+    const first = await openRegistry(url);
+    expect(first.migration.applied).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(first.migration.triggersInstalled).toHaveLength(5);
+    first.close();
+    const second = await openRegistry(url);
+    expect(second.migration).toEqual({ applied: [], triggersInstalled: [] });
+    const versions = await second.client.execute('SELECT version FROM schema_migrations');
+    expect(versions.rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    second.close();
+  });
+
+  test('two cold starts racing on one database both succeed and migrate once', async () => {
+    const url = await freshDatabaseUrl(backend);
+    const [a, b] = await Promise.all([openRegistry(url), openRegistry(url)]);
+    const applied = [...a.migration.applied, ...b.migration.applied];
+    expect(applied).toEqual([1]);
+    const triggers = await a.client.execute(
+      "SELECT count(*) AS n FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '__cdc_%'",
+    );
+    expect(triggers.rows[0]?.n).toBe(25);
+    a.close();
+    b.close();
+  });
+
+  test('foreign keys are enforced on execute, batch and interactive transactions', async () => {
+    const registry = await freshRegistry(backend);
+    await expect(registry.client.execute(orphan)).rejects.toThrow(/FOREIGN KEY/);
+    await expect(registry.client.batch([orphan], 'write')).rejects.toThrow(/FOREIGN KEY/);
+    const tx = await registry.client.transaction('write');
+    await expect(tx.execute(orphan)).rejects.toThrow(/FOREIGN KEY/);
+    await tx.rollback();
+    tx.close();
+    const count = await registry.client.execute('SELECT count(*) AS n FROM tables');
+    expect(count.rows[0]?.n).toBe(0);
+  });
+
+  test('STRICT tables refuse a value of the wrong type', async () => {
+    const registry = await freshRegistry(backend);
+    await expect(
+      registry.client.execute("INSERT INTO namespaces (id, name) VALUES ('x', 'n')"),
+    ).rejects.toThrow(/SQLITE_MISMATCH|cannot store/);
+  });
+});
+
+test('a URL that is not libSQL is refused with a RegistryError', async () => {
+  const error = await openRegistry('postgres://x').catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(RegistryError);
+  expect((error as RegistryError).code).toBe('invalid_url');
+});
+
+test('an unreachable server is a retryable RegistryError', async () => {
+  const error = await openRegistry('http://127.0.0.1:9').catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(RegistryError);
+  expect((error as RegistryError).retryable).toBe(true);
+});
