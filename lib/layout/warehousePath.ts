@@ -1,0 +1,129 @@
+/**
+ * The one place that knows the warehouse layout:
+ *
+ *   [<warehouse prefix>/]<namespace>/<table>/data/[<col>=<value>/...]<name>.parquet
+ *
+ * A key maps to a namespace, a table, Hive-style identity partition values and a file name,
+ * or to a reason it does not. Keys are already decoded from S3 event form (see
+ * `decodeS3EventKey`); partition values are additionally Hive-escaped (`%2F` for `/`), which is
+ * undone here, once.
+ */
+
+/**
+ * Namespace, table and partition column names: lower-case ASCII letters, digits and `_`,
+ * not starting with a digit, at most 128 characters. Strict on purpose: every Iceberg reader,
+ * SQL engine and S3 console handles these names without quoting.
+ */
+export const IDENTIFIER_PATTERN = /^[a-z_][a-z0-9_]{0,127}$/;
+
+/** The partition value Hive writes for null. */
+export const HIVE_NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
+
+export interface PartitionSegment {
+  column: string;
+  /** The value as written in the key (still Hive-escaped). */
+  raw: string;
+  /** Unescaped value, or null for `__HIVE_DEFAULT_PARTITION__`. */
+  value: string | null;
+}
+
+export interface WarehouseKey {
+  namespace: string;
+  table: string;
+  /** `<prefix>/<namespace>/<table>` without a trailing slash: where the table's objects live. */
+  tablePrefix: string;
+  partitions: PartitionSegment[];
+  /** The partition segments joined by `/`, as in the key; '' when unpartitioned. */
+  partitionPath: string;
+  fileName: string;
+}
+
+export type KeyParse =
+  | { kind: 'data'; key: WarehouseKey }
+  /** Under a table but not a data file of it (its Iceberg metadata, written by astha). */
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'invalid'; reason: string };
+
+/** Why `name` is not an acceptable identifier, or undefined when it is. */
+export function identifierProblem(name: string, what: string): string | undefined {
+  if (IDENTIFIER_PATTERN.test(name)) return undefined;
+  return `${what} name ${JSON.stringify(name)} must match ${IDENTIFIER_PATTERN.source}`;
+}
+
+/** Normalises a warehouse prefix: no leading or trailing slashes; '' for the bucket root. */
+export function normalizePrefix(prefix: string): string {
+  return prefix.replace(/^\/+|\/+$/g, '');
+}
+
+export function tableKeyPrefix(prefix: string, namespace: string, table: string): string {
+  const root = normalizePrefix(prefix);
+  return root === '' ? `${namespace}/${table}` : `${root}/${namespace}/${table}`;
+}
+
+/** Maps an object key to its table and partition, or says why it cannot. */
+export function parseWarehouseKey(key: string, prefix: string): KeyParse {
+  const root = normalizePrefix(prefix);
+  if (root !== '' && !key.startsWith(`${root}/`)) {
+    return { kind: 'invalid', reason: `key is outside the warehouse prefix "${root}/"` };
+  }
+  const rest = root === '' ? key : key.slice(root.length + 1);
+  const segments = rest.split('/');
+  if (segments.some((s) => s === '')) return { kind: 'invalid', reason: 'key has an empty path segment' };
+  const [namespace, table, area, ...tail] = segments;
+  if (namespace === undefined || table === undefined || area === undefined || tail.length === 0) {
+    return {
+      kind: 'invalid',
+      reason: 'key is not <namespace>/<table>/data/[<col>=<value>/...]<file>.parquet',
+    };
+  }
+  const problem = identifierProblem(namespace, 'namespace') ?? identifierProblem(table, 'table');
+  if (problem) return { kind: 'invalid', reason: problem };
+  if (area === 'metadata') return { kind: 'ignored', reason: 'Iceberg metadata of the table' };
+  if (area !== 'data')
+    return { kind: 'invalid', reason: `expected "data/" under the table, found "${area}/"` };
+  const fileName = tail[tail.length - 1]!;
+  const partitions = parsePartitions(tail.slice(0, -1));
+  if (typeof partitions === 'string') return { kind: 'invalid', reason: partitions };
+  if (!fileName.endsWith('.parquet') || fileName === '.parquet') {
+    return { kind: 'invalid', reason: `file name ${JSON.stringify(fileName)} does not end in .parquet` };
+  }
+  return {
+    kind: 'data',
+    key: {
+      namespace,
+      table,
+      tablePrefix: tableKeyPrefix(root, namespace, table),
+      partitions,
+      partitionPath: tail.slice(0, -1).join('/'),
+      fileName,
+    },
+  };
+}
+
+/** `col=value` segments, or the reason they are not valid. */
+function parsePartitions(segments: string[]): PartitionSegment[] | string {
+  const parsed: PartitionSegment[] = [];
+  for (const segment of segments) {
+    const eq = segment.indexOf('=');
+    if (eq < 0) return `directory "${segment}" under data/ is not a <column>=<value> partition`;
+    const column = segment.slice(0, eq);
+    const raw = segment.slice(eq + 1);
+    const problem = identifierProblem(column, 'partition column');
+    if (problem) return problem;
+    if (parsed.some((p) => p.column === column)) return `partition column "${column}" appears twice`;
+    const value = unescapeHiveValue(raw);
+    if (value === undefined) return `partition value "${raw}" of "${column}" has a malformed %-escape`;
+    parsed.push({ column, raw, value: raw === HIVE_NULL_PARTITION ? null : value });
+  }
+  return parsed;
+}
+
+/** Undoes Hive's path escaping (`%XX` of UTF-8 bytes). Undefined when an escape is malformed. */
+export function unescapeHiveValue(raw: string): string | undefined {
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
