@@ -112,9 +112,10 @@ describe('truncateLowerBound', () => {
     expect(text(truncateLowerBound('string', utf8('ééé'), 2))).toBe('éé');
   });
 
-  it('cuts binary and fixed by bytes; leaves other types alone', () => {
+  it('cuts binary by bytes; leaves fixed (its length is part of the type) and others alone', () => {
     expect(hex(truncateLowerBound('binary', fromHex('0102ffff'), 2))).toBe('0102');
-    expect(hex(truncateLowerBound('fixed[4]', fromHex('0102ffff'), 3))).toBe('0102ff');
+    expect(hex(truncateLowerBound('fixed[4]', fromHex('0102ffff'), 3))).toBe('0102ffff');
+    expect(hex(truncateUpperBound('fixed[4]', fromHex('0102ffff'), 3))).toBe('0102ffff');
     expect(hex(truncateLowerBound('long', fromHex('0100000000000000'), 2))).toBe('0100000000000000');
   });
 });

@@ -207,14 +207,15 @@ export function fromSingleValue(type: PrimitiveType, bytes: Uint8Array): unknown
   throw new TypeError(`unknown Iceberg primitive type ${JSON.stringify(type)}`);
 }
 
+// fixed[L] is left alone: a shorter bound would no longer be a valid fixed[L] value.
 function isTruncatable(type: PrimitiveType): 'string' | 'bytes' | undefined {
   if (type === 'string') return 'string';
-  if (type === 'binary' || fixedLength(type) !== undefined) return 'bytes';
+  if (type === 'binary') return 'bytes';
   return undefined;
 }
 
 /**
- * A lower bound no longer than `length` (characters for strings, bytes for binary/fixed).
+ * A lower bound no longer than `length` (code points for strings, bytes for binary).
  * A prefix is always ≤ the value, so truncating is enough. Other types come back unchanged.
  */
 export function truncateLowerBound(type: PrimitiveType, bytes: Uint8Array, length: number): Uint8Array {

@@ -1,0 +1,22 @@
+import type { AsyncBuffer } from 'hyparquet';
+import type { ObjectStore } from '../store/objectStore.js';
+
+/**
+ * A hyparquet `AsyncBuffer` over one object of an `ObjectStore`: every `slice` is one ranged
+ * GET, so a reader that only needs the footer only fetches the footer.
+ */
+export function storeAsyncBuffer(store: ObjectStore, key: string, byteLength: number): AsyncBuffer {
+  return {
+    byteLength,
+    async slice(start: number, end: number = byteLength): Promise<ArrayBuffer> {
+      const from = Math.max(0, start);
+      const to = Math.min(byteLength, end);
+      if (to <= from) return new ArrayBuffer(0);
+      const bytes = await store.get(key, { range: { start: from, end: to } });
+      // Hand back exactly these bytes: a view may sit inside a larger pooled buffer.
+      const copy = new Uint8Array(bytes.length);
+      copy.set(bytes);
+      return copy.buffer;
+    },
+  };
+}
