@@ -9,6 +9,7 @@
 import type { Client, InStatement } from '@libsql/client';
 import type { Logger } from 'pino';
 import { AsthaError } from '../errors.js';
+import { writeTransaction } from '../registry/writeTransaction.js';
 import { type Queue, SQS_MAX_BATCH_BYTES } from '../queue/queue.js';
 import { type Clock, systemClock } from './backoff.js';
 import {
@@ -178,11 +179,9 @@ export async function drain(deps: DrainDeps, options: PassOptions = {}): Promise
   const now = clock.now();
   if (!delivered.every(Boolean)) {
     result.failed = batch.rows;
-    if (changed.length > 0)
-      await deps.registry.batch(
-        changed.map((r) => saveBreaker(r, now)),
-        'write',
-      );
+    if (changed.length > 0) {
+      await writeTransaction(deps.registry, (tx) => tx.batch(changed.map((r) => saveBreaker(r, now))));
+    }
     result.latencyMs = clock.now() - started;
     deps.logger.warn(
       { firstId: batch.firstId, lastId: batch.lastId },
@@ -304,8 +303,8 @@ async function commit(
     ...breakers.map((r) => saveBreaker(r, now)),
     { sql: 'DELETE FROM __cdc_log WHERE id <= ?', args: [batch.lastId] },
   ];
-  const tx = await registry.transaction('write');
-  try {
+  // Busy-safe: the whole unit re-runs if another writer holds the database.
+  await writeTransaction(registry, async (tx) => {
     if (lease) {
       const fenced = await tx.execute(lease.fence(now));
       if (fenced.rowsAffected !== 1) {
@@ -313,11 +312,8 @@ async function commit(
           details: { owner: lease.owner },
         });
       }
-      lease.markRenewed(now);
     }
     await tx.batch(statements);
-    await tx.commit();
-  } finally {
-    tx.close();
-  }
+  });
+  lease?.markRenewed(now);
 }

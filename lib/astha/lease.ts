@@ -6,6 +6,7 @@
  * lease (paused past expiry, someone else took over) can never delete rows.
  */
 import type { Client, InStatement } from '@libsql/client';
+import { writeTransaction } from '../registry/writeTransaction.js';
 import type { Clock } from './backoff.js';
 
 export interface LeaseOptions {
@@ -36,7 +37,7 @@ export class Lease {
   /** Takes the lease if nobody holds it or the holder's lease has expired. */
   async acquire(): Promise<boolean> {
     const now = this.clock.now();
-    const result = await this.client.execute({
+    const result = await this.write({
       sql: `INSERT INTO __astha_lease (name, owner, expires_at) VALUES (?, ?, ?)
             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
             WHERE __astha_lease.owner = excluded.owner OR __astha_lease.expires_at <= ?`,
@@ -58,7 +59,7 @@ export class Lease {
   /** Extends the lease if still ours; false means another drainer has taken over. */
   async renew(): Promise<boolean> {
     const now = this.clock.now();
-    const result = await this.client.execute(this.fence(now));
+    const result = await this.write(this.fence(now));
     if (result.rowsAffected === 1) this.renewedAt = now;
     return result.rowsAffected === 1;
   }
@@ -80,13 +81,18 @@ export class Lease {
     };
   }
 
+  /** One statement in a busy-safe write transaction (the local driver's busy timeout is short). */
+  private write(statement: InStatement) {
+    return writeTransaction(this.client, (tx) => tx.execute(statement));
+  }
+
   markRenewed(now: number): void {
     this.renewedAt = now;
   }
 
   /** Lets the next drainer start at once instead of waiting for expiry. */
   async release(): Promise<void> {
-    await this.client.execute({
+    await this.write({
       sql: 'UPDATE __astha_lease SET expires_at = 0 WHERE name = ? AND owner = ?',
       args: [this.name, this.owner],
     });

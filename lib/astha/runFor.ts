@@ -27,7 +27,7 @@ export interface RunOptions {
   /** When another drainer holds the lease: wait for it (until the deadline) or return at once. */
   whenLeased?: 'wait' | 'exit';
   /** Called after every pass with rows (tests record batches; the CLI shows progress). */
-  onPass?: (pass: PassResult) => void;
+  onPass?: (pass: PassResult) => void | Promise<void>;
 }
 
 export interface RunSummary {
@@ -111,7 +111,7 @@ async function loop(
     }
     longestPassMs = Math.max(longestPassMs, clock.now() - passStarted);
     metrics.record(pass);
-    if (pass.rows > 0) options.onPass?.(pass);
+    if (pass.rows > 0) await options.onPass?.(pass);
     // A full batch that went through means more rows are likely waiting: go again at once.
     const more = pass.committed && pass.rows === limits.batchSize;
     if (!more) {

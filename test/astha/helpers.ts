@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { type Client, createClient } from '@libsql/client';
+import type { Client } from '@libsql/client';
 import pino, { type Logger } from 'pino';
+import type { Clock } from '../../lib/astha/backoff.js';
 import type { ComponentQueues } from '../../lib/astha/drain.js';
 import { decodeMessage } from '../../lib/astha/events.js';
 import { COMPONENTS } from '../../lib/astha/subscriptions.js';
@@ -21,14 +22,16 @@ import type {
   ReceiveOptions,
   SendResult,
 } from '../../lib/queue/queue.js';
-import { openRegistry } from '../../lib/registry/registry.js';
+import { openRegistry, type Registry } from '../../lib/registry/registry.js';
+import { writeTransaction } from '../../lib/registry/writeTransaction.js';
 
 export interface TestRegistry {
   url: string;
   dir: string;
-  /** A client with a busy timeout, as a drainer in another connection would use. */
+  /** The registry's client, opened as the drainer opens it. */
   client: Client;
-  connect(): Client;
+  /** Another connection, as a second drainer or a writer would have. */
+  connect(): Promise<Client>;
   close(): void;
 }
 
@@ -36,23 +39,20 @@ export interface TestRegistry {
 export async function tempRegistry(): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'astha-drain-'));
   const url = `file:${join(dir, 'registry.db')}`;
-  const registry = await openRegistry(url);
-  registry.close();
-  const clients: Client[] = [];
-  const connect = () => {
-    const client = createClient({ url, intMode: 'number', timeout: 10_000 });
-    clients.push(client);
-    return client;
+  const registries: Registry[] = [];
+  const connect = async () => {
+    const registry = await openRegistry(url);
+    registries.push(registry);
+    return registry.client;
   };
-  const client = connect();
-  await client.execute('PRAGMA journal_mode = WAL');
+  const client = await connect();
   return {
     url,
     dir,
     client,
     connect,
     close() {
-      for (const c of clients) c.close();
+      for (const r of registries) r.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -69,7 +69,29 @@ export function testLogger(): { logger: Logger; lines: Record<string, unknown>[]
   return { logger: pino({ level: 'info' }, stream), lines };
 }
 
-/** Appends a raw log row (what a trigger would write), returning its id. */
+export type LogEntry = [table: string, operation: string, before: unknown, after: unknown];
+
+/** Appends raw log rows (what the triggers would write) in one transaction, returning their ids. */
+export async function appendLogs(client: Client, entries: readonly LogEntry[]): Promise<number[]> {
+  return writeTransaction(client, async (tx) => {
+    const ids: number[] = [];
+    for (const [table, operation, before, after] of entries) {
+      const result = await tx.execute({
+        sql: `INSERT INTO __cdc_log (timestamp, tablename, operation, before, after)
+              VALUES (strftime('%Y-%m-%dT%H:%M:%fZ','now'), ?, ?, ?, ?)`,
+        args: [
+          table,
+          operation,
+          before === undefined ? null : JSON.stringify(before),
+          after === undefined ? null : JSON.stringify(after),
+        ],
+      });
+      ids.push(Number(result.lastInsertRowid));
+    }
+    return ids;
+  });
+}
+
 export async function appendLog(
   client: Client,
   table: string,
@@ -77,17 +99,23 @@ export async function appendLog(
   before: unknown,
   after: unknown,
 ): Promise<number> {
-  const result = await client.execute({
-    sql: `INSERT INTO __cdc_log (timestamp, tablename, operation, before, after)
-          VALUES (strftime('%Y-%m-%dT%H:%M:%fZ','now'), ?, ?, ?, ?)`,
-    args: [
-      table,
-      operation,
-      before === undefined ? null : JSON.stringify(before),
-      after === undefined ? null : JSON.stringify(after),
-    ],
-  });
-  return Number(result.lastInsertRowid);
+  const [id] = await appendLogs(client, [[table, operation, before, after]]);
+  return id!;
+}
+
+/** A clock whose sleeps advance time at once (yielding to the event loop), for deterministic loops. */
+export function manualClock(start = 1_800_000_000_000): Clock & { advance(ms: number): void } {
+  let now = start;
+  return {
+    now: () => now,
+    async sleep(ms: number) {
+      now += Math.max(0, ms);
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    advance(ms: number) {
+      now += ms;
+    },
+  };
 }
 
 export async function logIds(client: Client): Promise<number[]> {

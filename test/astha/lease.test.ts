@@ -1,0 +1,143 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
+import { Lease } from '../../lib/astha/lease.js';
+import { runFor } from '../../lib/astha/runFor.js';
+import type { PassResult } from '../../lib/astha/metrics.js';
+import {
+  appendLogs,
+  asQueues,
+  componentQueues,
+  FifoSink,
+  firstDeliveries,
+  images,
+  type LogEntry,
+  logIds,
+  manualClock,
+  RecordingQueue,
+  type TestRegistry,
+  tempRegistry,
+  testLogger,
+} from './helpers.js';
+
+let registry: TestRegistry;
+beforeEach(async () => {
+  registry = await tempRegistry();
+  await ensureAsthaSchema(registry.client);
+});
+afterEach(() => registry.close());
+
+const tableChanges = (n: number, tables = 3): LogEntry[] =>
+  Array.from({ length: n }, (_, i) => [
+    'tables',
+    'UPDATE',
+    images.tables(i % tables),
+    images.tables(i % tables),
+  ]);
+
+describe('Lease', () => {
+  it('has one holder at a time; a crashed holder’s lease expires; release frees it at once', async () => {
+    const clock = manualClock();
+    const other = await registry.connect();
+    const a = new Lease(registry.client, { owner: 'a', ttlMs: 1_000, clock });
+    const b = new Lease(other, { owner: 'b', ttlMs: 1_000, clock });
+
+    expect(await a.acquire()).toBe(true);
+    expect(await b.acquire()).toBe(false);
+    expect(await a.acquire()).toBe(true); // re-acquiring your own lease extends it
+    clock.advance(999);
+    expect(await b.acquire()).toBe(false);
+    clock.advance(1); // a "crashed": it stopped renewing
+    expect(await b.acquire()).toBe(true);
+    expect(await a.renew()).toBe(false);
+    expect(await a.acquire()).toBe(false);
+    await b.release();
+    expect(await a.acquire()).toBe(true);
+  });
+
+  it('acquireBefore waits for the holder until its deadline', async () => {
+    const clock = manualClock();
+    const a = new Lease(registry.client, { owner: 'a', ttlMs: 500, clock });
+    const b = new Lease(registry.client, { owner: 'b', ttlMs: 500, clock });
+    expect(await a.acquire()).toBe(true);
+    expect(await b.acquireBefore(clock.now() + 300, 100)).toBe(false);
+    expect(await b.acquireBefore(clock.now() + 1_000, 100)).toBe(true);
+  });
+});
+
+describe('runFor', () => {
+  function setup() {
+    const queues = componentQueues((c) => new RecordingQueue(new FifoSink(c)));
+    const clock = manualClock();
+    const deps = {
+      registry: registry.client,
+      queues: asQueues(queues),
+      logger: testLogger().logger,
+      clock,
+      limits: { batchSize: 50 },
+    };
+    return { queues, clock, deps };
+  }
+
+  it('drains back to back while rows remain and stops before the deadline', async () => {
+    const { queues, clock, deps } = setup();
+    const ids = await appendLogs(registry.client, tableChanges(420));
+    const passes: PassResult[] = [];
+    const started = clock.now();
+    const summary = await runFor(deps, 10_000, { onPass: (p) => passes.push(p) });
+
+    expect(summary).toMatchObject({ acquired: true, stopped: 'deadline' });
+    expect(clock.now()).toBeLessThanOrEqual(started + 10_000);
+    expect(passes.map((p) => p.rows)).toEqual([50, 50, 50, 50, 50, 50, 50, 50, 20]);
+    expect(summary.metrics).toMatchObject({ batches: 9, changesProcessed: 420, averageBatchSize: 420 / 9 });
+    expect(summary.backlog).toEqual({ count: 0, oldestAgeSeconds: 0 });
+    expect(firstDeliveries(queues.metadata_orchestrator.accepted).ids).toEqual(ids);
+    expect(await logIds(registry.client)).toEqual([]);
+  });
+
+  it('never starts a pass it cannot finish inside the deadline', async () => {
+    const { deps } = setup();
+    await appendLogs(registry.client, tableChanges(10));
+    const summary = await runFor({ ...deps, limits: { safetyMarginMs: 1_000 } }, 900);
+    expect(summary.stopped).toBe('deadline');
+    expect(summary.metrics.passes).toBe(0);
+    expect(await logIds(registry.client)).toHaveLength(10);
+  });
+
+  it('exits at once when another drainer holds the lease (whenLeased: exit)', async () => {
+    const { deps, clock } = setup();
+    await appendLogs(registry.client, tableChanges(10));
+    const holder = new Lease(await registry.connect(), { owner: 'other', ttlMs: 30_000, clock });
+    expect(await holder.acquire()).toBe(true);
+    const summary = await runFor(deps, 5_000, { whenLeased: 'exit' });
+    expect(summary).toMatchObject({ acquired: false, stopped: 'not_acquired' });
+    expect(summary.metrics.passes).toBe(0);
+    expect(await logIds(registry.client)).toHaveLength(10);
+  });
+
+  it('waits for the holder’s lease to expire, then drains (whenLeased: wait)', async () => {
+    const { deps, clock, queues } = setup();
+    const ids = await appendLogs(registry.client, tableChanges(10));
+    const holder = new Lease(await registry.connect(), { owner: 'crashed', ttlMs: 2_000, clock });
+    expect(await holder.acquire()).toBe(true);
+    const summary = await runFor(deps, 5_000, { whenLeased: 'wait' });
+    expect(summary).toMatchObject({ acquired: true, stopped: 'deadline' });
+    expect(firstDeliveries(queues.compactor.accepted).ids).toEqual(ids);
+  });
+
+  it('stops without deleting when its lease was taken over mid-run (fenced delete)', async () => {
+    const { deps } = setup();
+    const ids = await appendLogs(registry.client, tableChanges(120));
+    const thief = await registry.connect();
+    const passes: PassResult[] = [];
+    const summary = await runFor(deps, 10_000, {
+      onPass: async (p) => {
+        passes.push(p);
+        // After the first batch another drainer takes the lease (as if ours had expired).
+        await thief.execute("UPDATE __astha_lease SET owner = 'thief'");
+      },
+    });
+    expect(summary.stopped).toBe('lease_lost');
+    expect(passes).toHaveLength(1);
+    expect(await logIds(registry.client)).toEqual(ids.slice(50));
+  });
+});
