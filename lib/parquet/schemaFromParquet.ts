@@ -250,6 +250,7 @@ function annotated(path: string[], element: SchemaElement): undefined {
   const name = element.logicalType?.type ?? element.convertedType;
   if (name === undefined) return undefined;
   if (name === 'INTERVAL') refuse(path, 'INTERVAL (months, days, millis) has no Iceberg type');
+  if (name === 'UNKNOWN') refuse(path, 'UNKNOWN (an always-null column) has no Iceberg type');
   return refuse(path, `${name} on ${element.type} has no Iceberg type`);
 }
 

@@ -40,7 +40,7 @@ async function inspectFixture(name: string) {
 }
 
 describe('inspectParquet on pyarrow fixtures', () => {
-  const cases = ['all_types', 'decimal_int', 'int96', 'nested', 'nested_field_ids'];
+  const cases = ['all_types', 'decimal_int', 'int96', 'nested', 'nested_field_ids', 'more_types'];
 
   it.each(cases)('%s: schema types, counts, sizes and bounds equal what pyarrow reports', async (name) => {
     const expected = JSON.parse(readFileSync(join(FIXTURES, `${name}.expected.json`), 'utf8')) as Expected;
@@ -204,6 +204,13 @@ describe('inspectParquet on invalid files', () => {
     ],
     ['corrupt_footer.parquet', 'corrupt_footer', /corrupt Parquet footer/],
     ['uint64.parquet', 'unsupported_type', /column "big": UINT_64 has no lossless Iceberg type/],
+    ['time_ns.parquet', 'unsupported_type', /column "t": TIME\(NANOS\) has no lossless Iceberg type/],
+    ['float16.parquet', 'unsupported_type', /column "h": FLOAT16 has no Iceberg type/],
+    [
+      'null_column.parquet',
+      'unsupported_type',
+      /column "nothing": UNKNOWN \(an always-null column\) has no Iceberg type/,
+    ],
   ];
 
   it.each(invalid)('%s → %s', async (name, code, message) => {
