@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
@@ -14,7 +15,7 @@ const STARTUP_TIMEOUT_MS = 120_000;
 
 async function healthy(): Promise<boolean> {
   try {
-    const response = await fetch(`${ENDPOINT}/_localstack/health`, { signal: AbortSignal.timeout(2000) });
+    const response = await fetch(`${ENDPOINT}/_localstack/health`, { signal: AbortSignal.timeout(10_000) });
     if (!response.ok) return false;
     const body = (await response.json()) as { services?: Record<string, string> };
     const ready = (s?: string) => s === 'available' || s === 'running';
@@ -24,11 +25,36 @@ async function healthy(): Promise<boolean> {
   }
 }
 
+async function listening(): Promise<boolean> {
+  const { hostname, port } = new URL(ENDPOINT);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitUntil(check: () => Promise<boolean>, failure: string): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(failure);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 let child: ChildProcess | undefined;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   project.provide('localstackEndpoint', ENDPOINT);
   if (await healthy()) return async () => {};
+  if (await listening()) {
+    // Something already owns the port (a LocalStack still starting, or busy): wait for it
+    // rather than start a second one that cannot bind.
+    await waitUntil(healthy, `LocalStack at ${ENDPOINT} is listening but never became healthy`);
+    return async () => {};
+  }
 
   const root = process.cwd();
   const python = join(root, '.venv', 'bin', 'python');
