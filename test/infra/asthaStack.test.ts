@@ -1,0 +1,510 @@
+/**
+ * The default stack (new bucket, iceberg_updater + metadata_orchestrator), synthesised once
+ * against the stand-in handlers, checked resource by resource from the template.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ASTHA_METRICS } from '../../infra/constructs/monitoring.js';
+import { DrainMetrics, metricsDocuments } from '../../lib/astha/metrics.js';
+import {
+  actionSetOfRole,
+  actionsOf,
+  policyStatements,
+  resourcesOf,
+  roleOfFunction,
+  statementsOfRole,
+} from './iamStatements.js';
+import { FIXTURE_FUNCTIONS_DIR, ofType, type Synthesised, single, synthStack } from './synthStack.js';
+
+let synth: Synthesised;
+
+beforeAll(() => {
+  synth = synthStack({ functionsDir: FIXTURE_FUNCTIONS_DIR });
+});
+
+type Props = Record<string, unknown>;
+const props = (id: string): Props => synth.resources[id]?.Properties ?? {};
+const queues = () => ofType(synth.resources, 'AWS::SQS::Queue');
+const queueNamed = (name: string): [string, Props] => {
+  const found = queues().find(([, r]) => r.Properties?.['QueueName'] === name);
+  if (!found) throw new Error(`no queue ${name}`);
+  return [found[0], found[1].Properties ?? {}];
+};
+const functionNamed = (name: string): Props => {
+  const found = ofType(synth.resources, 'AWS::Lambda::Function').find(
+    ([, r]) => r.Properties?.['FunctionName'] === name,
+  );
+  if (!found) throw new Error(`no function ${name}`);
+  return found[1].Properties ?? {};
+};
+const ref = (id: string) => ({ Ref: id });
+const envOf = (fn: Props): Props => (fn['Environment'] as { Variables?: Props } | undefined)?.Variables ?? {};
+
+/** The literal strings of a template value, leaving out references to other resources. */
+function literals(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(literals);
+  if (value && typeof value === 'object') {
+    if ('Ref' in value || 'Fn::GetAtt' in value) return [];
+    return Object.values(value).flatMap(literals);
+  }
+  return [];
+}
+
+/** The metric-math expressions of the dashboard, from its body with references blanked out. */
+function dashboardExpressions(): string[] {
+  const [, dashboard] = single(synth.resources, 'AWS::CloudWatch::Dashboard');
+  const join = dashboard['DashboardBody'] as { 'Fn::Join': [string, unknown[]] };
+  const text = join['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'REF')).join('');
+  const body = JSON.parse(text) as { widgets: { properties: { metrics?: unknown[][] } }[] };
+  return body.widgets.flatMap((w) =>
+    (w.properties.metrics ?? []).flatMap((m) =>
+      m.flatMap((x) => (x && typeof x === 'object' && 'expression' in x ? [String(x.expression)] : [])),
+    ),
+  );
+}
+const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+const COMPONENTS = [
+  { queue: 'astha-iceberg-updater', fn: 'astha-iceberg-updater' },
+  { queue: 'astha-metadata-orchestrator', fn: 'astha-metadata-orchestrator' },
+];
+
+describe('resources', () => {
+  it('has exactly the expected resource counts', () => {
+    const t = synth.template;
+    t.resourceCountIs('AWS::S3::Bucket', 1);
+    t.resourceCountIs('AWS::S3::BucketPolicy', 1);
+    t.resourceCountIs('AWS::SQS::Queue', 6); // register + DLQ, two components x (FIFO + FIFO DLQ)
+    t.resourceCountIs('AWS::Lambda::Function', 4); // register, drain, two components: no helper Lambdas
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    t.resourceCountIs('AWS::IAM::Role', 4);
+    t.resourceCountIs('AWS::Logs::LogGroup', 4);
+    t.resourceCountIs('AWS::Events::Rule', 1);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 5); // 3 DLQs + CDC backlog age + registration age
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    t.resourceCountIs('Custom::S3BucketNotifications', 0);
+  });
+});
+
+describe('bucket', () => {
+  it('blocks public access, is encrypted, owner-enforced and retained', () => {
+    const [id, bucket] = single(synth.resources, 'AWS::S3::Bucket');
+    expect(bucket['PublicAccessBlockConfiguration']).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(JSON.stringify(bucket['BucketEncryption'])).toContain('AES256');
+    expect(synth.resources[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('denies every request without TLS in the bucket policy', () => {
+    synth.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('expires only astha temporary objects', () => {
+    synth.template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'warehouse/_astha/tmp/', ExpirationInDays: 2, Status: 'Enabled' }),
+        ]),
+      },
+    });
+    const rules = JSON.stringify(synth.template.findResources('AWS::S3::Bucket'));
+    expect(rules.match(/ExpirationInDays/g)).toHaveLength(1);
+  });
+
+  it('notifies the registration queue of created and removed .parquet files under the prefix', () => {
+    const [registerQueueId] = queueNamed('astha-register');
+    const [bucketId, bucket] = single(synth.resources, 'AWS::S3::Bucket');
+    const rules = [
+      { Name: 'prefix', Value: 'warehouse/' },
+      { Name: 'suffix', Value: '.parquet' },
+    ];
+    expect(bucket['NotificationConfiguration']).toEqual({
+      QueueConfigurations: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'].map((Event) => ({
+        Event,
+        Queue: arnOf(registerQueueId),
+        Filter: { S3Key: { Rules: rules } },
+      })),
+    });
+    const policyId = ofType(synth.resources, 'AWS::SQS::QueuePolicy').find(([, p]) =>
+      JSON.stringify(p.Properties?.['Queues']).includes(registerQueueId),
+    )?.[0];
+    expect(synth.resources[bucketId]?.DependsOn).toContain(policyId);
+  });
+
+  it('lets only S3 from this bucket send to the registration queue', () => {
+    const [registerQueueId] = queueNamed('astha-register');
+    synth.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [ref(registerQueueId)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 's3.amazonaws.com' },
+            Condition: Match.objectLike({
+              ArnEquals: { 'aws:SourceArn': Match.anyValue() },
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            }),
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('queues', () => {
+  it('every queue is SQS-encrypted and TLS-only', () => {
+    for (const [id, q] of queues()) {
+      expect(q.Properties?.['SqsManagedSseEnabled'], id).toBe(true);
+      const policy = ofType(synth.resources, 'AWS::SQS::QueuePolicy').find(([, p]) =>
+        JSON.stringify(p.Properties?.['Queues']).includes(`"${id}"`),
+      );
+      expect(JSON.stringify(policy?.[1].Properties), id).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('every queue that is not a DLQ redrives to its own DLQ', () => {
+    const sources = queues().filter(([, q]) => !String(q.Properties?.['QueueName']).includes('-dlq'));
+    expect(sources).toHaveLength(3);
+    for (const [, q] of sources) {
+      const name = String(q.Properties?.['QueueName']);
+      const [dlqId] = queueNamed(name.replace(/(\.fifo)?$/, '-dlq$1'));
+      const expected = name === 'astha-register' ? 5 : 30;
+      expect(q.Properties?.['RedrivePolicy'], name).toEqual({
+        deadLetterTargetArn: arnOf(dlqId),
+        maxReceiveCount: expected,
+      });
+    }
+  });
+
+  it('component queues and their DLQs are FIFO without content-based deduplication', () => {
+    for (const { queue } of COMPONENTS) {
+      for (const name of [`${queue}.fifo`, `${queue}-dlq.fifo`]) {
+        const [, q] = queueNamed(name);
+        expect(q['FifoQueue'], name).toBe(true);
+        expect(q['ContentBasedDeduplication'], name).toBe(false);
+      }
+      const [, main] = queueNamed(`${queue}.fifo`);
+      expect(main['DeduplicationScope']).toBe('messageGroup');
+      expect(main['FifoThroughputLimit']).toBe('perMessageGroupId');
+    }
+    const [, register] = queueNamed('astha-register');
+    expect(register['FifoQueue']).toBeUndefined();
+  });
+
+  it('visibility timeout is at least 6x the timeout of the consuming function', () => {
+    const pairs = [
+      { queue: 'astha-register', fn: 'astha-register' },
+      ...COMPONENTS.map((c) => ({ ...c, queue: `${c.queue}.fifo` })),
+    ];
+    for (const { queue, fn } of pairs) {
+      const [, q] = queueNamed(queue);
+      const timeout = Number(functionNamed(fn)['Timeout']);
+      expect(timeout).toBeGreaterThan(0);
+      expect(Number(q['VisibilityTimeout']), queue).toBeGreaterThanOrEqual(6 * timeout);
+    }
+  });
+});
+
+describe('functions', () => {
+  it('all run nodejs22.x on arm64 with an ESM bundle and source maps', () => {
+    for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
+      expect(fn.Properties?.['Runtime'], id).toBe('nodejs22.x');
+      expect(fn.Properties?.['Architectures'], id).toEqual(['arm64']);
+      expect(fn.Properties?.['Handler'], id).toBe('index.handler');
+      const env = envOf(fn.Properties ?? {});
+      expect(env['NODE_OPTIONS'], id).toBe('--enable-source-maps');
+    }
+  });
+
+  it('each SQS consumer has its queue as event source with partial batch responses', () => {
+    const expectations = [
+      { fn: 'astha-register', queue: 'astha-register', batch: 10, window: 5 },
+      ...COMPONENTS.map((c) => ({ fn: c.fn, queue: `${c.queue}.fifo`, batch: 10, window: undefined })),
+    ];
+    const mappings = ofType(synth.resources, 'AWS::Lambda::EventSourceMapping');
+    for (const e of expectations) {
+      const [queueId] = queueNamed(e.queue);
+      const fnId = ofType(synth.resources, 'AWS::Lambda::Function').find(
+        ([, r]) => r.Properties?.['FunctionName'] === e.fn,
+      )?.[0];
+      const mapping = mappings.filter(
+        ([, m]) => JSON.stringify(m.Properties?.['FunctionName']) === JSON.stringify(ref(fnId ?? '')),
+      );
+      expect(mapping, e.fn).toHaveLength(1);
+      const p = mapping[0]?.[1].Properties ?? {};
+      expect(p['EventSourceArn']).toEqual(arnOf(queueId));
+      expect(p['FunctionResponseTypes']).toEqual(['ReportBatchItemFailures']);
+      expect(p['BatchSize']).toBe(e.batch);
+      expect(Number(p['BatchSize'])).toBeLessThanOrEqual(10);
+      expect(p['MaximumBatchingWindowInSeconds']).toBe(e.window);
+    }
+  });
+
+  it('drain runs every minute, alone, for at most 60 s, without retries of a missed tick', () => {
+    const drain = functionNamed('astha-drain');
+    expect(drain['ReservedConcurrentExecutions']).toBe(1);
+    expect(drain['Timeout']).toBe(60);
+    expect(drain['MemorySize']).toBe(256);
+    const drainId = ofType(synth.resources, 'AWS::Lambda::Function').find(
+      ([, r]) => r.Properties?.['FunctionName'] === 'astha-drain',
+    )?.[0] as string;
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: arnOf(drainId),
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        }),
+      ],
+    });
+    synth.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: ref(drainId),
+      MaximumRetryAttempts: 0,
+    });
+  });
+
+  it('drain gets the queue URLs of exactly the deployed components', () => {
+    const env = (functionNamed('astha-drain')['Environment'] as { Variables: Props }).Variables;
+    const resolved = (v: unknown) => JSON.stringify(v);
+    const queuesEnv = resolved(env['ASTHA_COMPONENT_QUEUES']);
+    const dlqsEnv = resolved(env['ASTHA_COMPONENT_DLQS']);
+    for (const { queue } of COMPONENTS) {
+      expect(queuesEnv).toContain(`"Ref":"${queueNamed(`${queue}.fifo`)[0]}"`);
+      expect(dlqsEnv).toContain(`"Ref":"${queueNamed(`${queue}-dlq.fifo`)[0]}"`);
+    }
+    expect(queuesEnv).toContain('iceberg_updater');
+    expect(queuesEnv).toContain('metadata_orchestrator');
+    expect(queuesEnv).not.toContain('snapshotter');
+    expect(queuesEnv).not.toContain('compactor');
+  });
+
+  it('every function logs to its own log group with a retention', () => {
+    for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
+      const logGroup =
+        (fn.Properties?.['LoggingConfig'] as { LogGroup: { Ref: string } } | undefined)?.LogGroup.Ref ?? '';
+      expect(props(logGroup)['RetentionInDays'], id).toBe(30);
+      expect(props(logGroup)['LogGroupName']).toBe(`/aws/lambda/${fn.Properties?.['FunctionName']}`);
+    }
+  });
+
+  it('every function gets the warehouse URL, the log level and the secret ARN; drain also its queues', () => {
+    const common = ['ASTHA_LIBSQL_SECRET_ARN', 'ASTHA_LOG_LEVEL', 'ASTHA_WAREHOUSE', 'NODE_OPTIONS'];
+    const drainOnly = [
+      'ASTHA_COMPONENT_DLQS',
+      'ASTHA_COMPONENT_QUEUES',
+      'ASTHA_DRAIN_MARGIN_MS',
+      'ASTHA_DRAIN_POLL_MS',
+    ];
+    for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
+      const env = envOf(fn.Properties ?? {});
+      const expected = fn.Properties?.['FunctionName'] === 'astha-drain' ? [...common, ...drainOnly] : common;
+      expect(Object.keys(env).sort(), id).toEqual(expected.sort());
+      const [bucketId] = single(synth.resources, 'AWS::S3::Bucket');
+      expect(env['ASTHA_WAREHOUSE']).toEqual({ 'Fn::Join': ['', ['s3://', ref(bucketId), '/warehouse']] });
+    }
+    const drain = (functionNamed('astha-drain')['Environment'] as { Variables: Props }).Variables;
+    expect(drain['ASTHA_DRAIN_MARGIN_MS']).toBe('5000');
+    expect(drain['ASTHA_DRAIN_POLL_MS']).toBe('100');
+  });
+
+  it('no environment variable carries a secret: only the secret ARN', () => {
+    for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
+      const env = envOf(fn.Properties ?? {});
+      expect(JSON.stringify(env['ASTHA_LIBSQL_SECRET_ARN']), id).toContain(':secret:astha/libsql');
+      for (const [name, value] of Object.entries(env)) {
+        expect(name, id).not.toMatch(/TOKEN|PASSWORD|CREDENTIAL|AUTH/i);
+        for (const text of literals(value))
+          expect(text, `${id} ${name}`).not.toMatch(
+            /eyJ[A-Za-z0-9_-]{10,}|libsql:\/\/|authToken|[A-Za-z0-9+/]{40,}/,
+          );
+      }
+    }
+  });
+});
+
+describe('least privilege', () => {
+  const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+  const SECRET = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+  const CONSUME = [
+    'sqs:ChangeMessageVisibility',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:ReceiveMessage',
+  ];
+  const sorted = (...lists: string[][]) => [...new Set(lists.flat())].sort();
+
+  it('no statement allows a * action, s3:* or sqs:*', () => {
+    const all = policyStatements(synth.resources);
+    expect(all.length).toBeGreaterThan(10);
+    for (const { statement } of all) {
+      for (const action of actionsOf(statement)) expect(action).not.toMatch(/^\*$|^[a-z0-9-]+:\*$/);
+    }
+  });
+
+  it('no s3 or sqs action is granted on Resource "*" or on a whole bucket of objects', () => {
+    for (const { statement } of policyStatements(synth.resources)) {
+      if (!actionsOf(statement).some((a) => a.startsWith('s3:') || a.startsWith('sqs:'))) continue;
+      for (const resource of resourcesOf(statement)) {
+        expect(resource).not.toBe('*');
+        const text = JSON.stringify(resource);
+        expect(text).not.toMatch(/"\*"|:::\*|"\/\*"\]/);
+      }
+    }
+  });
+
+  it('roles carry no managed policies', () => {
+    for (const [id, role] of ofType(synth.resources, 'AWS::IAM::Role')) {
+      expect(role.Properties?.['ManagedPolicyArns'], id).toBeUndefined();
+    }
+  });
+
+  it('register: read the warehouse prefix, consume its queue, read the secret', () => {
+    const role = roleOfFunction(synth.resources, 'astha-register');
+    expect(actionSetOfRole(synth.resources, role)).toEqual(
+      sorted(LOGS, SECRET, CONSUME, ['s3:GetObject', 's3:ListBucket']),
+    );
+    const statements = statementsOfRole(synth.resources, role);
+    const get = statements.find((s) => actionsOf(s).includes('s3:GetObject'));
+    expect(JSON.stringify(get?.Resource)).toMatch(/"\/warehouse\/\*"\]/);
+    const list = statements.find((s) => actionsOf(s).includes('s3:ListBucket'));
+    expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['warehouse/*'] } });
+    const consume = statements.find((s) => actionsOf(s).includes('sqs:ReceiveMessage'));
+    expect(consume?.Resource).toEqual(arnOf(queueNamed('astha-register')[0]));
+  });
+
+  it('components: read the prefix, write and delete only table metadata, consume their own queue', () => {
+    for (const { fn, queue } of COMPONENTS) {
+      const role = roleOfFunction(synth.resources, fn);
+      expect(actionSetOfRole(synth.resources, role), fn).toEqual(
+        sorted(LOGS, SECRET, CONSUME, ['s3:GetObject', 's3:ListBucket', 's3:PutObject', 's3:DeleteObject']),
+      );
+      const statements = statementsOfRole(synth.resources, role);
+      const writes = statements.filter((s) =>
+        actionsOf(s).some((a) => a === 's3:PutObject' || a === 's3:DeleteObject'),
+      );
+      expect(writes.length).toBeGreaterThan(0);
+      for (const w of writes) {
+        for (const r of resourcesOf(w))
+          expect(JSON.stringify(r), fn).toMatch(/"\/warehouse\/\*\/metadata\/\*"\]/);
+      }
+      const consume = statements.find((s) => actionsOf(s).includes('sqs:ReceiveMessage'));
+      expect(consume?.Resource).toEqual(arnOf(queueNamed(`${queue}.fifo`)[0]));
+    }
+  });
+
+  it('drain: send to component queues, read attributes of them and their DLQs, read the secret; no S3', () => {
+    const role = roleOfFunction(synth.resources, 'astha-drain');
+    expect(actionSetOfRole(synth.resources, role)).toEqual(
+      sorted(LOGS, SECRET, ['sqs:GetQueueAttributes', 'sqs:SendMessage']),
+    );
+    const statements = statementsOfRole(synth.resources, role);
+    const send = statements.filter((s) => actionsOf(s).includes('sqs:SendMessage')).flatMap(resourcesOf);
+    expect(send).toEqual(
+      expect.arrayContaining(COMPONENTS.map((c) => arnOf(queueNamed(`${c.queue}.fifo`)[0]))),
+    );
+    expect(send).toHaveLength(COMPONENTS.length);
+    const attrs = statements
+      .filter((s) => actionsOf(s).includes('sqs:GetQueueAttributes'))
+      .flatMap(resourcesOf);
+    expect(attrs).toHaveLength(COMPONENTS.length * 2);
+  });
+
+  it('the secret grant names one secret, not a wildcard of secrets', () => {
+    for (const { statement } of policyStatements(synth.resources)) {
+      if (!actionsOf(statement).some((a) => a.startsWith('secretsmanager:'))) continue;
+      expect(JSON.stringify(statement.Resource)).toContain(':secret:astha/libsql-??????');
+    }
+  });
+});
+
+describe('observability', () => {
+  const alarms = () => ofType(synth.resources, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties ?? {});
+
+  it('alarms when any dead-letter queue holds a message', () => {
+    const dlqs = queues().filter(([, q]) => String(q.Properties?.['QueueName']).includes('-dlq'));
+    expect(dlqs).toHaveLength(3);
+    for (const [dlqId] of dlqs) {
+      const alarm = alarms().find(
+        (a) =>
+          a['MetricName'] === 'ApproximateNumberOfMessagesVisible' &&
+          JSON.stringify(a['Dimensions']).includes(`"${dlqId}"`),
+      );
+      expect(alarm, dlqId).toMatchObject({
+        Namespace: 'AWS/SQS',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  it('alarms on the CDC backlog age from the Astha EMF metrics', () => {
+    expect(alarms()).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'Astha',
+        MetricName: 'CdcBacklogAgeSeconds',
+        Threshold: 300,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'breaching',
+      }),
+    );
+  });
+
+  it("alarms on the registration queue's oldest message age", () => {
+    const [registerId] = queueNamed('astha-register');
+    const alarm = alarms().find((a) => a['MetricName'] === 'ApproximateAgeOfOldestMessage');
+    expect(JSON.stringify(alarm?.['Dimensions'])).toContain(`"${registerId}"`);
+    expect(alarm?.['Threshold']).toBe(900);
+  });
+
+  it('alarms have no actions unless a topic is given', () => {
+    for (const a of alarms()) expect(a['AlarmActions']).toBeUndefined();
+  });
+
+  it('the dashboard graphs every metric the drainer emits, and the backlog alarm matches its dimensions', () => {
+    const documents = metricsDocuments(
+      new DrainMetrics().snapshot(),
+      { count: 0, oldestAgeSeconds: 0 },
+      new Map(),
+      0,
+    );
+    const emitted = documents.flatMap((d) => {
+      const aws = d['_aws'] as {
+        CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+      };
+      return aws.CloudWatchMetrics.flatMap((m) =>
+        m.Metrics.map((x) => ({ name: x.Name, ns: m.Namespace, dims: m.Dimensions })),
+      );
+    });
+    expect(emitted.length).toBeGreaterThan(5);
+    const expressions = dashboardExpressions();
+    for (const { name, ns } of emitted) {
+      expect(ns).toBe('Astha');
+      expect(expressions, name).toContain(
+        `SEARCH('Namespace="Astha" MetricName="${name}"', '${ASTHA_METRICS[name]}', 60)`,
+      );
+    }
+    expect(Object.keys(ASTHA_METRICS).sort()).toEqual([...new Set(emitted.map((e) => e.name))].sort());
+    const backlog = emitted.find((e) => e.name === 'CdcBacklogAgeSeconds');
+    expect(backlog?.dims).toEqual([[]]);
+  });
+});

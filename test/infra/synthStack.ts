@@ -1,0 +1,99 @@
+import { existsSync, mkdtempSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AsthaStack, type AsthaStackProps } from '../../infra/asthaStack.js';
+import { DEFAULT_FUNCTIONS_DIR } from '../../infra/paths.js';
+
+/** Stand-in handlers for functions whose real file does not exist yet. */
+export const FIXTURE_FUNCTIONS_DIR = fileURLToPath(new URL('./fixtures/functions', import.meta.url));
+
+/** Every handler file the stack can reference (register, drain, and the four components). */
+export const HANDLER_FILES = [
+  'register.ts',
+  'drain.ts',
+  'iceberg-updater.ts',
+  'metadata-orchestrator.ts',
+  'snapshotter.ts',
+  'compactor.ts',
+] as const;
+
+export type CfnResource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] };
+
+export interface Synthesised {
+  readonly template: Template;
+  readonly resources: Record<string, CfnResource>;
+  /** The cloud assembly directory (bundled assets are in `asset.<hash>/`). */
+  readonly outdir: string;
+}
+
+/** Synthesises one AsthaStack into a fresh temporary cloud assembly. */
+export function synthStack(props: AsthaStackProps): Synthesised {
+  const outdir = mkdtempSync(join(tmpdir(), 'astha-cdk-'));
+  const app = new App({ outdir });
+  const stack = new AsthaStack(app, 'Astha', props);
+  const template = Template.fromStack(stack);
+  const resources = (template.toJSON() as { Resources: Record<string, CfnResource> }).Resources;
+  return { template, resources, outdir };
+}
+
+export function ofType(resources: Record<string, CfnResource>, type: string): [string, CfnResource][] {
+  return Object.entries(resources).filter(([, r]) => r.Type === type);
+}
+
+/** The one resource of a type, as [logical id, properties]; throws unless there is exactly one. */
+export function single(
+  resources: Record<string, CfnResource>,
+  type: string,
+): [string, Record<string, unknown>] {
+  const found = ofType(resources, type);
+  if (found.length !== 1 || !found[0]) throw new Error(`expected one ${type}, found ${found.length}`);
+  return [found[0][0], found[0][1].Properties ?? {}];
+}
+
+/** Real handlers present in `functions/` today. */
+export function existingHandlers(): string[] {
+  return HANDLER_FILES.filter((f) => existsSync(join(DEFAULT_FUNCTIONS_DIR, f)));
+}
+
+/**
+ * A handler directory with the real `functions/` files where they exist (symlinks, so esbuild
+ * resolves their imports from the real location) and fixtures for the rest. When every real
+ * handler exists this is simply `functions/` itself.
+ */
+export function realWhereAvailableDir(): string {
+  const real = existingHandlers();
+  if (real.length === HANDLER_FILES.length) return DEFAULT_FUNCTIONS_DIR;
+  const dir = mkdtempSync(join(tmpdir(), 'astha-handlers-'));
+  for (const file of HANDLER_FILES) {
+    const source = real.includes(file)
+      ? join(DEFAULT_FUNCTIONS_DIR, file)
+      : join(FIXTURE_FUNCTIONS_DIR, file);
+    symlinkSync(source, join(dir, file));
+  }
+  return dir;
+}
+
+export interface BundleSize {
+  readonly functionName: string;
+  readonly codeBytes: number;
+  readonly mapBytes: number;
+}
+
+/** Size of each function's bundled `index.mjs` (and its source map) in the cloud assembly. */
+export function bundleSizes(synth: Synthesised): BundleSize[] {
+  return ofType(synth.resources, 'AWS::Lambda::Function').flatMap(([, r]) => {
+    const props = r.Properties as { FunctionName?: string; Code: { S3Key?: string } };
+    if (props.FunctionName === undefined || props.Code.S3Key === undefined) return [];
+    const dir = join(synth.outdir, `asset.${props.Code.S3Key.replace(/\.zip$/, '')}`);
+    return [
+      {
+        functionName: props.FunctionName,
+        codeBytes: statSync(join(dir, 'index.mjs')).size,
+        mapBytes: statSync(join(dir, 'index.mjs.map')).size,
+      },
+    ];
+  });
+}
