@@ -4,7 +4,11 @@ import { StoreError } from '../errors.js';
 export interface ObjectInfo {
   key: string;
   size: number;
-  /** Opaque version token; changes on every write of the key. Quoted or not, compare as-is. */
+  /**
+   * Opaque version token; compare as-is (S3's is quoted). It changes whenever the content
+   * changes. The memory and filesystem adapters change it on every write; S3's is the MD5 of
+   * the content, so rewriting identical bytes keeps it (harmless: If-Match then sees equal data).
+   */
   etag: string;
   lastModified: Date;
 }
@@ -78,4 +82,42 @@ export function validatePrefix(prefix: string): string {
 
 export function toBytes(body: Uint8Array | string): Uint8Array {
   return typeof body === 'string' ? new TextEncoder().encode(body) : body;
+}
+
+/** Throws StoreError `invalid_range` unless `range` is well formed (integers, start >= 0, end > start). */
+export function validateRange(range: ByteRange): ByteRange {
+  const { start, end } = range;
+  const ok =
+    Number.isSafeInteger(start) &&
+    start >= 0 &&
+    (end === undefined || (Number.isSafeInteger(end) && end > start));
+  if (!ok) {
+    throw new StoreError('invalid_range', `invalid byte range ${JSON.stringify(range)}`, {
+      details: { range },
+    });
+  }
+  return range;
+}
+
+/**
+ * The [start, end) actually served for an object of `size` bytes, the way S3 does it:
+ * an end past the object is clipped, a start at or past the end is unsatisfiable.
+ */
+export function resolveRange(range: ByteRange, size: number, key: string): { start: number; end: number } {
+  validateRange(range);
+  if (range.start >= size) {
+    throw new StoreError(
+      'invalid_range',
+      `range start ${range.start} is past the end of ${key} (${size} bytes)`,
+      {
+        details: { key, range, size },
+      },
+    );
+  }
+  return { start: range.start, end: Math.min(range.end ?? size, size) };
+}
+
+/** Key order of every adapter's `list`: S3's, i.e. by UTF-8 bytes (differs from JS string order for astral characters). */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

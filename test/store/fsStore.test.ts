@@ -1,0 +1,141 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FsStore } from '../../lib/store/fsStore.js';
+import { objectStoreContract } from './objectStoreContract.js';
+
+const roots: string[] = [];
+function freshRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'astha-fsstore-'));
+  roots.push(root);
+  return root;
+}
+afterAll(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+objectStoreContract('filesystem', {
+  open: async () => new FsStore(freshRoot()),
+  etagChangesOnIdenticalRewrite: true,
+  paginationKeys: 120,
+});
+
+const CHILD = join(import.meta.dirname, 'fsStoreChild.ts');
+
+interface Child {
+  process: ChildProcess;
+  output: Promise<string[]>;
+}
+
+function startChild(args: string[]): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const output = new Promise<string[]>((resolve, reject) => {
+    child.once('exit', (code) => {
+      if (code === 0) resolve(stdout.trim().split('\n'));
+      else reject(new Error(`child exited with ${code}: ${stderr}`));
+    });
+  });
+  return { process: child, output };
+}
+
+/** Starts every child, waits until all are ready, then releases them at once. */
+async function raceChildren(argsList: string[][]): Promise<unknown[]> {
+  const children = argsList.map(startChild);
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve, reject) => {
+          const onData = (chunk: Buffer) => {
+            if (chunk.toString().includes('ready')) {
+              child.process.stdout?.off('data', onData);
+              resolve();
+            }
+          };
+          child.process.stdout?.on('data', onData);
+          child.output.catch(reject);
+        }),
+    ),
+  );
+  for (const child of children) child.process.stdin?.end('go\n');
+  const outputs = await Promise.all(children.map((child) => child.output));
+  return outputs.map((lines) => JSON.parse(lines.at(-1) ?? 'null'));
+}
+
+describe('FsStore across processes', () => {
+  it('16 processes racing putIfAbsent on one key: exactly one wins, 15 conflicts, the file is the winner’s', async () => {
+    const root = freshRoot();
+    const results = (await raceChildren(
+      Array.from({ length: 16 }, (_, i) => [root, 'putIfAbsent', 'race/key.json', `process ${i}`]),
+    )) as Array<{ won: boolean; code?: string; retryable?: boolean }>;
+    const winners = results.flatMap((r, i) => (r.won ? [i] : []));
+    expect(winners).toHaveLength(1);
+    const losers = results.filter((r) => !r.won);
+    expect(losers).toHaveLength(15);
+    for (const loser of losers) expect(loser).toEqual({ won: false, code: 'conflict', retryable: true });
+    expect(readFileSync(join(root, 'race', 'key.json'), 'utf8')).toBe(`process ${winners[0]}`);
+    expect(readdirSync(join(root, 'race'))).toEqual(['key.json']); // no temp or lock file left
+  });
+
+  it('4 processes incrementing one counter with putIfMatch lose no update', async () => {
+    const root = freshRoot();
+    await new FsStore(root).put('counter', '0');
+    const processes = 4;
+    const times = 15;
+    const results = (await raceChildren(
+      Array.from({ length: processes }, () => [root, 'increment', 'counter', String(times)]),
+    )) as Array<{ attempts: number }>;
+    expect(readFileSync(join(root, 'counter'), 'utf8')).toBe(String(processes * times));
+    const attempts = results.reduce((sum, r) => sum + r.attempts, 0);
+    expect(attempts).toBeGreaterThanOrEqual(processes * times);
+  });
+});
+
+describe('FsStore', () => {
+  it('keeps each key as a plain file under the root', async () => {
+    const root = freshRoot();
+    const store = new FsStore(root);
+    await store.put('ns/table/data/x=1/part 1.parquet', 'PAR1');
+    expect(readFileSync(join(root, 'ns', 'table', 'data', 'x=1', 'part 1.parquet'), 'utf8')).toBe('PAR1');
+    expect(store.url).toBe(`file://${root}`);
+  });
+
+  it('never lists temp or lock files, and removes directories a delete leaves empty', async () => {
+    const root = freshRoot();
+    const store = new FsStore(root);
+    await store.put('d/keep', '1');
+    await store.put('e/f/gone', '2');
+    writeFileSync(join(root, 'd', '\\tmp-123-abc'), 'half written');
+    writeFileSync(join(root, 'd', '\\lock-0123'), '1 host token');
+    const keys = [];
+    for await (const object of store.list('')) keys.push(object.key);
+    expect(keys).toEqual(['d/keep', 'e/f/gone']);
+    await store.delete('e/f/gone');
+    expect(existsSync(join(root, 'e'))).toBe(false);
+  });
+
+  it('breaks a lock left behind by a dead process', async () => {
+    const root = freshRoot();
+    const store = new FsStore(root);
+    const first = await store.put('locked', 'v1');
+    const { createHash } = await import('node:crypto');
+    const lockName = `\\lock-${createHash('sha1').update('locked').digest('hex').slice(0, 24)}`;
+    // pid 2^22+1 is above Linux's pid_max default, so no process has it.
+    writeFileSync(join(root, lockName), `4194305 ${(await import('node:os')).hostname()} deadbeef`);
+    const second = await store.putIfMatch('locked', 'v2', first.etag);
+    expect(readFileSync(join(root, 'locked'), 'utf8')).toBe('v2');
+    expect(second.etag).not.toBe(first.etag);
+    expect(existsSync(join(root, lockName))).toBe(false);
+  });
+});

@@ -1,0 +1,243 @@
+/**
+ * The ObjectStore contract: one `describe` block run against every adapter, so memory,
+ * filesystem and S3 are held to the same behaviour.
+ */
+import { describe, expect, it } from 'vitest';
+import { StoreError } from '../../lib/errors.js';
+import type { ObjectStore } from '../../lib/store/objectStore.js';
+
+export interface StoreContractSubject {
+  /** A new, empty store; called once per test. */
+  open(): Promise<ObjectStore>;
+  /** S3's ETag is the content MD5, so it stays the same when identical bytes are rewritten. */
+  etagChangesOnIdenticalRewrite: boolean;
+  /** Enough keys to span several `list` pages of this adapter. */
+  paginationKeys: number;
+}
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+async function rejection(promise: Promise<unknown>): Promise<StoreError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StoreError);
+  return error as StoreError;
+}
+
+async function listKeys(store: ObjectStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of store.list(prefix)) keys.push(object.key);
+  return keys;
+}
+
+/** Read, add one, write back with If-Match; retried on conflict. Returns the attempts it took. */
+export async function incrementCounter(store: ObjectStore, key: string): Promise<number> {
+  for (let attempt = 1; ; attempt += 1) {
+    const info = await store.head(key);
+    if (!info) throw new Error(`${key} missing`);
+    const value = Number(text(await store.get(key)));
+    try {
+      // head before get: the bytes are at least as new as the ETag, so a stale ETag can only
+      // make this write fail, never overwrite an update it has not seen.
+      await store.putIfMatch(key, String(value + 1), info.etag);
+      return attempt;
+    } catch (error) {
+      if (!(error instanceof StoreError && error.code === 'conflict')) throw error;
+    }
+  }
+}
+
+export function objectStoreContract(name: string, subject: StoreContractSubject): void {
+  describe(`ObjectStore contract: ${name}`, () => {
+    it('puts, gets, heads and deletes an object', async () => {
+      const store = await subject.open();
+      const written = await store.put('a/b/c.txt', 'hello world');
+      expect(written.size).toBe(11);
+      expect(text(await store.get('a/b/c.txt'))).toBe('hello world');
+      const info = await store.head('a/b/c.txt');
+      expect(info).toMatchObject({ key: 'a/b/c.txt', size: 11, etag: written.etag });
+      expect(info?.lastModified).toBeInstanceOf(Date);
+      await store.delete('a/b/c.txt');
+      expect(await store.head('a/b/c.txt')).toBeUndefined();
+      expect((await rejection(store.get('a/b/c.txt'))).code).toBe('not_found');
+      await store.delete('a/b/c.txt'); // deleting a missing key is fine
+    });
+
+    it('stores binary bytes exactly, including an empty object', async () => {
+      const store = await subject.open();
+      const bytes = new Uint8Array(70_000).map((_, i) => (i * 31) % 256);
+      await store.put('bin', bytes);
+      expect(await store.get('bin')).toEqual(bytes);
+      await store.put('empty', new Uint8Array(0));
+      expect((await store.get('empty')).length).toBe(0);
+      expect((await store.head('empty'))?.size).toBe(0);
+    });
+
+    it('reads byte ranges, clipping an end past the object and refusing a start past it', async () => {
+      const store = await subject.open();
+      await store.put('r', '0123456789');
+      expect(text(await store.get('r', { range: { start: 2, end: 5 } }))).toBe('234');
+      expect(text(await store.get('r', { range: { start: 7 } }))).toBe('789');
+      expect(text(await store.get('r', { range: { start: 8, end: 100 } }))).toBe('89');
+      expect(text(await store.get('r', { range: { start: 9, end: 10 } }))).toBe('9');
+      expect((await rejection(store.get('r', { range: { start: 10 } }))).code).toBe('invalid_range');
+      expect((await rejection(store.get('r', { range: { start: 50, end: 60 } }))).code).toBe('invalid_range');
+      expect((await rejection(store.get('r', { range: { start: 5, end: 5 } }))).code).toBe('invalid_range');
+      expect((await rejection(store.get('r', { range: { start: -1 } }))).code).toBe('invalid_range');
+      expect((await rejection(store.get('missing', { range: { start: 0, end: 1 } }))).code).toBe('not_found');
+    });
+
+    it('lists in key order, relative keys, filtered by prefix', async () => {
+      const store = await subject.open();
+      const keys = ['b/2', 'a/x/1', 'a-c', 'a/y', 'a.b', 'a0', 'b/10', 'c'];
+      for (const key of keys) await store.put(key, key);
+      expect(await listKeys(store, '')).toEqual(['a-c', 'a.b', 'a/x/1', 'a/y', 'a0', 'b/10', 'b/2', 'c']);
+      expect(await listKeys(store, 'a/')).toEqual(['a/x/1', 'a/y']);
+      expect(await listKeys(store, 'a')).toEqual(['a-c', 'a.b', 'a/x/1', 'a/y', 'a0']);
+      expect(await listKeys(store, 'b/1')).toEqual(['b/10']);
+      expect(await listKeys(store, 'nothing/')).toEqual([]);
+      const listed = [];
+      for await (const object of store.list('c')) listed.push(object);
+      expect(listed).toEqual([
+        expect.objectContaining({ key: 'c', size: 1, etag: (await store.head('c'))?.etag }),
+      ]);
+    });
+
+    it('lists across several pages and can stop early', async () => {
+      const store = await subject.open();
+      const keys = Array.from(
+        { length: subject.paginationKeys },
+        (_, i) => `p/${String(i).padStart(4, '0')}`,
+      );
+      for (let i = 0; i < keys.length; i += 25) {
+        await Promise.all(keys.slice(i, i + 25).map((key) => store.put(key, 'x')));
+      }
+      await store.put('q', 'outside the prefix');
+      expect(await listKeys(store, 'p/')).toEqual(keys);
+      const firstThree: string[] = [];
+      for await (const object of store.list('p/')) {
+        firstThree.push(object.key);
+        if (firstThree.length === 3) break;
+      }
+      expect(firstThree).toEqual(keys.slice(0, 3));
+    });
+
+    it('round-trips keys with spaces, unicode, % and +', async () => {
+      const store = await subject.open();
+      const keys = [
+        'sp ace/file name.txt',
+        'ünï/cødé/日本語.parquet',
+        'pct/100%25 done%',
+        'plus/a+b=c',
+        'mix/ a+%20ü😀',
+      ];
+      for (const key of keys) await store.put(key, `body of ${key}`);
+      for (const key of keys) {
+        expect(text(await store.get(key))).toBe(`body of ${key}`);
+        expect((await store.head(key))?.key).toBe(key);
+      }
+      expect((await listKeys(store, '')).sort()).toEqual([...keys].sort());
+      expect(await listKeys(store, 'pct/')).toEqual(['pct/100%25 done%']);
+      expect(await store.head('plus/a b=c')).toBeUndefined();
+    });
+
+    it('rejects invalid keys on every operation', async () => {
+      const store = await subject.open();
+      const invalid = ['', 'a//b', '../x', 'a/../b', '/abs', './a', 'a/', 'a\\b'];
+      for (const key of invalid) {
+        for (const attempt of [
+          () => store.get(key),
+          () => store.head(key),
+          () => store.put(key, 'x'),
+          () => store.putIfAbsent(key, 'x'),
+          () => store.putIfMatch(key, 'x', '"etag"'),
+          () => store.delete(key),
+        ]) {
+          expect((await rejection(attempt())).code, `key ${JSON.stringify(key)}`).toBe('invalid_key');
+        }
+      }
+      expect((await rejection((async () => listKeys(store, '../'))())).code).toBe('invalid_key');
+    });
+
+    it('putIfAbsent creates once, then reports a retryable conflict and keeps the first body', async () => {
+      const store = await subject.open();
+      const created = await store.putIfAbsent('once', 'first');
+      expect(created.size).toBe(5);
+      const error = await rejection(store.putIfAbsent('once', 'second'));
+      expect(error.code).toBe('conflict');
+      expect(error.retryable).toBe(true);
+      expect(text(await store.get('once'))).toBe('first');
+      expect((await store.head('once'))?.etag).toBe(created.etag);
+    });
+
+    it('putIfMatch replaces only the version it names', async () => {
+      const store = await subject.open();
+      const v1 = await store.put('cas', 'v1');
+      const v2 = await store.putIfMatch('cas', 'v2', v1.etag);
+      expect(v2.etag).not.toBe(v1.etag);
+      expect((await store.head('cas'))?.etag).toBe(v2.etag);
+      expect(text(await store.get('cas'))).toBe('v2');
+      const stale = await rejection(store.putIfMatch('cas', 'v3', v1.etag));
+      expect(stale.code).toBe('conflict');
+      expect(stale.retryable).toBe(true);
+      expect(text(await store.get('cas'))).toBe('v2');
+      expect((await rejection(store.putIfMatch('absent', 'x', v2.etag))).code).toBe('not_found');
+      expect(await store.head('absent')).toBeUndefined();
+    });
+
+    it(
+      subject.etagChangesOnIdenticalRewrite
+        ? 'gives a new ETag to every write, even of identical bytes'
+        : 'keeps the content ETag when identical bytes are rewritten, changes it when they differ',
+      async () => {
+        const store = await subject.open();
+        const etags = [];
+        for (let i = 0; i < 5; i += 1) etags.push((await store.put('same', 'identical bytes')).etag);
+        const changed = (await store.put('same', 'other bytes')).etag;
+        const distinct = new Set(etags).size;
+        expect(distinct).toBe(subject.etagChangesOnIdenticalRewrite ? 5 : 1);
+        expect(etags).not.toContain(changed);
+        // After a delete and re-create, an old ETag must not match either.
+        const before = (await store.head('same'))?.etag ?? '';
+        await store.delete('same');
+        await store.put('same', 'new bytes');
+        expect((await rejection(store.putIfMatch('same', 'x', before))).code).toBe('conflict');
+      },
+    );
+
+    it('16 concurrent putIfAbsent on one key: exactly one wins, 15 get a conflict', async () => {
+      const store = await subject.open();
+      const results = await Promise.allSettled(
+        Array.from({ length: 16 }, (_, i) => store.putIfAbsent('race/winner', `writer ${i}`)),
+      );
+      const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+      const losers = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+      expect(winners).toHaveLength(1);
+      expect(losers).toHaveLength(15);
+      for (const loser of losers) {
+        expect(loser).toBeInstanceOf(StoreError);
+        expect((loser as StoreError).code).toBe('conflict');
+      }
+      expect(text(await store.get('race/winner'))).toBe(`writer ${winners[0]}`);
+    });
+
+    it('concurrent putIfMatch read-modify-write loses no update', async () => {
+      const store = await subject.open();
+      await store.put('counter', '0');
+      const workers = 6;
+      const increments = 5;
+      const attempts = await Promise.all(
+        Array.from({ length: workers }, async () => {
+          let total = 0;
+          for (let i = 0; i < increments; i += 1) total += await incrementCounter(store, 'counter');
+          return total;
+        }),
+      );
+      expect(text(await store.get('counter'))).toBe(String(workers * increments));
+      // The race was real: at least one write lost and was retried.
+      expect(attempts.reduce((a, b) => a + b, 0)).toBeGreaterThan(workers * increments);
+    });
+  });
+}
