@@ -67,6 +67,7 @@ export class AsthaStack extends Stack {
     const keyPrefix = normaliseKeyPrefix(props.warehousePrefix ?? 'warehouse');
     const functionsDir = props.functionsDir ?? DEFAULT_FUNCTIONS_DIR;
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    const components = uniqueComponents(props.components ?? DEFAULT_COMPONENTS);
 
     this.warehouse = new WarehouseBucket(this, 'Warehouse', {
       namePrefix,
@@ -98,7 +99,7 @@ export class AsthaStack extends Stack {
     this.warehouse.notify(this.registration.queue);
 
     const workers = new Map<ComponentName, ComponentWorker>();
-    for (const component of uniqueComponents(props.components ?? DEFAULT_COMPONENTS)) {
+    for (const component of components) {
       workers.set(
         component,
         new ComponentWorker(this, pascal(component), { ...common, component, functionsDir, warehouse }),

@@ -29,7 +29,7 @@ export interface Synthesised {
   readonly outdir: string;
 }
 
-/** Synthesises one AsthaStack into a fresh temporary cloud assembly. */
+/** Synthesises one AsthaStack into a fresh temporary cloud assembly (bundling every function). */
 export function synthStack(props: AsthaStackProps): Synthesised {
   const outdir = mkdtempSync(join(tmpdir(), 'astha-cdk-'));
   const app = new App({ outdir });
