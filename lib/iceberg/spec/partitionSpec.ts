@@ -110,7 +110,12 @@ export function bindPartitionSpec(spec: PartitionSpec, schema: Schema): BoundPar
     };
     if (field.fieldId < FIRST_PARTITION_FIELD_ID) fail(`field id ${field.fieldId} is below 1000`);
     if (ids.has(field.fieldId)) fail(`duplicate field id ${field.fieldId}`);
-    if (names.has(field.name)) fail('duplicate name');
+    if (field.name === '' || names.has(field.name)) fail('empty or duplicate name');
+    // Readers resolve filters by name too, so a name may shadow a column only as that column's identity.
+    const column = schema.fields.find((c) => c.name === field.name);
+    if (column && !(column.id === field.sourceId && field.transform === 'identity')) {
+      fail(`name conflicts with schema column ${column.id}`);
+    }
     ids.add(field.fieldId);
     names.add(field.name);
     const source = columns.get(field.sourceId);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { IcebergError } from '../../../lib/iceberg/icebergError.js';
 import { decodeContainer } from '../../../lib/iceberg/spec/avroContainer.js';
 import type { DataFile, ManifestEntry } from '../../../lib/iceberg/spec/dataFile.js';
@@ -163,9 +163,13 @@ function writeTable(dir: string) {
 }
 
 describe('manifests and manifest lists, read back by PyIceberg', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'astha-manifest-'));
-  const written = writeTable(dir);
-  const py = pyiceberg(written.listPath);
+  let written: ReturnType<typeof writeTable>;
+  let py: PyResult;
+
+  beforeAll(() => {
+    written = writeTable(mkdtempSync(join(tmpdir(), 'astha-manifest-')));
+    py = pyiceberg(written.listPath);
+  });
 
   it('writes the manifest list metadata and entry fields', () => {
     expect(py.meta).toMatchObject({

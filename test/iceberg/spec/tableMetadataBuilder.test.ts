@@ -381,3 +381,25 @@ describe('snapshotIdFromBytes', () => {
     expect(snapshotIdFromBytes(new Uint8Array(8))).toBe(1n);
   });
 });
+
+describe('partition spec validation', () => {
+  it.each([
+    [[{ column: 'id', name: 'day' }], /name conflicts with schema column 2/],
+    [[{ column: 'id' }, { column: 'day', name: 'id' }], /empty or duplicate name/],
+    [[{ column: 'id', transform: 'truncate[0]' }], /unknown partition transform/],
+    [[{ column: 'tags' }], /not in the schema|not a primitive/],
+  ])('rejects %j', (fields, message) => {
+    expect(() => partitionSpecFor(schema, fields)).toThrow(message);
+  });
+
+  it('names transformed partitions after column and transform', () => {
+    const spec = partitionSpecFor(schema, [
+      { column: 'id', transform: 'truncate[10]' },
+      { column: 'day', transform: 'month' },
+    ]);
+    expect(spec.fields.map((f) => [f.fieldId, f.name])).toEqual([
+      [1000, 'id_truncate_10'],
+      [1001, 'day_month'],
+    ]);
+  });
+});
