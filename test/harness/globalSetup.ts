@@ -19,7 +19,14 @@ async function healthy(): Promise<boolean> {
     if (!response.ok) return false;
     const body = (await response.json()) as { services?: Record<string, string> };
     const ready = (s?: string) => s === 'available' || s === 'running';
-    return ready(body.services?.s3) && ready(body.services?.sqs);
+    if (!ready(body.services?.s3) || !ready(body.services?.sqs)) return false;
+    // The health page says "available" before a provider has loaded; a provider that cannot
+    // load (wrong Python) answers 500 to every call. Ask both services for real.
+    for (const path of ['/', '/?Action=ListQueues']) {
+      const probe = await fetch(`${ENDPOINT}${path}`, { signal: AbortSignal.timeout(10_000) });
+      if (probe.status !== 200) return false;
+    }
+    return true;
   } catch {
     return false;
   }
