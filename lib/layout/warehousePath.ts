@@ -30,8 +30,10 @@ export interface PartitionSegment {
 export interface WarehouseKey {
   namespace: string;
   table: string;
-  /** `<prefix>/<namespace>/<table>` without a trailing slash: where the table's objects live. */
+  /** `<namespace>/<table>`: where the table's objects live, relative to the warehouse prefix. */
   tablePrefix: string;
+  /** The key below the warehouse prefix: the object's key in a store rooted at the warehouse. */
+  path: string;
   partitions: PartitionSegment[];
   /** The partition segments joined by `/`, as in the key; '' when unpartitioned. */
   partitionPath: string;
@@ -92,7 +94,8 @@ export function parseWarehouseKey(key: string, prefix: string): KeyParse {
     key: {
       namespace,
       table,
-      tablePrefix: tableKeyPrefix(root, namespace, table),
+      tablePrefix: `${namespace}/${table}`,
+      path: rest,
       partitions,
       partitionPath: tail.slice(0, -1).join('/'),
       fileName,

@@ -5,19 +5,98 @@
  */
 import { type Client, type Config, createClient } from '@libsql/client';
 import { errorMessage } from '../errors.js';
+import type { ObjectStore } from '../store/objectStore.js';
 import { type MigrationReport, migrate } from './migrations.js';
+import { planRegistrations, type RegistrationOptions, type S3ObjectRef } from './planRegistration.js';
 import { RegistryError } from './registryError.js';
+import {
+  type FileStatistics,
+  type FilesByStateQuery,
+  fileStatistics,
+  filesByState,
+  pendingFiles,
+  type RegistryStatus,
+  registryStatus,
+  tableById,
+  tableByName,
+  tableMetadata,
+} from './registryReads.js';
+import type { IcebergState, TableFileRow, TableMetadataRow, TableRow } from './rows.js';
+import { type RemovedObjectRef, type UnregisterOutcome, unregisterObject } from './unregisterObject.js';
+import {
+  type RegistrationFaults,
+  type RegistrationOutcome,
+  writeRegistrations,
+} from './writeRegistrations.js';
 
 export interface RegistryOptions {
   authToken?: string;
 }
 
+export interface RegisterOptions extends RegistrationOptions {
+  /** Test-only fault points inside the registration transaction. */
+  faults?: RegistrationFaults;
+}
+
 export interface Registry {
-  /** The libSQL client, for components' own queries. Foreign keys are enforced on it. */
+  /**
+   * The libSQL client, for components' own queries. Foreign keys are enforced on it. On a
+   * `file:` registry it has one connection: do not call `client.execute` while holding a
+   * `client.transaction()` of your own (use the transaction).
+   */
   readonly client: Client;
   /** What opening the registry migrated. */
   readonly migration: MigrationReport;
+  /** One S3 object (ObjectCreated); never throws for a bad object, see `RegistrationOutcome`. */
+  registerObject(
+    object: S3ObjectRef,
+    store: ObjectStore,
+    options?: RegisterOptions,
+  ): Promise<RegistrationOutcome>;
+  /** Many objects in one transaction; one outcome per object, in order. */
+  registerBatch(
+    objects: readonly S3ObjectRef[],
+    store: ObjectStore,
+    options?: RegisterOptions,
+  ): Promise<RegistrationOutcome[]>;
+  /** S3 ObjectRemoved: marks the key's files `removed` and fixes the table's statistics. */
+  unregisterObject(
+    object: RemovedObjectRef,
+    store: ObjectStore,
+    options?: RegistrationOptions,
+  ): Promise<UnregisterOutcome>;
+  tableById(id: number): Promise<TableRow | undefined>;
+  tableByName(namespace: string, name: string): Promise<TableRow | undefined>;
+  tableMetadata(tableId: number): Promise<TableMetadataRow | undefined>;
+  /** Pending files of a table ordered by id, at most `limit`. */
+  pendingFiles(tableId: number, limit?: number): Promise<TableFileRow[]>;
+  filesByState(state: IcebergState, query?: FilesByStateQuery): Promise<TableFileRow[]>;
+  fileStatistics(fileId: number): Promise<FileStatistics | undefined>;
+  status(now?: Date): Promise<RegistryStatus>;
   close(): void;
+}
+
+function bindRegistry(client: Client, migration: MigrationReport): Registry {
+  const registerBatch = async (
+    objects: readonly S3ObjectRef[],
+    store: ObjectStore,
+    options: RegisterOptions = {},
+  ) => writeRegistrations(client, await planRegistrations(client, objects, store, options), options.faults);
+  return {
+    client,
+    migration,
+    registerBatch,
+    registerObject: async (object, store, options) => (await registerBatch([object], store, options))[0]!,
+    unregisterObject: (object, store, options) => unregisterObject(client, object, store, options),
+    tableById: (id) => tableById(client, id),
+    tableByName: (namespace, name) => tableByName(client, namespace, name),
+    tableMetadata: (tableId) => tableMetadata(client, tableId),
+    pendingFiles: (tableId, limit) => pendingFiles(client, tableId, limit),
+    filesByState: (state, query) => filesByState(client, state, query),
+    fileStatistics: (fileId) => fileStatistics(client, fileId),
+    status: (now) => registryStatus(client, now),
+    close: () => client.close(),
+  };
 }
 
 const SCHEMES = ['file:', 'http:', 'https:', 'libsql:', 'ws:', 'wss:'];
@@ -41,7 +120,7 @@ export async function openRegistry(url: string, options: RegistryOptions = {}): 
     // WAL lets readers (the drainer) run while a registration writes; the mode persists in the file.
     if (url.startsWith('file:')) await client.execute('PRAGMA journal_mode = WAL');
     const migration = await migrate(client);
-    return { client, migration, close: () => client.close() };
+    return bindRegistry(client, migration);
   } catch (error) {
     client.close();
     throw error;

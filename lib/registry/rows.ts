@@ -26,7 +26,7 @@ export interface TableRow {
   name: string;
   /** Bucket the table's objects live in. */
   bucket: string;
-  /** Object-key prefix of the table, no trailing slash: `<warehouse>/<namespace>/<table>`. */
+  /** `<namespace>/<table>`: the table's key prefix in the warehouse store (keys below the warehouse prefix). */
   key_prefix: string;
   /** Iceberg table location URI, e.g. `s3://bucket/warehouse/ns/table`. */
   location: string;
@@ -65,7 +65,7 @@ export interface TableMetadataRow {
 export interface TableFileRow {
   id: number;
   table_id: number;
-  /** Object key in the table's bucket. */
+  /** The object's key in the warehouse store (its S3 key minus the warehouse prefix). */
   path: string;
   /** Full URI as an Iceberg data file path, e.g. `s3://bucket/<key>`. */
   uri: string;

@@ -14,7 +14,8 @@ describe('parseWarehouseKey', () => {
       key: {
         namespace: 'sales',
         table: 'orders',
-        tablePrefix: 'wh/sales/orders',
+        tablePrefix: 'sales/orders',
+        path: 'sales/orders/data/part-0.parquet',
         partitions: [],
         partitionPath: '',
         fileName: 'part-0.parquet',

@@ -1,0 +1,145 @@
+/**
+ * The reads components and the CLI need, returning the typed rows of rows.ts.
+ */
+import type { Client, Row } from '@libsql/client';
+import { type DecodedColumnStats, decodeColumnStats } from './columnStatsJson.js';
+import {
+  ICEBERG_STATES,
+  type FileStatisticsRow,
+  type IcebergState,
+  parseRegistryTime,
+  type TableFileRow,
+  type TableMetadataRow,
+  type TableRow,
+} from './rows.js';
+
+/** A libSQL row as a plain object of its columns; the SQL selects exactly the row type's columns. */
+function plain<T>(row: Row, columns: string[]): T {
+  return Object.fromEntries(columns.map((c) => [c, row[c] ?? null])) as T;
+}
+
+async function select<T>(client: Client, sql: string, args: (string | number)[]): Promise<T[]> {
+  const result = await client.execute({ sql, args });
+  return result.rows.map((row) => plain<T>(row, result.columns));
+}
+
+export async function tableById(client: Client, id: number): Promise<TableRow | undefined> {
+  return (await select<TableRow>(client, 'SELECT * FROM tables WHERE id = ?', [id]))[0];
+}
+
+export async function tableByName(
+  client: Client,
+  namespace: string,
+  name: string,
+): Promise<TableRow | undefined> {
+  const rows = await select<TableRow>(
+    client,
+    'SELECT t.* FROM tables t JOIN namespaces n ON n.id = t.namespace_id WHERE n.name = ? AND t.name = ?',
+    [namespace, name],
+  );
+  return rows[0];
+}
+
+export async function tableMetadata(client: Client, tableId: number): Promise<TableMetadataRow | undefined> {
+  return (
+    await select<TableMetadataRow>(client, 'SELECT * FROM table_metadata WHERE table_id = ?', [tableId])
+  )[0];
+}
+
+/** Pending files of a table, oldest first: what the next append snapshot commits. */
+export async function pendingFiles(client: Client, tableId: number, limit = 1000): Promise<TableFileRow[]> {
+  return select<TableFileRow>(
+    client,
+    "SELECT * FROM table_files WHERE table_id = ? AND iceberg_state = 'pending' ORDER BY id LIMIT ?",
+    [tableId, limit],
+  );
+}
+
+export interface FilesByStateQuery {
+  tableId?: number;
+  limit?: number;
+  /** Only files with an id above this (for paging). */
+  afterId?: number;
+}
+
+export async function filesByState(
+  client: Client,
+  state: IcebergState,
+  query: FilesByStateQuery = {},
+): Promise<TableFileRow[]> {
+  const args: (string | number)[] = [state, query.afterId ?? 0];
+  let sql = 'SELECT * FROM table_files WHERE iceberg_state = ? AND id > ?';
+  if (query.tableId !== undefined) {
+    sql += ' AND table_id = ?';
+    args.push(query.tableId);
+  }
+  args.push(query.limit ?? 1000);
+  return select<TableFileRow>(client, `${sql} ORDER BY id LIMIT ?`, args);
+}
+
+export interface FileStatistics extends Omit<FileStatisticsRow, 'column_stats_json' | 'split_offsets_json'> {
+  splitOffsets: number[];
+  /** Keyed by table field id, bounds as Iceberg single-value bytes. */
+  columns: DecodedColumnStats[];
+}
+
+export async function fileStatistics(client: Client, fileId: number): Promise<FileStatistics | undefined> {
+  const row = (
+    await select<FileStatisticsRow>(client, 'SELECT * FROM file_statistics WHERE file_id = ?', [fileId])
+  )[0];
+  if (!row) return undefined;
+  const { column_stats_json, split_offsets_json, ...rest } = row;
+  return {
+    ...rest,
+    splitOffsets: split_offsets_json === null ? [] : (JSON.parse(split_offsets_json) as number[]),
+    columns: decodeColumnStats(column_stats_json),
+  };
+}
+
+export interface RegistryStatus {
+  tables: number;
+  filesByState: Record<IcebergState, number>;
+  rejectedObjects: number;
+  cdc: {
+    backlog: number;
+    oldestTimestamp: string | null;
+    /** Age of the oldest undrained change, against `now`. */
+    oldestAgeMs: number | null;
+    /** Rows in `__cdc_dead`, or null when the drainer has not created that table. */
+    deadRows: number | null;
+  };
+}
+
+export async function registryStatus(client: Client, now: Date = new Date()): Promise<RegistryStatus> {
+  const [counts, states, dead] = await client.batch(
+    [
+      `SELECT (SELECT count(*) FROM tables) AS tables,
+              (SELECT count(*) FROM rejected_objects) AS rejected_objects,
+              (SELECT count(*) FROM __cdc_log) AS backlog,
+              (SELECT timestamp FROM __cdc_log ORDER BY id LIMIT 1) AS oldest`,
+      'SELECT iceberg_state, count(*) AS n FROM table_files GROUP BY iceberg_state',
+      "SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table' AND name = '__cdc_dead'",
+    ],
+    'read',
+  );
+  const filesByState = Object.fromEntries(ICEBERG_STATES.map((s) => [s, 0])) as Record<IcebergState, number>;
+  for (const row of states?.rows ?? [])
+    filesByState[String(row.iceberg_state) as IcebergState] = Number(row.n);
+  const summary = counts?.rows[0];
+  const oldest = summary?.oldest === null || summary?.oldest === undefined ? null : String(summary.oldest);
+  let deadRows: number | null = null;
+  if (Number(dead?.rows[0]?.n) > 0) {
+    deadRows = Number((await client.execute('SELECT count(*) AS n FROM __cdc_dead')).rows[0]?.n);
+  }
+  return {
+    tables: Number(summary?.tables ?? 0),
+    filesByState,
+    rejectedObjects: Number(summary?.rejected_objects ?? 0),
+    cdc: {
+      backlog: Number(summary?.backlog ?? 0),
+      oldestTimestamp: oldest,
+      oldestAgeMs: oldest === null ? null : Math.max(0, now.getTime() - parseRegistryTime(oldest).getTime()),
+      deadRows,
+    },
+  };
+}
