@@ -1,7 +1,7 @@
 import { IcebergError } from '../icebergError.js';
 import type { DataFile, DataFileContent, FileFormat } from './dataFile.js';
 import type { BoundPartitionField } from './partitionSpec.js';
-import { partitionValueFromAvro, partitionValueToAvro } from './partitionValues.js';
+import { partitionValueFromAvro, partitionValueToAvro } from './partitionValueAvro.js';
 
 /**
  * `DataFile` ↔ the Avro record of the `data_file` struct. Absent optional metrics become

@@ -1,6 +1,6 @@
 import type { AvroSchema } from './avroContainer.js';
 import type { BoundPartitionField } from './partitionSpec.js';
-import { avroTypeOf } from './partitionValues.js';
+import { avroTypeOf } from './partitionValueAvro.js';
 
 /**
  * Avro schemas of manifests and manifest lists, format v2, with every field id of the

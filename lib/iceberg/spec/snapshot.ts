@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { IcebergError } from '../icebergError.js';
 import type { JsonObject, JsonValue } from './exactJson.js';
 import { asInt, asLong, asObject, asString, asStringMap, optional } from './wireReader.js';
@@ -110,4 +111,9 @@ export function snapshotIdFromBytes(bytes: Uint8Array): bigint {
   const id = Buffer.from(bytes).readBigUInt64BE(0) & 0x7fff_ffff_ffff_ffffn;
   // 0 is not a usable id (and -1 means "none" on the wire); fold it onto 1.
   return id === 0n ? 1n : id;
+}
+
+/** A fresh random snapshot id (see `snapshotIdFromBytes` for the deterministic form). */
+export function newSnapshotId(): bigint {
+  return snapshotIdFromBytes(randomBytes(8));
 }

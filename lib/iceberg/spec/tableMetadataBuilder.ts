@@ -1,21 +1,12 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { IcebergError } from '../icebergError.js';
 import {
   bindPartitionSpec,
   highestPartitionFieldId,
-  NO_PARTITION_FIELD_ID,
   type PartitionSpec,
   sameSpecFields,
-  UNPARTITIONED,
 } from './partitionSpec.js';
-import { MAIN_BRANCH, type SnapshotRef, snapshotIdFromBytes } from './snapshot.js';
-import {
-  type SortOrder,
-  sameSortFields,
-  UNSORTED,
-  UNSORTED_ORDER_ID,
-  validateSortOrder,
-} from './sortOrder.js';
+import { MAIN_BRANCH, type SnapshotRef } from './snapshot.js';
+import { type SortOrder, sameSortFields, UNSORTED_ORDER_ID, validateSortOrder } from './sortOrder.js';
 import {
   currentSchema,
   type MetadataLogEntry,
@@ -44,68 +35,12 @@ export function applyUpdates(
   updates: readonly TableUpdate[],
   options: ApplyOptions,
 ): TableMetadata {
+  // No change, no new version: the metadata log only records versions that differ.
   if (updates.length === 0) return base;
   const builder = new TableMetadataBuilder(base, options);
   for (const update of updates) builder.apply(update);
   return builder.build();
 }
-
-export interface NewTableOptions {
-  location: string;
-  schema: Schema;
-  spec?: PartitionSpec;
-  sortOrder?: SortOrder;
-  properties?: Record<string, string>;
-  /** Defaults to a random UUID: the only non-deterministic input, so pass one in tests. */
-  uuid?: string;
-  nowMs: number;
-}
-
-/** The updates that create a table; commit them with the requirement `assert-create`. */
-export function createTableUpdates(options: NewTableOptions): TableUpdate[] {
-  return [
-    { action: 'assign-uuid', uuid: options.uuid ?? randomUUID() },
-    { action: 'upgrade-format-version', formatVersion: 2 },
-    { action: 'add-schema', schema: options.schema },
-    { action: 'set-current-schema', schemaId: -1 },
-    { action: 'add-spec', spec: options.spec ?? UNPARTITIONED },
-    { action: 'set-default-spec', specId: -1 },
-    { action: 'add-sort-order', sortOrder: options.sortOrder ?? UNSORTED },
-    { action: 'set-default-sort-order', sortOrderId: -1 },
-    { action: 'set-location', location: options.location },
-    { action: 'set-properties', updates: options.properties ?? {} },
-  ];
-}
-
-/** Metadata of a new, empty format-v2 table (schema id 0, spec id 0). */
-export function newTableMetadata(options: NewTableOptions): TableMetadata {
-  return applyUpdates(EMPTY_TABLE, createTableUpdates(options), { nowMs: options.nowMs });
-}
-
-/** The state before a table exists; `build` refuses it until schema, spec and order are set. */
-const EMPTY_TABLE: TableMetadata = {
-  formatVersion: 2,
-  tableUuid: '',
-  location: '',
-  lastSequenceNumber: 0,
-  lastUpdatedMs: 0,
-  lastColumnId: 0,
-  schemas: [],
-  currentSchemaId: -1,
-  partitionSpecs: [],
-  defaultSpecId: -1,
-  lastPartitionId: NO_PARTITION_FIELD_ID,
-  properties: {},
-  currentSnapshotId: undefined,
-  snapshots: [],
-  snapshotLog: [],
-  metadataLog: [],
-  sortOrders: [],
-  defaultSortOrderId: -1,
-  refs: {},
-  statistics: [],
-  partitionStatistics: [],
-};
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -342,6 +277,13 @@ export class TableMetadataBuilder {
   private removeSnapshots(ids: bigint[]): this {
     const removed = new Set(ids);
     this.m.snapshots = this.m.snapshots.filter((s) => !removed.has(s.snapshotId));
+    // Statistics describe one snapshot each and go with it.
+    const live = (file: TableMetadata['statistics'][number]) => {
+      const id = file['snapshot-id'];
+      return !(typeof id === 'bigint' || typeof id === 'number') || !removed.has(BigInt(id));
+    };
+    this.m.statistics = this.m.statistics.filter(live);
+    this.m.partitionStatistics = this.m.partitionStatistics.filter(live);
     const refs: Record<string, SnapshotRef> = {};
     for (const [name, ref] of Object.entries(this.m.refs)) if (!removed.has(ref.snapshotId)) refs[name] = ref;
     this.m.refs = refs;
@@ -349,10 +291,10 @@ export class TableMetadataBuilder {
       this.m.currentSnapshotId = undefined;
     }
     // History before an expired snapshot can no longer be replayed, so keep only what follows it (as Java does).
-    const live = new Set(this.m.snapshots.map((s) => s.snapshotId));
+    const kept = new Set(this.m.snapshots.map((s) => s.snapshotId));
     let start = 0;
     this.m.snapshotLog.forEach((entry, i) => {
-      if (!live.has(entry.snapshotId)) start = i + 1;
+      if (!kept.has(entry.snapshotId)) start = i + 1;
     });
     this.m.snapshotLog = this.m.snapshotLog.slice(start);
     return this;
@@ -380,9 +322,4 @@ export function trimMetadataLog(
   const configured = Number.parseInt(properties[PREVIOUS_VERSIONS_MAX] ?? '', 10);
   const max = Number.isFinite(configured) ? Math.max(1, configured) : PREVIOUS_VERSIONS_MAX_DEFAULT;
   return log.length > max ? log.slice(log.length - max) : log;
-}
-
-/** A fresh random snapshot id (see `snapshotIdFromBytes` for the deterministic form). */
-export function newSnapshotId(): bigint {
-  return snapshotIdFromBytes(randomBytes(8));
 }

@@ -11,7 +11,8 @@ import {
   serializeTableMetadata,
   type TableMetadata,
 } from '../../../lib/iceberg/spec/tableMetadata.js';
-import { applyUpdates, newTableMetadata } from '../../../lib/iceberg/spec/tableMetadataBuilder.js';
+import { newTableMetadata } from '../../../lib/iceberg/spec/newTableMetadata.js';
+import { applyUpdates } from '../../../lib/iceberg/spec/tableMetadataBuilder.js';
 import type { TableRequirement, TableUpdate } from '../../../lib/iceberg/spec/tableUpdate.js';
 import type { Schema } from '../../../lib/iceberg/spec/types.js';
 
@@ -401,5 +402,21 @@ describe('partition spec validation', () => {
       [1000, 'id_truncate_10'],
       [1001, 'day_month'],
     ]);
+  });
+});
+
+describe('statistics files', () => {
+  it('are dropped with the snapshot they describe', () => {
+    let m = applyUpdates(newTable(), append(BIG_ID, 1), { nowMs: 1 });
+    m = applyUpdates(m, append(SECOND_ID, 2, BIG_ID), { nowMs: 2 });
+    const stats = (id: bigint) => ({
+      'snapshot-id': id,
+      'statistics-path': `s3://b/${id}.stats`,
+      'file-size-in-bytes': 1,
+    });
+    m = { ...m, statistics: [stats(BIG_ID), stats(SECOND_ID)] };
+    const expired = applyUpdates(m, [{ action: 'remove-snapshots', snapshotIds: [BIG_ID] }], { nowMs: 3 });
+    expect(expired.statistics).toEqual([stats(SECOND_ID)]);
+    expect(parseTableMetadata(serializeTableMetadata(expired)).statistics).toEqual([stats(SECOND_ID)]);
   });
 });
