@@ -220,7 +220,9 @@ function isTruncatable(type: PrimitiveType): 'string' | 'bytes' | undefined {
  */
 export function truncateLowerBound(type: PrimitiveType, bytes: Uint8Array, length: number): Uint8Array {
   const kind = isTruncatable(type);
-  if (kind === 'bytes') return bytes.length <= length ? bytes : bytes.slice(0, length);
+  // A string has at most as many code points as UTF-8 bytes: short ones need no decoding.
+  if (kind === undefined || bytes.length <= length) return bytes;
+  if (kind === 'bytes') return bytes.slice(0, length);
   if (kind === 'string') {
     const codePoints = Array.from(strictUtf8.decode(bytes));
     return codePoints.length <= length ? bytes : utf8.encode(codePoints.slice(0, length).join(''));
@@ -244,8 +246,8 @@ export function truncateUpperBound(
   length: number,
 ): Uint8Array | undefined {
   const kind = isTruncatable(type);
+  if (kind === undefined || bytes.length <= length) return bytes;
   if (kind === 'bytes') {
-    if (bytes.length <= length) return bytes;
     for (let i = length - 1; i >= 0; i--) {
       if (bytes[i]! < 0xff) {
         const out = bytes.slice(0, i + 1);
