@@ -4,7 +4,7 @@
  * the same database as the changes and survives Lambda invocations.
  */
 import type { Client } from '@libsql/client';
-import { writeTransaction } from '../registry/writeTransaction.js';
+import { registryWrite } from './registryWrite.js';
 
 const STATEMENTS = [
   // Rows that could not be converted: kept with the reason, never silently dropped.
@@ -38,5 +38,5 @@ const STATEMENTS = [
 ];
 
 export async function ensureAsthaSchema(client: Client): Promise<void> {
-  await writeTransaction(client, (tx) => tx.batch(STATEMENTS));
+  await registryWrite(client, (tx) => tx.batch(STATEMENTS));
 }

@@ -9,7 +9,7 @@
 import type { Client, InStatement } from '@libsql/client';
 import type { Logger } from 'pino';
 import { AsthaError } from '../errors.js';
-import { writeTransaction } from '../registry/writeTransaction.js';
+import { registryWrite } from './registryWrite.js';
 import { type Queue, SQS_MAX_BATCH_BYTES } from '../queue/queue.js';
 import { type Clock, systemClock } from './backoff.js';
 import {
@@ -60,7 +60,8 @@ export const DEFAULT_DRAIN_LIMITS: DrainLimits = {
   safetyMarginMs: 1_000,
 };
 
-export type ComponentQueues = Readonly<Record<Component, Queue>>;
+/** A component without a queue (not deployed) is not sent anything. */
+export type ComponentQueues = Readonly<Partial<Record<Component, Queue>>>;
 
 export interface DrainDeps {
   registry: Client;
@@ -180,7 +181,7 @@ export async function drain(deps: DrainDeps, options: PassOptions = {}): Promise
   if (!delivered.every(Boolean)) {
     result.failed = batch.rows;
     if (changed.length > 0) {
-      await writeTransaction(deps.registry, (tx) => tx.batch(changed.map((r) => saveBreaker(r, now))));
+      await registryWrite(deps.registry, (tx) => tx.batch(changed.map((r) => saveBreaker(r, now))));
     }
     result.latencyMs = clock.now() - started;
     deps.logger.warn(
@@ -219,6 +220,7 @@ async function deliver(
   const messages = batch.outgoing.get(component) ?? [];
   const counters = result.components[component];
   const queue = deps.queues[component];
+  if (!queue) return { ok: true, record };
   let current = record;
   let decision = decide(current, clock.now(), limits);
   if (decision !== 'skip' && healthCheckDue(component, decision, clock.now(), limits, options)) {
@@ -304,7 +306,7 @@ async function commit(
     { sql: 'DELETE FROM __cdc_log WHERE id <= ?', args: [batch.lastId] },
   ];
   // Busy-safe: the whole unit re-runs if another writer holds the database.
-  await writeTransaction(registry, async (tx) => {
+  await registryWrite(registry, async (tx) => {
     if (lease) {
       const fenced = await tx.execute(lease.fence(now));
       if (fenced.rowsAffected !== 1) {

@@ -26,15 +26,17 @@ export interface RunOptions {
   owner?: string;
   /** When another drainer holds the lease: wait for it (until the deadline) or return at once. */
   whenLeased?: 'wait' | 'exit';
+  /** Return as soon as a pass finds the log empty (CLI "drain now", tests, benchmarks). */
+  untilEmpty?: boolean;
   /** Called after every pass with rows (tests record batches; the CLI shows progress). */
-  onPass?: (pass: PassResult) => void | Promise<void>;
+  onPass?: (pass: PassResult) => unknown;
 }
 
 export interface RunSummary {
   /** False when another drainer held the lease the whole time. */
   acquired: boolean;
   /** Why the run ended. */
-  stopped: 'deadline' | 'lease_lost' | 'not_acquired';
+  stopped: 'deadline' | 'empty' | 'lease_lost' | 'not_acquired';
   metrics: MetricsSnapshot;
   backlog: Backlog;
   breakers: Record<Component, BreakerRecord>;
@@ -111,6 +113,7 @@ async function loop(
     }
     longestPassMs = Math.max(longestPassMs, clock.now() - passStarted);
     metrics.record(pass);
+    if (options.untilEmpty && pass.rows === 0) return 'empty';
     if (pass.rows > 0) await options.onPass?.(pass);
     // A full batch that went through means more rows are likely waiting: go again at once.
     const more = pass.committed && pass.rows === limits.batchSize;

@@ -83,7 +83,7 @@ describe('runFor', () => {
     const ids = await appendLogs(registry.client, tableChanges(420));
     const passes: PassResult[] = [];
     const started = clock.now();
-    const summary = await runFor(deps, 10_000, { onPass: (p) => passes.push(p) });
+    const summary = await runFor(deps, 10_000, { onPass: (p) => void passes.push(p) });
 
     expect(summary).toMatchObject({ acquired: true, stopped: 'deadline' });
     expect(clock.now()).toBeLessThanOrEqual(started + 10_000);

@@ -1,0 +1,53 @@
+/**
+ * Builds the drainer's dependencies from the typed configuration: the registry, one SQS
+ * queue per deployed component (and its dead-letter queue for health checks), the limits.
+ * Called once per Lambda container; the handler stays a thin wrapper around `runFor`.
+ */
+import type { Logger } from 'pino';
+import type { AsthaConfig } from '../config.js';
+import { ConfigError } from '../config.js';
+import type { Queue } from '../queue/queue.js';
+import { SqsQueue } from '../queue/sqsQueue.js';
+import { openRegistry } from '../registry/registry.js';
+import type { DrainDeps } from './drain.js';
+import { type Component, isComponent } from './subscriptions.js';
+
+export interface DrainConfigExtras {
+  /** `{component: deadLetterQueueUrl}`; the config module does not carry it yet. */
+  deadLetterQueues?: Readonly<Record<string, string>>;
+}
+
+function sqsQueues(urls: Readonly<Record<string, string>>, config: AsthaConfig, what: string) {
+  const queues: Partial<Record<Component, Queue>> = {};
+  for (const [name, url] of Object.entries(urls)) {
+    if (!isComponent(name))
+      throw new ConfigError(`${what} names an unknown component ${JSON.stringify(name)}`);
+    queues[name] = new SqsQueue(url, config.aws);
+  }
+  return queues;
+}
+
+export async function drainDepsFromConfig(
+  config: Readonly<AsthaConfig>,
+  logger: Logger,
+  extras: DrainConfigExtras = {},
+): Promise<DrainDeps> {
+  if (config.registry.url === '') {
+    throw new ConfigError(
+      'the drainer needs ASTHA_REGISTRY_URL (registry secrets are resolved by the caller)',
+    );
+  }
+  const registry = await openRegistry(config.registry.url, {
+    ...(config.registry.authToken ? { authToken: config.registry.authToken } : {}),
+  });
+  return {
+    registry: registry.client,
+    queues: sqsQueues(config.componentQueues, config, 'ASTHA_COMPONENT_QUEUES'),
+    deadLetterQueues: sqsQueues(extras.deadLetterQueues ?? {}, config, 'ASTHA_COMPONENT_DLQS'),
+    logger,
+    limits: {
+      batchSize: config.drain.batchSize,
+      pollIntervalMs: config.drain.pollIntervalMs,
+    },
+  };
+}
