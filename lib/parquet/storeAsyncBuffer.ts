@@ -1,5 +1,6 @@
 import type { AsyncBuffer } from 'hyparquet';
 import type { ObjectStore } from '../store/objectStore.js';
+import { ParquetError } from './parquetError.js';
 
 /**
  * A hyparquet `AsyncBuffer` over one object of an `ObjectStore`: every `slice` is one ranged
@@ -13,6 +14,15 @@ export function storeAsyncBuffer(store: ObjectStore, key: string, byteLength: nu
       const to = Math.min(byteLength, end);
       if (to <= from) return new ArrayBuffer(0);
       const bytes = await store.get(key, { range: { start: from, end: to } });
+      if (bytes.length !== to - from) {
+        // The object is shorter than the size we were told (replaced or cut since): its end is not a footer.
+        throw new ParquetError(
+          'truncated',
+          `Parquet file ${JSON.stringify(key)} is shorter than its stated ${byteLength} bytes: ` +
+            `asked for bytes ${from}-${to}, got ${bytes.length}`,
+          { details: { key, byteLength, from, to, got: bytes.length } },
+        );
+      }
       // Hand back exactly these bytes: a view may sit inside a larger pooled buffer.
       const copy = new Uint8Array(bytes.length);
       copy.set(bytes);

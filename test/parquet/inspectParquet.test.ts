@@ -229,6 +229,15 @@ describe('inspectParquet on invalid files', () => {
     await expect(inspectParquet(store, 'b', 8)).rejects.toMatchObject({ code: 'truncated' });
   });
 
+  it('a stated size larger than the object is reported, not misread', async () => {
+    const bytes = fixture('decimal_int.parquet');
+    const store = new CountingStore({ f: bytes });
+    await expect(inspectParquet(store, 'f', bytes.length + 100)).rejects.toMatchObject({
+      code: 'truncated',
+      message: expect.stringContaining(`shorter than its stated ${bytes.length + 100} bytes`),
+    });
+  });
+
   it('store errors pass through unchanged (a missing key is not a Parquet problem)', async () => {
     const store = new CountingStore();
     await expect(inspectParquet(store, 'missing.parquet')).rejects.toMatchObject({ code: 'not_found' });
