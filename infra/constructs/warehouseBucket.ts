@@ -124,7 +124,7 @@ export class WarehouseBucket extends Construct {
     };
     // S3 checks that it may send to the queue when the configuration is put.
     const policy = queue.node.findChild('Policy').node.defaultChild as CfnQueuePolicy;
-    cfn.addDependency(policy);
+    cfn.addResourceDependency(policy);
   }
 
   private createKey(): Key {

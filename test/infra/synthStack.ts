@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AsthaStack, type AsthaStackProps } from '../../infra/asthaStack.js';
-import { DEFAULT_FUNCTIONS_DIR } from '../../infra/paths.js';
+import { DEFAULT_FUNCTIONS_DIR, PROJECT_ROOT } from '../../infra/paths.js';
 
 /** Stand-in handlers for functions whose real file does not exist yet. */
 export const FIXTURE_FUNCTIONS_DIR = fileURLToPath(new URL('./fixtures/functions', import.meta.url));
@@ -66,7 +66,10 @@ export function existingHandlers(): string[] {
 export function realWhereAvailableDir(): string {
   const real = existingHandlers();
   if (real.length === HANDLER_FILES.length) return DEFAULT_FUNCTIONS_DIR;
-  const dir = mkdtempSync(join(tmpdir(), 'astha-handlers-'));
+  // Inside the project (git-ignored .cache/): the bundler wants entries under its project root.
+  const cache = join(PROJECT_ROOT, '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'infra-handlers-'));
   for (const file of HANDLER_FILES) {
     const source = real.includes(file)
       ? join(DEFAULT_FUNCTIONS_DIR, file)
