@@ -1,0 +1,24 @@
+/**
+ * The one logger factory. JSON lines (pino) so CloudWatch can parse them; anything that looks
+ * like a credential is redacted whatever path it is logged under.
+ */
+import { type Logger, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+const REDACT = ['authToken', '*.authToken', '*.*.authToken', 'token', '*.token', 'password', '*.password'];
+
+export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+  return pino({
+    name: options.name ?? 'astha',
+    level: options.level ?? 'info',
+    redact: { paths: REDACT, censor: '[redacted]' },
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}
+
+/** A logger that writes nothing, for tests and library callers that pass none. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
