@@ -55,12 +55,17 @@ beforeAll(() => {
   }
 });
 
-function bundleText(functionName: string): string {
+function bundleFile(functionName: string): string {
   const fn = ofType(synth.resources, 'AWS::Lambda::Function').find(
     ([, r]) => r.Properties?.['FunctionName'] === functionName,
   );
-  const key = (fn?.[1].Properties?.['Code'] as { S3Key: string }).S3Key.replace(/\.zip$/, '');
-  return readFileSync(join(synth.outdir, `asset.${key}`, 'index.mjs'), 'utf8');
+  const code = fn?.[1].Properties?.['Code'] as { S3Key?: string } | undefined;
+  if (code?.S3Key === undefined) throw new Error(`no bundled code for ${functionName}`);
+  return join(synth.outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs');
+}
+
+function bundleText(functionName: string): string {
+  return readFileSync(bundleFile(functionName), 'utf8');
 }
 
 describe('bundles', () => {
@@ -102,11 +107,7 @@ describe('bundles', () => {
 
   it('each bundle loads as an ES module under Node and exports handler', () => {
     for (const s of sizes) {
-      const fn = ofType(synth.resources, 'AWS::Lambda::Function').find(
-        ([, r]) => r.Properties?.['FunctionName'] === s.functionName,
-      );
-      const key = (fn?.[1].Properties?.['Code'] as { S3Key: string }).S3Key.replace(/\.zip$/, '');
-      const file = join(synth.outdir, `asset.${key}`, 'index.mjs');
+      const file = bundleFile(s.functionName);
       const probe = `import(${JSON.stringify(file)}).then(m => console.log(typeof m.handler))`;
       const result = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
         encoding: 'utf8',
