@@ -193,11 +193,35 @@ export class TableMetadataBuilder {
       this.lastAddedSpecId = same.specId;
       return this;
     }
+    this.checkPartitionFieldIds(spec);
     const specId = this.m.partitionSpecs.reduce((max, s) => Math.max(max, s.specId + 1), 0);
     this.m.partitionSpecs = [...this.m.partitionSpecs, { ...spec, specId }];
     this.m.lastPartitionId = Math.max(this.m.lastPartitionId, highestPartitionFieldId(spec));
     this.lastAddedSpecId = specId;
     return this;
+  }
+
+  /**
+   * Partition field ids are table-wide: an id already assigned may only come back for the
+   * same source column and transform, otherwise old manifests would be read as the new field.
+   */
+  private checkPartitionFieldIds(spec: PartitionSpec): void {
+    const assigned = new Map(
+      this.m.partitionSpecs.flatMap((s) => s.fields.map((f) => [f.fieldId, f] as const)),
+    );
+    for (const field of spec.fields) {
+      const earlier = assigned.get(field.fieldId);
+      if (earlier && (earlier.sourceId !== field.sourceId || earlier.transform !== field.transform)) {
+        invalid(
+          `partition field id ${field.fieldId} already means ${earlier.transform}(${earlier.sourceId})`,
+        );
+      }
+      if (!earlier && field.fieldId <= this.m.lastPartitionId) {
+        invalid(
+          `new partition field ${field.name} must get an id above last-partition-id ${this.m.lastPartitionId}`,
+        );
+      }
+    }
   }
 
   private addSortOrder(order: SortOrder): this {

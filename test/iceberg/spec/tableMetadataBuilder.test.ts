@@ -256,6 +256,45 @@ describe('applyUpdates', () => {
     expect(m.defaultSortOrderId).toBe(1);
   });
 
+  it('refuses partition field ids that were assigned to something else', () => {
+    const reused = partitionSpecFor(schema, [{ column: 'id' }]);
+    expect(
+      thrown(() => applyUpdates(newTable(), [{ action: 'add-spec', spec: reused }], { nowMs: 2 })).message,
+    ).toMatch(/partition field id 1000 already means identity\(2\)/);
+    const below = { specId: 0, fields: [{ sourceId: 1, fieldId: 1000, name: 'id', transform: 'identity' }] };
+    const base = applyUpdates(
+      newTable(),
+      [
+        {
+          action: 'add-spec',
+          spec: partitionSpecFor(schema, [{ column: 'day' }, { column: 'id', transform: 'bucket[2]' }]),
+        },
+      ],
+      { nowMs: 2 },
+    );
+    expect(base.lastPartitionId).toBe(1001);
+    const fresh = {
+      specId: 0,
+      fields: [{ sourceId: 1, fieldId: 1001, name: 'id_b', transform: 'bucket[4]' }],
+    };
+    expect(
+      thrown(() => applyUpdates(base, [{ action: 'add-spec', spec: fresh }], { nowMs: 3 })).message,
+    ).toMatch(/already means bucket\[2\]\(1\)/);
+    const gap = partitionSpecFor(schema, [{ column: 'id', transform: 'bucket[8]' }], { firstFieldId: 1005 });
+    const gapped = applyUpdates(newTable(), [{ action: 'add-spec', spec: gap }], { nowMs: 3 });
+    expect(gapped.lastPartitionId).toBe(1005);
+    expect(
+      thrown(() => applyUpdates(gapped, [{ action: 'add-spec', spec: below }], { nowMs: 3 })).message,
+    ).toMatch(/already means identity\(2\)/);
+    const inGap = {
+      specId: 0,
+      fields: [{ sourceId: 1, fieldId: 1003, name: 'id_t', transform: 'truncate[3]' }],
+    };
+    expect(
+      thrown(() => applyUpdates(gapped, [{ action: 'add-spec', spec: inGap }], { nowMs: 3 })).message,
+    ).toMatch(/must get an id above last-partition-id 1005/);
+  });
+
   it('sets, replaces and removes properties', () => {
     const m = applyUpdates(
       newTable({ a: '1', b: '2' }),
