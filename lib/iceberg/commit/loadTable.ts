@@ -1,0 +1,75 @@
+/**
+ * Finding a table's current metadata version on an object store without a catalog
+ * (DESIGN.md, "Commit protocol" step 1): start from a known version (the registry pointer,
+ * else `version-hint.text`), then probe `v<N+1>`, `v<N+2>`... until one is absent. The
+ * pointer and the hint are only hints: they lag after a crash, the probe never does, because
+ * versions are created with `putIfAbsent` and never deleted while the table lives.
+ */
+import { StoreError } from '../../errors.js';
+import type { ObjectStore } from '../../store/objectStore.js';
+import { parseTableMetadata, type TableMetadata } from '../spec/tableMetadata.js';
+import { metadataKey, metadataUri, type TableRef, versionHintKey } from '../tableLocation.js';
+
+export interface LoadedTable {
+  version: number;
+  metadata: TableMetadata;
+  /** URI of `v<version>.metadata.json`. */
+  metadataLocation: string;
+}
+
+export interface LoadOptions {
+  /** A version known to exist (e.g. `tables.metadata_version`); the hint file is read otherwise. */
+  knownVersion?: number | null;
+}
+
+/** The table's newest metadata, or undefined when no version exists yet. */
+export async function loadTable(
+  store: ObjectStore,
+  table: TableRef,
+  options: LoadOptions = {},
+): Promise<LoadedTable | undefined> {
+  const start = options.knownVersion ?? (await readVersionHint(store, table)) ?? 0;
+  const version = await probeLatest(store, table, start);
+  if (version === 0) return undefined;
+  return readVersion(store, table, version);
+}
+
+/** Reads `v<version>.metadata.json`; throws StoreError `not_found` if it does not exist. */
+export async function readVersion(
+  store: ObjectStore,
+  table: TableRef,
+  version: number,
+): Promise<LoadedTable> {
+  const bytes = await store.get(metadataKey(table, version));
+  return {
+    version,
+    metadata: parseTableMetadata(new TextDecoder().decode(bytes)),
+    metadataLocation: metadataUri(table, version),
+  };
+}
+
+/**
+ * The highest existing version at or after `from` (0 = none). When `from` itself is missing
+ * (a hint from a table that was re-created, or a pointer ahead of the store) it scans from 1.
+ */
+export async function probeLatest(store: ObjectStore, table: TableRef, from: number): Promise<number> {
+  let version = from;
+  if (version > 0 && !(await exists(store, table, version))) version = 0;
+  while (await exists(store, table, version + 1)) version += 1;
+  return version;
+}
+
+async function exists(store: ObjectStore, table: TableRef, version: number): Promise<boolean> {
+  return (await store.head(metadataKey(table, version))) !== undefined;
+}
+
+/** `version-hint.text` as a number; undefined when absent or not a bare integer (hints are best effort). */
+export async function readVersionHint(store: ObjectStore, table: TableRef): Promise<number | undefined> {
+  try {
+    const text = new TextDecoder().decode(await store.get(versionHintKey(table))).trim();
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  } catch (error) {
+    if (error instanceof StoreError && error.code === 'not_found') return undefined;
+    throw error;
+  }
+}
