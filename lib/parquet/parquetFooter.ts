@@ -215,17 +215,15 @@ function optBytes(obj: Thrift, id: number, what: string): Uint8Array | undefined
   return corrupt(what, value);
 }
 
+function isStruct(value: unknown): value is Thrift {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  );
+}
+
 function optStruct(obj: Thrift, id: number, what: string): Thrift | undefined {
   const value = get(obj, id);
-  if (value === undefined) return undefined;
-  if (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    !(value instanceof Uint8Array)
-  ) {
-    return value as Thrift;
-  }
+  if (value === undefined || isStruct(value)) return value;
   return corrupt(what, value);
 }
 
@@ -236,7 +234,7 @@ function list(obj: Thrift, id: number, what: string): unknown[] {
 }
 
 function structs(obj: Thrift, id: number, what: string): Thrift[] {
-  return list(obj, id, what).map((item) => optStruct({ field_0: item }, 0, what) ?? corrupt(what, item));
+  return list(obj, id, what).map((item) => (isStruct(item) ? item : corrupt(what, item)));
 }
 
 function enumName<T extends string>(
@@ -293,9 +291,6 @@ function schemaElement(raw: Thrift): SchemaElement {
     fieldId: optNumber(raw, 9, 'field_id'),
     logicalType: logical ? logicalType(logical) : undefined,
   };
-  for (const key of Object.keys(element) as Array<keyof SchemaElement>) {
-    if (element[key] === undefined) delete element[key];
-  }
   return element;
 }
 
@@ -363,15 +358,12 @@ function columnChunk(raw: Thrift): ColumnChunk {
 }
 
 function statistics(raw: Thrift): ColumnStatistics {
-  const stats: ColumnStatistics = {
+  // Absent fields stay as undefined properties: deleting them would slow every later access.
+  return {
     max: optBytes(raw, 1, 'statistics max'),
     min: optBytes(raw, 2, 'statistics min'),
     nullCount: optNumber(raw, 3, 'statistics null_count'),
     maxValue: optBytes(raw, 5, 'statistics max_value'),
     minValue: optBytes(raw, 6, 'statistics min_value'),
   };
-  for (const key of Object.keys(stats) as Array<keyof ColumnStatistics>) {
-    if (stats[key] === undefined) delete stats[key];
-  }
-  return stats;
 }
