@@ -1,0 +1,264 @@
+/**
+ * In-process Queue that behaves like SQS where astha relies on it: standard and FIFO,
+ * visibility timeout, receive counts, long polling, a 5-minute deduplication window and
+ * redrive to a dead-letter queue. Time comes from an injectable clock so tests can move it.
+ *
+ * FIFO: messages of a group come out in send order and only one of them is in flight at a
+ * time: a later message waits until the earlier one is acked or visible again.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { QueueError } from '../errors.js';
+import {
+  type OutgoingMessage,
+  type Queue,
+  type QueueStats,
+  type ReceivedMessage,
+  type ReceiveOptions,
+  SQS_MAX_BATCH_BYTES,
+  type SendFailure,
+  type SendResult,
+} from './queue.js';
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Resolves after `ms`, or early (without error) when `signal` aborts. */
+  wait(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  wait: (ms, signal) => delay(ms, undefined, { signal }).catch(() => undefined),
+};
+
+export interface Redrive {
+  /** Where a message goes on the receive that would exceed `maxReceiveCount`. */
+  deadLetterQueue: Pick<Queue, 'sendBatch'>;
+  maxReceiveCount: number;
+}
+
+export interface MemoryQueueOptions {
+  fifo?: boolean;
+  /** Default visibility timeout of a delivery, seconds (SQS default 30). */
+  visibilityTimeoutSeconds?: number;
+  redrive?: Redrive;
+  clock?: Clock;
+}
+
+const DEDUP_WINDOW_MS = 5 * 60 * 1000;
+/** Characters SQS refuses in a body (outside XML's character set). */
+const INVALID_BODY_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+interface StoredMessage {
+  messageId: string;
+  body: string;
+  groupId?: string;
+  deduplicationId?: string;
+  sentAt: number;
+  receiveCount: number;
+  /** Not deliverable before this time (in flight or delayed by a nack). */
+  visibleAt: number;
+  /** Handle of the latest delivery; older handles no longer act on the message. */
+  receiptHandle?: string;
+}
+
+const namedQueues = new Map<string, MemoryQueue>();
+
+export class MemoryQueue implements Queue {
+  readonly url: string;
+  readonly fifo: boolean;
+  private readonly visibilityMs: number;
+  private readonly redrive: Redrive | undefined;
+  private readonly clock: Clock;
+  /** In send order; FIFO order within a group falls out of it. */
+  private messages: StoredMessage[] = [];
+  private readonly dedupUntil = new Map<string, number>();
+  /** Long polls waiting for something to change. */
+  private readonly waiters = new Set<() => void>();
+
+  constructor(name = 'anonymous', options: MemoryQueueOptions = {}) {
+    this.fifo = options.fifo ?? false;
+    this.url = `memory://${name}${this.fifo ? '?fifo=true' : ''}`;
+    this.visibilityMs = (options.visibilityTimeoutSeconds ?? 30) * 1000;
+    this.redrive = options.redrive;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** The queue named `name` in this process, created on first use. */
+  static named(name: string, options: MemoryQueueOptions = {}): MemoryQueue {
+    const existing = namedQueues.get(name);
+    if (existing) {
+      if (existing.fifo !== (options.fifo ?? false)) {
+        throw new QueueError('invalid_message', `memory queue ${name} exists with fifo=${existing.fifo}`);
+      }
+      return existing;
+    }
+    const queue = new MemoryQueue(name, options);
+    namedQueues.set(name, queue);
+    return queue;
+  }
+
+  async sendBatch(messages: readonly OutgoingMessage[]): Promise<SendResult> {
+    const failed: SendFailure[] = [];
+    let sent = 0;
+    const now = this.clock.now();
+    this.expireDedup(now);
+    for (const message of messages) {
+      const problem = this.rejectReason(message);
+      if (problem) {
+        failed.push({ id: message.id, message: problem, retryable: false });
+        continue;
+      }
+      sent += 1;
+      if (this.fifo && message.deduplicationId !== undefined) {
+        if (this.dedupUntil.has(message.deduplicationId)) continue; // accepted, and dropped like SQS does
+        this.dedupUntil.set(message.deduplicationId, now + DEDUP_WINDOW_MS);
+      }
+      this.messages.push({
+        messageId: randomUUID(),
+        body: message.body,
+        ...(this.fifo ? { groupId: message.groupId, deduplicationId: message.deduplicationId } : {}),
+        sentAt: now,
+        receiveCount: 0,
+        visibleAt: now,
+      });
+    }
+    if (sent > 0) this.wake();
+    return { sent, failed };
+  }
+
+  async receive(options: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
+    const max = options.maxMessages ?? 10;
+    if (!Number.isInteger(max) || max < 1 || max > 10) {
+      throw new QueueError('invalid_message', `maxMessages must be 1..10, got ${max}`);
+    }
+    const visibilityMs =
+      options.visibilitySeconds === undefined ? this.visibilityMs : options.visibilitySeconds * 1000;
+    const deadline = this.clock.now() + (options.waitSeconds ?? 0) * 1000;
+    for (;;) {
+      const delivered = await this.deliver(max, visibilityMs);
+      const now = this.clock.now();
+      if (delivered.length > 0 || now >= deadline) return delivered;
+      await this.waitForChange(Math.min(deadline, this.nextVisibleAt(now)) - now);
+    }
+  }
+
+  async ack(receiptHandle: string): Promise<void> {
+    const before = this.messages.length;
+    this.messages = this.messages.filter((m) => m.receiptHandle !== receiptHandle);
+    // Acking frees a FIFO group, so a long poll may now have something to take.
+    if (this.messages.length !== before) this.wake();
+  }
+
+  async nack(receiptHandle: string, delaySeconds = 0): Promise<void> {
+    const message = this.messages.find((m) => m.receiptHandle === receiptHandle);
+    if (!message) return; // acked already, or redelivered under a newer handle
+    message.visibleAt = this.clock.now() + delaySeconds * 1000;
+    this.wake();
+  }
+
+  async stats(): Promise<QueueStats> {
+    const now = this.clock.now();
+    const inFlight = this.messages.filter((m) => m.visibleAt > now).length;
+    const oldest = this.messages.reduce((min, m) => Math.min(min, m.sentAt), Number.POSITIVE_INFINITY);
+    return {
+      visible: this.messages.length - inFlight,
+      inFlight,
+      oldestAgeSeconds: this.messages.length === 0 ? undefined : (now - oldest) / 1000,
+    };
+  }
+
+  private rejectReason(message: OutgoingMessage): string | undefined {
+    const bytes = Buffer.byteLength(message.body, 'utf8');
+    if (bytes === 0) return 'message body is empty';
+    if (INVALID_BODY_CHARACTER.test(message.body)) return 'message body has a character SQS does not allow';
+    if (bytes > SQS_MAX_BATCH_BYTES)
+      return `message body is ${bytes} bytes, over the ${SQS_MAX_BATCH_BYTES} limit`;
+    if (this.fifo && !message.groupId) return 'a FIFO queue needs a groupId';
+    if (this.fifo && !message.deduplicationId)
+      return 'a FIFO queue without content-based dedup needs a deduplicationId';
+    return undefined;
+  }
+
+  /** Takes up to `max` deliverable messages; those past maxReceiveCount go to the dead-letter queue. */
+  private async deliver(max: number, visibilityMs: number): Promise<ReceivedMessage[]> {
+    const now = this.clock.now();
+    const busyGroups = new Set(
+      this.messages.filter((m) => m.visibleAt > now && m.groupId).map((m) => m.groupId),
+    );
+    const delivered: ReceivedMessage[] = [];
+    const dead: StoredMessage[] = [];
+    for (const message of this.messages) {
+      if (delivered.length >= max) break;
+      if (message.visibleAt > now || (this.fifo && busyGroups.has(message.groupId))) continue;
+      if (this.redrive && message.receiveCount >= this.redrive.maxReceiveCount) {
+        dead.push(message);
+        continue;
+      }
+      message.receiveCount += 1;
+      message.visibleAt = now + visibilityMs;
+      message.receiptHandle = `${message.messageId}/${randomUUID()}`;
+      if (this.fifo) busyGroups.add(message.groupId);
+      delivered.push(toReceived(message));
+    }
+    if (dead.length > 0) await this.moveToDeadLetter(dead);
+    return delivered;
+  }
+
+  private async moveToDeadLetter(dead: StoredMessage[]): Promise<void> {
+    const redrive = this.redrive;
+    if (!redrive) return;
+    this.messages = this.messages.filter((m) => !dead.includes(m));
+    const result = await redrive.deadLetterQueue.sendBatch(
+      dead.map((m) => ({
+        id: m.messageId,
+        body: m.body,
+        groupId: m.groupId,
+        deduplicationId: m.deduplicationId,
+      })),
+    );
+    // A message the dead-letter queue refused stays here rather than being lost.
+    const refused = new Set(result.failed.map((f) => f.id));
+    const back = dead.filter((m) => refused.has(m.messageId));
+    if (back.length > 0) this.messages = [...back, ...this.messages].sort((a, b) => a.sentAt - b.sentAt);
+  }
+
+  private nextVisibleAt(now: number): number {
+    return this.messages.reduce(
+      (next, m) => (m.visibleAt > now ? Math.min(next, m.visibleAt) : next),
+      Infinity,
+    );
+  }
+
+  private async waitForChange(ms: number): Promise<void> {
+    const abort = new AbortController();
+    const wake = () => abort.abort();
+    this.waiters.add(wake);
+    try {
+      await this.clock.wait(Math.max(ms, 0), abort.signal);
+    } finally {
+      this.waiters.delete(wake);
+    }
+  }
+
+  private wake(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  private expireDedup(now: number): void {
+    for (const [id, until] of this.dedupUntil) if (until <= now) this.dedupUntil.delete(id);
+  }
+}
+
+function toReceived(message: StoredMessage): ReceivedMessage {
+  return {
+    messageId: message.messageId,
+    receiptHandle: message.receiptHandle ?? '',
+    body: message.body,
+    ...(message.groupId === undefined ? {} : { groupId: message.groupId }),
+    ...(message.deduplicationId === undefined ? {} : { deduplicationId: message.deduplicationId }),
+    receiveCount: message.receiveCount,
+    sentAt: new Date(message.sentAt),
+  };
+}
