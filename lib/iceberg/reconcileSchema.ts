@@ -12,6 +12,11 @@
  *   is an identifier field).
  * Anything else (string vs long, struct vs primitive, another decimal scale, ...) is refused with
  * a reason naming the column and both types. Pure: no I/O.
+ *
+ * A new column keeps the file's own id when that id is above the table's highest and still free,
+ * so a file written with Parquet field ids stays readable by id. Readers resolve such files by
+ * their ids, not by name: a caller must refuse a file with field ids whose `fileToTable` is not
+ * the identity (`fieldIdsAgree`).
  */
 import {
   decimalParts,
@@ -28,6 +33,9 @@ export type ReconcileResult =
 class Incompatible extends Error {}
 
 interface Context {
+  /** Ids above this are new; ids in `used` are taken. */
+  tableHighest: number;
+  used: Set<number>;
   nextId: number;
   changed: boolean;
   fileToTable: Map<number, number>;
@@ -36,6 +44,8 @@ interface Context {
 
 export function reconcileSchema(table: Schema, file: Schema): ReconcileResult {
   const context: Context = {
+    tableHighest: highestFieldId(table),
+    used: new Set(),
     nextId: highestFieldId(table) + 1,
     changed: false,
     fileToTable: new Map(),
@@ -164,8 +174,19 @@ function widerPrimitive(table: string, file: string): IcebergType | undefined {
   return undefined;
 }
 
+/** True when every file id maps to the same table id: a file with Parquet field ids reads correctly. */
+export function fieldIdsAgree(fileToTable: Map<number, number>): boolean {
+  for (const [fileId, tableId] of fileToTable) if (fileId !== tableId) return false;
+  return true;
+}
+
 function freshId(fileId: number, context: Context): number {
-  const id = context.nextId++;
+  let id = fileId;
+  if (id <= context.tableHighest || context.used.has(id)) {
+    while (context.used.has(context.nextId)) context.nextId++;
+    id = context.nextId++;
+  }
+  context.used.add(id);
   context.fileToTable.set(fileId, id);
   return id;
 }

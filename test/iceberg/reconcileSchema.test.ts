@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reconcileSchema, typeToString } from '../../lib/iceberg/reconcileSchema.js';
+import { fieldIdsAgree, reconcileSchema, typeToString } from '../../lib/iceberg/reconcileSchema.js';
 import type { IcebergType, NestedField, Schema } from '../../lib/iceberg/spec/types.js';
 
 const field = (id: number, name: string, type: IcebergType, required = false): NestedField => ({
@@ -148,6 +148,31 @@ describe('reconcileSchema', () => {
       [11, 19],
     ]);
     expect(table.fields).toHaveLength(6); // the input is not modified
+  });
+
+  it('a new column keeps its file id when that id is above the table and free, so id-based reads work', () => {
+    const t = schema([field(1, 'a', 'long'), field(2, 'b', 'string')]);
+    const withIds = schema([
+      field(1, 'a', 'long'),
+      field(2, 'b', 'string'),
+      field(7, 'c', { type: 'list', 'element-id': 8, element: 'int', 'element-required': false }),
+    ]);
+    const kept = reconcileSchema(t, withIds);
+    if (!kept.ok) throw new Error(kept.reason);
+    expect(kept.schema.fields[2]).toEqual(withIds.fields[2]);
+    expect(fieldIdsAgree(kept.fileToTable)).toBe(true);
+
+    // Ids assigned 1..n to a file without field ids: a new column's id may be taken by the table.
+    const positional = schema([field(1, 'a', 'long'), field(2, 'z', 'int'), field(3, 'b', 'string')]);
+    const renumbered = reconcileSchema(t, positional);
+    if (!renumbered.ok) throw new Error(renumbered.reason);
+    expect(renumbered.schema.fields[2]).toEqual(field(3, 'z', 'int'));
+    expect([...renumbered.fileToTable]).toEqual([
+      [1, 1],
+      [3, 2],
+      [2, 3],
+    ]);
+    expect(fieldIdsAgree(renumbered.fileToTable)).toBe(false);
   });
 
   it('widens in either direction: the table takes the wider type', () => {
