@@ -71,3 +71,27 @@ export class CountingStore implements ObjectStore {
     this.objects.delete(key);
   }
 }
+
+/** Wraps any ObjectStore so its reads are logged the same way, for adapters under test. */
+export function withReadLog(store: ObjectStore): ObjectStore & { reads: ReadLog } {
+  const reads: ReadLog = { gets: [], heads: [] };
+  return {
+    url: store.url,
+    reads,
+    async get(key, options) {
+      const bytes = await store.get(key, options);
+      const start = options?.range?.start ?? 0;
+      reads.gets.push({ key, start, end: start + bytes.length });
+      return bytes;
+    },
+    async head(key) {
+      reads.heads.push(key);
+      return store.head(key);
+    },
+    list: (prefix) => store.list(prefix),
+    put: (key, body, options) => store.put(key, body, options),
+    putIfAbsent: (key, body, options) => store.putIfAbsent(key, body, options),
+    putIfMatch: (key, body, etag, options) => store.putIfMatch(key, body, etag, options),
+    delete: (key) => store.delete(key),
+  };
+}

@@ -40,7 +40,15 @@ async function inspectFixture(name: string) {
 }
 
 describe('inspectParquet on pyarrow fixtures', () => {
-  const cases = ['all_types', 'decimal_int', 'int96', 'nested', 'nested_field_ids', 'more_types', 'partial_stats'];
+  const cases = [
+    'all_types',
+    'decimal_int',
+    'int96',
+    'nested',
+    'nested_field_ids',
+    'more_types',
+    'partial_stats',
+  ];
 
   it.each(cases)('%s: schema types, counts, sizes and bounds equal what pyarrow reports', async (name) => {
     const expected = JSON.parse(readFileSync(join(FIXTURES, `${name}.expected.json`), 'utf8')) as Expected;
