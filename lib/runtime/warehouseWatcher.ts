@@ -1,0 +1,146 @@
+/**
+ * Notices data files landing in a local warehouse directory and turns them into the same
+ * S3-style changes AWS would send. File-system events are only hints (they can be missed or
+ * coalesced); a periodic scan of the store is the backstop and the source of truth. A file is
+ * announced once it has been quiet for `quietMs`, so a writer still appending to it is not
+ * registered half-written.
+ */
+import { type FSWatcher, watch } from 'node:fs';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ObjectChange } from '../register/s3Notification.js';
+import type { ObjectStore } from '../store/objectStore.js';
+
+export interface WarehouseWatcherOptions {
+  store: ObjectStore;
+  /** Bucket name the changes carry (the register function checks it). */
+  bucket: string;
+  emit(changes: ObjectChange[]): Promise<void>;
+  logger: Logger;
+  /** Directory to watch for hints; omit to rely on scans alone. */
+  watchDir?: string;
+  /** Files already known (key → ETag), e.g. live files from the registry, so a restart does not re-announce them and removals while stopped are noticed. */
+  known?: ReadonlyMap<string, string>;
+  scanIntervalMs?: number;
+  quietMs?: number;
+  now?: () => number;
+}
+
+/** Data files only: `<ns>/<table>/data/...*.parquet`, no hidden or temporary names. */
+export function isDataFileKey(key: string): boolean {
+  if (!key.endsWith('.parquet')) return false;
+  const segments = key.split('/');
+  if (!segments.slice(2, -1).includes('data') && segments[2] !== 'data') return false;
+  return !segments.some((s) => s.startsWith('.') || s.startsWith('_'));
+}
+
+export class WarehouseWatcher {
+  private readonly known: Map<string, string>;
+  private timer: NodeJS.Timeout | undefined;
+  private hint: NodeJS.Timeout | undefined;
+  private fsWatcher: FSWatcher | undefined;
+  private scanning: Promise<void> | undefined;
+  private rescan = false;
+  private stopped = true;
+
+  constructor(private readonly options: WarehouseWatcherOptions) {
+    this.known = new Map(options.known ?? []);
+  }
+
+  start(): void {
+    this.stopped = false;
+    if (this.options.watchDir) {
+      try {
+        this.fsWatcher = watch(this.options.watchDir, { recursive: true }, () => this.scheduleScan(50));
+        this.fsWatcher.on('error', (error) => {
+          this.options.logger.warn(
+            { err: errorMessage(error) },
+            'file watching failed; relying on periodic scans',
+          );
+        });
+      } catch (error) {
+        this.options.logger.warn(
+          { err: errorMessage(error) },
+          'file watching unavailable; relying on periodic scans',
+        );
+      }
+    }
+    this.scheduleScan(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.hint);
+    this.fsWatcher?.close();
+    await this.scanning;
+  }
+
+  /** One full scan: announces new, changed (and quiet) and vanished data files. */
+  async scanOnce(): Promise<ObjectChange[]> {
+    const now = this.options.now ?? Date.now;
+    const quietMs = this.options.quietMs ?? 250;
+    const seen = new Set<string>();
+    const changes: ObjectChange[] = [];
+    let youngest = Number.POSITIVE_INFINITY;
+    for await (const object of this.options.store.list('')) {
+      if (!isDataFileKey(object.key)) continue;
+      seen.add(object.key);
+      if (this.known.get(object.key) === object.etag) continue;
+      const age = now() - object.lastModified.getTime();
+      if (age < quietMs) {
+        youngest = Math.min(youngest, quietMs - age);
+        continue;
+      }
+      this.known.set(object.key, object.etag);
+      changes.push(this.change('created', object.key, object.size, object.etag, object.lastModified));
+    }
+    for (const key of [...this.known.keys()]) {
+      if (seen.has(key)) continue;
+      this.known.delete(key);
+      changes.push(this.change('removed', key, 0, '', new Date(now())));
+    }
+    if (changes.length > 0) await this.options.emit(changes);
+    if (youngest !== Number.POSITIVE_INFINITY) this.scheduleScan(youngest + 10);
+    return changes;
+  }
+
+  private change(
+    kind: 'created' | 'removed',
+    key: string,
+    size: number,
+    etag: string,
+    at: Date,
+  ): ObjectChange {
+    const base = { bucket: this.options.bucket, key, sequencer: at.getTime().toString(16).padStart(16, '0') };
+    const eventTime = at.toISOString();
+    return kind === 'created' ? { kind, ...base, size, etag, eventTime } : { kind, ...base, eventTime };
+  }
+
+  private scheduleScan(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.hint);
+    this.hint = setTimeout(() => this.runScan(), delayMs);
+  }
+
+  private runScan(): void {
+    if (this.stopped) return;
+    if (this.scanning) {
+      this.rescan = true;
+      return;
+    }
+    this.scanning = this.scanOnce()
+      .then(() => undefined)
+      .catch((error) => this.options.logger.error({ err: errorMessage(error) }, 'warehouse scan failed'))
+      .finally(() => {
+        this.scanning = undefined;
+        if (this.stopped) return;
+        if (this.rescan) {
+          this.rescan = false;
+          this.scheduleScan(0);
+        }
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.runScan(), this.options.scanIntervalMs ?? 5_000);
+      });
+  }
+}

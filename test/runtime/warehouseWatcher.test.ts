@@ -1,0 +1,101 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../lib/log.js';
+import type { ObjectChange } from '../../lib/register/s3Notification.js';
+import { isDataFileKey, WarehouseWatcher } from '../../lib/runtime/warehouseWatcher.js';
+import { openStore } from '../../lib/store/openStore.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'astha-watch-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(key: string, body = 'PAR1...PAR1') {
+  mkdirSync(dirname(join(dir, key)), { recursive: true });
+  writeFileSync(join(dir, key), body);
+}
+
+function watcher(emitted: ObjectChange[], options: { quietMs?: number; now?: () => number } = {}) {
+  return new WarehouseWatcher({
+    store: openStore(`file://${dir}`),
+    bucket: 'local',
+    logger: silentLogger(),
+    emit: async (changes) => {
+      emitted.push(...changes);
+    },
+    quietMs: options.quietMs ?? 0,
+    ...(options.now ? { now: options.now } : {}),
+  });
+}
+
+describe('isDataFileKey', () => {
+  it('accepts data files and refuses metadata, hidden and temporary files', () => {
+    expect(isDataFileKey('ns/t/data/a.parquet')).toBe(true);
+    expect(isDataFileKey('ns/t/data/dt=2024-01-01/a.parquet')).toBe(true);
+    expect(isDataFileKey('ns/t/metadata/a.parquet')).toBe(false);
+    expect(isDataFileKey('ns/t/data/.a.parquet')).toBe(false);
+    expect(isDataFileKey('ns/t/data/_temporary/a.parquet')).toBe(false);
+    expect(isDataFileKey('ns/t/data/a.csv')).toBe(false);
+  });
+});
+
+describe('WarehouseWatcher.scanOnce', () => {
+  it('announces new, changed and removed data files once each', async () => {
+    const emitted: ObjectChange[] = [];
+    const w = watcher(emitted);
+    write('sales/orders/data/a.parquet');
+    write('sales/orders/data/.tmp.parquet');
+    write('sales/orders/metadata/v1.metadata.json', '{}');
+    expect((await w.scanOnce()).map((c) => `${c.kind}:${c.key}`)).toEqual([
+      'created:sales/orders/data/a.parquet',
+    ]);
+    expect(await w.scanOnce()).toEqual([]);
+
+    write('sales/orders/data/a.parquet', 'PAR1 rewritten PAR1');
+    const [changed] = await w.scanOnce();
+    expect(changed?.kind).toBe('created');
+    expect(changed?.kind === 'created' && changed.size).toBe(19);
+
+    rmSync(join(dir, 'sales/orders/data/a.parquet'));
+    expect((await w.scanOnce()).map((c) => `${c.kind}:${c.key}`)).toEqual([
+      'removed:sales/orders/data/a.parquet',
+    ]);
+    expect(emitted).toHaveLength(3);
+  });
+
+  it('waits until a file has been quiet before announcing it', async () => {
+    const emitted: ObjectChange[] = [];
+    let now = Date.now();
+    const w = watcher(emitted, { quietMs: 60_000, now: () => now });
+    write('sales/orders/data/a.parquet');
+    expect(await w.scanOnce()).toEqual([]);
+    now += 61_000;
+    expect((await w.scanOnce()).map((c) => c.key)).toEqual(['sales/orders/data/a.parquet']);
+  });
+
+  it('picks up a file written while running, through events or the scan', async () => {
+    const emitted: ObjectChange[] = [];
+    const w = new WarehouseWatcher({
+      store: openStore(`file://${dir}`),
+      bucket: 'local',
+      logger: silentLogger(),
+      emit: async (changes) => {
+        emitted.push(...changes);
+      },
+      watchDir: dir,
+      quietMs: 20,
+      scanIntervalMs: 200,
+    });
+    w.start();
+    try {
+      write('ns/t/data/x=1/late.parquet');
+      for (let i = 0; i < 100 && emitted.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(emitted.map((c) => c.key)).toEqual(['ns/t/data/x=1/late.parquet']);
+    } finally {
+      await w.stop();
+    }
+  });
+});
