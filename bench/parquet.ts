@@ -1,17 +1,15 @@
 /**
  * Footer read + Iceberg schema + column stats for a 50-column Parquet file on the local
- * filesystem, through the ObjectStore port: `npx tsx bench/parquet.ts [iterations]`.
- * Uses the filesystem adapter (lib/store/fsStore.ts) when it is there, else a minimal
- * node:fs range reader with the same `get(key, {range})` behaviour. Prints files/s.
+ * filesystem, through the filesystem ObjectStore adapter: `npx tsx bench/parquet.ts [iterations]`.
+ * Prints files/s, one file at a time and with several in flight (as a registration batch does).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { inspectParquet } from '../lib/parquet/inspectParquet.js';
-import type { GetOptions, ObjectInfo, ObjectStore } from '../lib/store/objectStore.js';
+import { FsStore } from '../lib/store/fsStore.js';
 
 const COLUMNS = 50;
 const ROWS = 20_000;
@@ -56,50 +54,6 @@ function columnData(c: number): ColumnSpec {
   }
 }
 
-/** Range reads on a local directory: the fallback while no filesystem adapter exists. */
-function nodeFsStore(root: string): ObjectStore {
-  const unsupported = (): never => {
-    throw new Error('read-only bench store');
-  };
-  return {
-    url: `file://${root}`,
-    async get(key: string, options: GetOptions = {}): Promise<Uint8Array> {
-      const handle = await open(join(root, key), 'r');
-      try {
-        const size = (await handle.stat()).size;
-        const start = options.range?.start ?? 0;
-        const end = Math.min(options.range?.end ?? size, size);
-        const buffer = new Uint8Array(end - start);
-        await handle.read(buffer, 0, buffer.length, start);
-        return buffer;
-      } finally {
-        await handle.close();
-      }
-    },
-    async head(key: string): Promise<ObjectInfo | undefined> {
-      const info = await stat(join(root, key));
-      return { key, size: info.size, etag: String(info.mtimeMs), lastModified: info.mtime };
-    },
-    list: unsupported,
-    put: unsupported,
-    putIfAbsent: unsupported,
-    putIfMatch: unsupported,
-    delete: unsupported,
-  };
-}
-
-async function filesystemStore(root: string): Promise<{ store: ObjectStore; kind: string }> {
-  // A computed specifier: the adapter is optional here, so its absence must not break typechecking.
-  const specifier = '../lib/store/fsStore.js';
-  try {
-    const module: { FsStore?: new (root: string) => ObjectStore } = await import(specifier);
-    if (module.FsStore) return { store: new module.FsStore(root), kind: 'FsStore' };
-  } catch {
-    // not there yet
-  }
-  return { store: nodeFsStore(root), kind: 'node:fs range reader' };
-}
-
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'astha-bench-parquet-'));
   try {
@@ -111,7 +65,7 @@ async function main(): Promise<void> {
     );
     writeFileSync(join(root, 'wide.parquet'), bytes);
     const footerLength = Buffer.from(bytes).readUInt32LE(bytes.length - 8);
-    const { store, kind } = await filesystemStore(root);
+    const store = new FsStore(root);
 
     const once = () => inspectParquet(store, 'wide.parquet', bytes.length);
     const check = await once();
@@ -133,7 +87,7 @@ async function main(): Promise<void> {
     const concurrentMs = performance.now() - start;
 
     const perSecond = (ms: number) => Math.round((ITERATIONS / ms) * 1000);
-    console.log(`store: ${kind}`);
+    console.log(`store: FsStore (${store.url})`);
     console.log(
       `file: ${COLUMNS} columns, ${ROWS} rows, ${check.splitOffsets.length} row groups, ` +
         `${bytes.length} bytes, footer ${footerLength} bytes, ${check.columns.filter((c) => c.lower).length} columns with bounds`,
