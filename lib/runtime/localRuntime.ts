@@ -1,0 +1,139 @@
+/**
+ * Runs every astha function in one process with the same handler code Lambda runs:
+ * an event-source mapping per queue (registration queue → register; one FIFO queue per
+ * component → that component), a loop that plays the EventBridge schedule for the drainer,
+ * and, in the embedded default, a watcher that turns files landing in the warehouse directory
+ * into S3-shaped notifications on the registration queue.
+ */
+import type { DrainDeps } from '../astha/drain.js';
+import { runFor } from '../astha/runFor.js';
+import type { Component } from '../astha/subscriptions.js';
+import type { ComponentLogic } from '../components/component.js';
+import { createComponentHandler } from '../components/componentHandler.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Queue } from '../queue/queue.js';
+import { createRegisterHandler } from '../register/registerHandler.js';
+import { formatS3Notification, type ObjectChange } from '../register/s3Notification.js';
+import type { Registry } from '../registry/registry.js';
+import type { ObjectStore } from '../store/objectStore.js';
+import { EventSourceMapping } from './eventSourceMapping.js';
+import { WarehouseWatcher } from './warehouseWatcher.js';
+
+export interface RuntimeParts {
+  registry: Registry;
+  store: ObjectStore;
+  bucket: string;
+  warehousePrefix: string;
+  registrationQueue: Queue;
+  componentQueues: Partial<Record<Component, Queue>>;
+  deadLetterQueues?: Partial<Record<Component, Queue>>;
+  components: readonly ComponentLogic[];
+  logger: Logger;
+  /** Embedded default: watch this directory (the warehouse) for new files. */
+  watchDir?: string;
+  /** Length of one drainer invocation; the next starts right after, so stop() waits at most this. Default 2 s. */
+  drainPeriodMs?: number;
+  /** See EventSourceMappingOptions.failedVisibilitySeconds. */
+  failedVisibilitySeconds?: number;
+  drainLimits?: DrainDeps['limits'];
+  scanIntervalMs?: number;
+}
+
+export class LocalRuntime {
+  readonly mappings: EventSourceMapping[] = [];
+  private watcher: WarehouseWatcher | undefined;
+  private drainLoop: Promise<void> | undefined;
+  private running = false;
+  private readonly drainDeps: DrainDeps;
+
+  constructor(private readonly parts: RuntimeParts) {
+    const { registry, store, bucket, warehousePrefix, logger } = parts;
+    this.drainDeps = {
+      registry: registry.client,
+      queues: parts.componentQueues,
+      deadLetterQueues: parts.deadLetterQueues ?? {},
+      logger: logger.child({ fn: 'drain' }),
+      ...(parts.drainLimits ? { limits: parts.drainLimits } : {}),
+    };
+    const register = createRegisterHandler({
+      registry,
+      store,
+      bucket,
+      warehousePrefix,
+      logger: logger.child({ fn: 'register' }),
+    });
+    this.mappings.push(this.mapping('register', parts.registrationQueue, register));
+    for (const component of parts.components) {
+      const queue = parts.componentQueues[component.name];
+      if (!queue) continue;
+      const handler = createComponentHandler(component, logger.child({ fn: component.name }));
+      this.mappings.push(this.mapping(component.name, queue, handler));
+    }
+  }
+
+  start(known?: ReadonlyMap<string, string>): void {
+    if (this.running) return;
+    this.running = true;
+    for (const mapping of this.mappings) mapping.start();
+    this.drainLoop = this.runDrainer();
+    if (this.parts.watchDir) {
+      this.watcher = new WarehouseWatcher({
+        store: this.parts.store,
+        bucket: this.parts.bucket,
+        watchDir: this.parts.watchDir,
+        logger: this.parts.logger.child({ fn: 'watcher' }),
+        emit: (changes) => this.notify(changes),
+        ...(known ? { known } : {}),
+        ...(this.parts.scanIntervalMs ? { scanIntervalMs: this.parts.scanIntervalMs } : {}),
+      });
+      this.watcher.start();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.watcher?.stop();
+    await Promise.all(this.mappings.map((m) => m.stop()));
+    await this.drainLoop;
+  }
+
+  /** Puts S3-shaped notifications on the registration queue, as S3 would. */
+  async notify(changes: readonly ObjectChange[]): Promise<void> {
+    const messages = changes.map((change, i) => ({ id: String(i), body: formatS3Notification(change) }));
+    const result = await this.parts.registrationQueue.sendBatch(messages);
+    if (result.failed.length > 0) {
+      throw new Error(`could not queue ${result.failed.length} notifications: ${result.failed[0]?.message}`);
+    }
+  }
+
+  private mapping(
+    name: string,
+    queue: Queue,
+    handler: ConstructorParameters<typeof EventSourceMapping>[0]['handler'],
+  ): EventSourceMapping {
+    return new EventSourceMapping({
+      name,
+      queue,
+      handler,
+      logger: this.parts.logger,
+      waitSeconds: 1,
+      ...(this.parts.failedVisibilitySeconds === undefined
+        ? {}
+        : { failedVisibilitySeconds: this.parts.failedVisibilitySeconds }),
+    });
+  }
+
+  private async runDrainer(): Promise<void> {
+    const period = this.parts.drainPeriodMs ?? 2_000;
+    while (this.running) {
+      try {
+        // Each round plays one scheduled invocation, as EventBridge would start it.
+        await runFor(this.drainDeps, period, { whenLeased: 'wait' });
+      } catch (error) {
+        this.parts.logger.error({ err: errorMessage(error) }, 'drainer invocation failed');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+}
