@@ -40,6 +40,8 @@ export interface CommitOptions {
   random?: () => number;
   /** Absolute time (clock ms) after which no further metadata PUT is attempted. */
   deadlineMs?: number;
+  /** The newest version, when the caller just loaded it: the first attempt skips loading. */
+  base?: LoadedTable;
 }
 
 export interface CommitResult extends LoadedTable {
@@ -59,10 +61,12 @@ export async function commitTable(
   const clock = options.clock ?? systemCommitClock;
   let known = options.knownVersion ?? null;
   let lastError: unknown;
+  let fresh = options.base;
   for (let attempt = 1; attempt <= limits.maxAttempts; attempt++) {
     if (attempt > 1) await clock.sleep(commitBackoff(attempt - 1, limits, options.random));
     try {
-      const base = await loadTable(store, table, { knownVersion: known });
+      const base = fresh ?? (await loadTable(store, table, { knownVersion: known }));
+      fresh = undefined;
       if (!base) {
         throw new IcebergError('invalid_update', `table ${table.location} has no metadata: create it first`);
       }

@@ -1,0 +1,237 @@
+/**
+ * A fast append of registered files as one snapshot: one new manifest (ADDED entries whose
+ * sequence numbers are inherited, so it stays valid across retries), then a manifest list of
+ * the parent's manifests plus the new one (merged when the list grows long), then the
+ * `add-snapshot` + `set-snapshot-ref main` commit guarded by `assert-ref-snapshot-id`.
+ *
+ * The snapshot id is fixed by the caller (it was recorded in the registry before the commit,
+ * DESIGN.md step 5): if a retry finds it already in the table, an earlier attempt whose
+ * response was lost did commit, and the append is done.
+ */
+import type { ObjectStore } from '../../store/objectStore.js';
+import { IcebergError } from '../icebergError.js';
+import type { DataFile } from '../spec/dataFile.js';
+import { ManifestEntryStatus } from '../spec/dataFile.js';
+import { writeManifest } from '../spec/manifest.js';
+import {
+  describeManifest,
+  type ManifestFile,
+  type ManifestFileInput,
+  readManifestList,
+  writeManifestList,
+} from '../spec/manifestList.js';
+import { bindPartitionSpec } from '../spec/partitionSpec.js';
+import { MAIN_BRANCH, type Snapshot } from '../spec/snapshot.js';
+import { buildSnapshotSummary, changesOf } from '../spec/snapshotSummary.js';
+import {
+  currentSchema,
+  currentSnapshot,
+  defaultSpec,
+  snapshotById,
+  type TableMetadata,
+} from '../spec/tableMetadata.js';
+import type { TableCommit, TableUpdate } from '../spec/tableUpdate.js';
+import type { Schema } from '../spec/types.js';
+import { keyOfUri, newManifestKey, newManifestListKey, type TableRef, uriInTable } from '../tableLocation.js';
+import { systemCommitClock } from './commitBackoff.js';
+import { type CommitOptions, type CommitResult, commitTable } from './commitTable.js';
+import { type DataFileSource, dataFileFromRegistry } from './dataFileFromRegistry.js';
+import { managedProperties, type TableDefinitionInput } from './ensureTable.js';
+import type { LoadedTable } from './loadTable.js';
+import { mergeManifests, mergePolicy } from './mergeManifests.js';
+
+export interface AppendOptions extends CommitOptions {
+  snapshotId: bigint;
+  /**
+   * The files to add, asked again before every attempt: a committer drops files it no longer
+   * holds a claim on (fencing). An empty answer aborts the append.
+   */
+  files: () => Promise<DataFileSource[]>;
+  /** The table definition the registry holds; schema and properties that differ are committed too. */
+  definition?: TableDefinitionInput;
+}
+
+export interface AppendResult {
+  commit: CommitResult;
+  /** Registry ids of the files in the snapshot (those of the attempt that committed). */
+  fileIds: number[];
+  /** The snapshot, found in `commit.metadata` (also when an earlier attempt committed it). */
+  snapshot: Snapshot;
+}
+
+interface WrittenManifest {
+  signature: string;
+  manifest: ManifestFileInput;
+  dataFiles: DataFile[];
+}
+
+export async function appendFiles(
+  store: ObjectStore,
+  table: TableRef,
+  options: AppendOptions,
+): Promise<AppendResult> {
+  let fileIds: number[] = [];
+  let written: WrittenManifest | undefined;
+  const commit = await commitTable(
+    store,
+    table,
+    async (base) => {
+      if (snapshotById(base.metadata, options.snapshotId)) return 'noop';
+      const sources = await options.files();
+      if (sources.length === 0) {
+        throw new IcebergError(
+          'requirement_failed',
+          `no claimed files left for snapshot ${options.snapshotId}`,
+          {
+            retryable: false,
+            details: { reason: 'claims_lost', snapshotId: String(options.snapshotId) },
+          },
+        );
+      }
+      fileIds = sources.map((s) => s.file.id);
+      const schemaChange = schemaUpdates(base.metadata, options.definition);
+      const schema = schemaChange.schema;
+      const signature = `${schema['schema-id']}:${base.metadata.defaultSpecId}:${fileIds.join(',')}`;
+      if (written?.signature !== signature) {
+        written = { signature, ...(await writeNewManifest(store, table, base, schema, options, sources)) };
+      }
+      return snapshotCommit(store, table, base, options, schemaChange, written);
+    },
+    options,
+  );
+  const snapshot = snapshotById(commit.metadata, options.snapshotId);
+  if (!snapshot) {
+    throw new IcebergError(
+      'invalid_metadata',
+      `snapshot ${options.snapshotId} is not in ${commit.metadataLocation}`,
+    );
+  }
+  return { commit, fileIds, snapshot };
+}
+
+async function writeNewManifest(
+  store: ObjectStore,
+  table: TableRef,
+  base: LoadedTable,
+  schema: Schema,
+  options: AppendOptions,
+  sources: DataFileSource[],
+): Promise<Omit<WrittenManifest, 'signature'>> {
+  const spec = defaultSpec(base.metadata);
+  const fields = bindPartitionSpec(spec, schema);
+  const dataFiles: DataFile[] = sources.map((s) => dataFileFromRegistry(s.file, s.stats, schema, fields));
+  const entries = dataFiles.map((dataFile) => ({ status: ManifestEntryStatus.ADDED, dataFile }));
+  const bytes = writeManifest({ schema, spec, entries, snapshotId: options.snapshotId });
+  const key = newManifestKey(table);
+  await store.put(key, bytes, { contentType: 'application/octet-stream' });
+  const manifest = describeManifest({
+    manifestPath: uriInTable(table, key),
+    manifestLength: bytes.length,
+    schema,
+    spec,
+    snapshotId: options.snapshotId,
+    entries,
+  });
+  return { manifest, dataFiles };
+}
+
+async function snapshotCommit(
+  store: ObjectStore,
+  table: TableRef,
+  base: LoadedTable,
+  options: AppendOptions,
+  schemaChange: SchemaChange,
+  added: WrittenManifest,
+): Promise<TableCommit> {
+  const metadata = base.metadata;
+  const parent = currentSnapshot(metadata);
+  const carried = parent ? await parentManifests(store, parent) : [];
+  const merged = await mergeManifests({
+    store,
+    table,
+    metadata,
+    snapshotId: options.snapshotId,
+    carried,
+    addedCount: 1,
+    policy: mergePolicy(metadata.properties),
+  });
+  // Re-derived on every attempt: the base's last sequence number moves with each lost race.
+  const sequenceNumber = metadata.lastSequenceNumber + 1;
+  const listKey = newManifestListKey(table, options.snapshotId);
+  const listBytes = writeManifestList({
+    snapshotId: options.snapshotId,
+    ...(parent ? { parentSnapshotId: parent.snapshotId } : {}),
+    sequenceNumber,
+    manifests: [added.manifest, ...merged],
+  });
+  await store.put(listKey, listBytes, { contentType: 'application/octet-stream' });
+  const snapshot: Snapshot = {
+    snapshotId: options.snapshotId,
+    sequenceNumber,
+    // Never before the base's last update: readers order history by these timestamps.
+    timestampMs: Math.max((options.clock ?? systemCommitClock).now(), metadata.lastUpdatedMs),
+    manifestList: uriInTable(table, listKey),
+    summary: buildSnapshotSummary('append', changesOf(added.dataFiles), parent?.summary),
+    schemaId: schemaChange.schema['schema-id'],
+  };
+  if (parent) snapshot.parentSnapshotId = parent.snapshotId;
+  const updates: TableUpdate[] = [
+    ...schemaChange.updates,
+    { action: 'add-snapshot', snapshot },
+    { action: 'set-snapshot-ref', refName: MAIN_BRANCH, type: 'branch', snapshotId: options.snapshotId },
+  ];
+  return {
+    updates,
+    requirements: [
+      {
+        type: 'assert-ref-snapshot-id',
+        ref: MAIN_BRANCH,
+        snapshotId: metadata.refs[MAIN_BRANCH]?.snapshotId ?? null,
+      },
+    ],
+  };
+}
+
+async function parentManifests(store: ObjectStore, parent: Snapshot): Promise<ManifestFile[]> {
+  return readManifestList(await store.get(keyOfUri(store, parent.manifestList))).manifests;
+}
+
+interface SchemaChange {
+  /** The schema the snapshot is written with (the current one after `updates`). */
+  schema: Schema;
+  updates: TableUpdate[];
+}
+
+/**
+ * Brings the Iceberg schema and astha's properties up to the registry's definition in the same
+ * commit, so files registered against an evolved schema are never described by an older one.
+ */
+export function schemaUpdates(
+  metadata: TableMetadata,
+  definition: TableDefinitionInput | undefined,
+): SchemaChange {
+  const current = currentSchema(metadata);
+  if (!definition) return { schema: current, updates: [] };
+  const updates: TableUpdate[] = [];
+  let schema = current;
+  if (!sameFields(current, definition.schema)) {
+    const existing = metadata.schemas.find((s) => sameFields(s, definition.schema));
+    if (existing) {
+      schema = existing;
+      updates.push({ action: 'set-current-schema', schemaId: existing['schema-id'] });
+    } else {
+      // The builder gives a new schema the next free id; the snapshot must name the same one.
+      const schemaId = metadata.schemas.reduce((max, s) => Math.max(max, s['schema-id'] + 1), 0);
+      schema = { ...definition.schema, 'schema-id': schemaId };
+      updates.push({ action: 'add-schema', schema }, { action: 'set-current-schema', schemaId: -1 });
+    }
+  }
+  const wanted = { ...definition.properties, ...managedProperties(schema) };
+  const changed = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => metadata.properties[k] !== v));
+  if (Object.keys(changed).length > 0) updates.push({ action: 'set-properties', updates: changed });
+  return { schema, updates };
+}
+
+function sameFields(a: Schema, b: Schema): boolean {
+  return JSON.stringify(a.fields) === JSON.stringify(b.fields);
+}

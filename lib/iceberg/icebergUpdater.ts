@@ -1,0 +1,176 @@
+/**
+ * The iceberg_updater component (DESIGN.md, "Components"): level-triggered. An event for a
+ * table means "look at this table": recover interrupted commits, then commit ALL of the
+ * table's pending files (rejected ones never are) in one append snapshot. Events are only
+ * triggers and the registry is the truth, so dropped, repeated or reordered events are safe.
+ */
+import { AsthaError } from '../errors.js';
+import {
+  claimedFiles,
+  claimPendingFiles,
+  recordCommit,
+  recordTablePointer,
+  tablesWithWork,
+} from '../registry/commitState.js';
+import type { Registry } from '../registry/registry.js';
+import type { TableRow } from '../registry/rows.js';
+import type { ObjectStore } from '../store/objectStore.js';
+import { appendFiles } from './commit/appendFiles.js';
+import {
+  type CommitClock,
+  type CommitLimits,
+  DEFAULT_COMMIT_LIMITS,
+  systemCommitClock,
+} from './commit/commitBackoff.js';
+import { definitionFromRegistry, type EnsuredTable, ensureTable } from './commit/ensureTable.js';
+import { loadTable } from './commit/loadTable.js';
+import { type RecoveryReport, recoverClaims, settleClaim } from './commit/recovery.js';
+import { snapshotRecord, tablePointer } from './commit/registryRecords.js';
+import { IcebergError } from './icebergError.js';
+import { newSnapshotId } from './spec/snapshot.js';
+import type { TableRef } from './tableLocation.js';
+
+export interface UpdaterDeps {
+  registry: Registry;
+  /** The warehouse store (rooted at the warehouse prefix, as registration uses it). */
+  store: ObjectStore;
+  clock?: CommitClock;
+  limits?: Partial<CommitLimits>;
+}
+
+export interface CommittedPending {
+  /** The new snapshot's id (a 64-bit long, as a decimal string). */
+  snapshotId: string;
+  /** The metadata version that holds it. */
+  version: number;
+  metadataLocation: string;
+  filesAdded: number;
+  recovery: RecoveryReport;
+}
+
+export type CommitPendingResult = CommittedPending | 'nothing pending';
+
+/** Commits every pending file of table `tableId` in one append snapshot. */
+export async function commitPending(tableId: number, deps: UpdaterDeps): Promise<CommitPendingResult> {
+  const { registry, store } = deps;
+  const clock = deps.clock ?? systemCommitClock;
+  const limits: CommitLimits = { ...DEFAULT_COMMIT_LIMITS, ...deps.limits };
+  const row = await registry.tableById(tableId);
+  if (!row || row.state !== 'active') return 'nothing pending';
+  const table: TableRef = { keyPrefix: row.key_prefix, location: row.location };
+  const ensured = await ensureRegisteredTable(deps, row, table, clock);
+  const context = {
+    registry,
+    tableId,
+    loaded: ensured,
+    nowMs: clock.now(),
+    staleClaimMs: limits.staleClaimMs,
+  };
+  const recovery = await recoverClaims(context);
+
+  const snapshotId = newSnapshotId();
+  const target = snapshotId.toString();
+  const claimedAtMs = clock.now();
+  const claimed = await claimPendingFiles(registry.client, {
+    tableId,
+    targetSnapshotId: target,
+    limit: limits.maxFilesPerCommit,
+    nowMs: claimedAtMs,
+  });
+  if (claimed === 0) return 'nothing pending';
+
+  let appended: Awaited<ReturnType<typeof appendFiles>>;
+  try {
+    appended = await appendFiles(store, table, {
+      snapshotId,
+      files: () => claimedFiles(registry.client, tableId, target),
+      definition: definitionFromTableMetadata(await registry.tableMetadata(tableId), tableId),
+      base: ensured,
+      clock,
+      limits,
+      deadlineMs: claimedAtMs + limits.maxCommitMs,
+    });
+  } catch (error) {
+    await settleOwnClaim(deps, table, tableId, { targetSnapshotId: target, claimedAtMs }, clock, error);
+    throw error;
+  }
+  const { commit, snapshot, fileIds } = appended;
+  await recordCommit(registry.client, {
+    pointer: tablePointer(tableId, commit),
+    snapshot: snapshotRecord(snapshot, commit.metadataLocation),
+    fileIds,
+    nowMs: clock.now(),
+  });
+  return {
+    snapshotId: target,
+    version: commit.version,
+    metadataLocation: commit.metadataLocation,
+    filesAdded: fileIds.length,
+    recovery,
+  };
+}
+
+export interface RefreshOutcome {
+  tableId: number;
+  result?: CommitPendingResult;
+  error?: unknown;
+}
+
+/** `commitPending` for every table with pending or committing files (after an outage). */
+export async function onRefresh(deps: UpdaterDeps): Promise<RefreshOutcome[]> {
+  const outcomes: RefreshOutcome[] = [];
+  for (const tableId of await tablesWithWork(deps.registry.client)) {
+    try {
+      outcomes.push({ tableId, result: await commitPending(tableId, deps) });
+    } catch (error) {
+      // One table's failure must not keep the others from committing; the caller reports it.
+      outcomes.push({ tableId, error });
+    }
+  }
+  return outcomes;
+}
+
+function definitionFromTableMetadata(row: Awaited<ReturnType<Registry['tableMetadata']>>, tableId: number) {
+  if (!row) throw new IcebergError('invalid_update', `table ${tableId} has no table_metadata row`);
+  return definitionFromRegistry(row);
+}
+
+/** Loads the table, creating v1 from the registry definition if needed; keeps the pointer current. */
+async function ensureRegisteredTable(
+  deps: UpdaterDeps,
+  row: TableRow,
+  table: TableRef,
+  clock: CommitClock,
+): Promise<EnsuredTable> {
+  const definition = definitionFromTableMetadata(await deps.registry.tableMetadata(row.id), row.id);
+  const ensured = await ensureTable(deps.store, table, definition, {
+    knownVersion: row.metadata_version,
+    clock,
+  });
+  if (ensured.version !== row.metadata_version) {
+    await recordTablePointer(deps.registry.client, tablePointer(row.id, ensured), clock.now());
+  }
+  return ensured;
+}
+
+/**
+ * After a failed append: finish it if the snapshot did land, else hand the files back at
+ * once. Only for failures astha understands; anything else (a crash) is left to recovery.
+ */
+async function settleOwnClaim(
+  deps: UpdaterDeps,
+  table: TableRef,
+  tableId: number,
+  claim: { targetSnapshotId: string; claimedAtMs: number },
+  clock: CommitClock,
+  error: unknown,
+): Promise<void> {
+  if (!(error instanceof AsthaError)) return;
+  try {
+    const loaded = await loadTable(deps.store, table);
+    const context = { registry: deps.registry, tableId, loaded, nowMs: clock.now(), staleClaimMs: 0 };
+    await settleClaim(context, claim, true);
+  } catch {
+    // The store or registry is still failing: recovery settles the claim once it is stale.
+  }
+}
