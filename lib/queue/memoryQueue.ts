@@ -71,8 +71,8 @@ export class MemoryQueue implements Queue {
   private readonly visibilityMs: number;
   private readonly redrive: Redrive | undefined;
   private readonly clock: Clock;
-  /** In send order; FIFO order within a group falls out of it. */
-  private messages: StoredMessage[] = [];
+  /** By message id, in send order (Map keeps insertion order); FIFO group order falls out of it. */
+  private messages = new Map<string, StoredMessage>();
   private readonly dedupUntil = new Map<string, number>();
   /** Long polls waiting for something to change. */
   private readonly waiters = new Set<() => void>();
@@ -115,8 +115,9 @@ export class MemoryQueue implements Queue {
         if (this.dedupUntil.has(message.deduplicationId)) continue; // accepted, and dropped like SQS does
         this.dedupUntil.set(message.deduplicationId, now + DEDUP_WINDOW_MS);
       }
-      this.messages.push({
-        messageId: randomUUID(),
+      const messageId = randomUUID();
+      this.messages.set(messageId, {
+        messageId,
         body: message.body,
         ...(this.fifo ? { groupId: message.groupId, deduplicationId: message.deduplicationId } : {}),
         sentAt: now,
@@ -145,27 +146,30 @@ export class MemoryQueue implements Queue {
   }
 
   async ack(receiptHandle: string): Promise<void> {
-    const before = this.messages.length;
-    this.messages = this.messages.filter((m) => m.receiptHandle !== receiptHandle);
+    const message = this.delivery(receiptHandle);
+    if (!message) return; // acked already, or redelivered under a newer handle
+    this.messages.delete(message.messageId);
     // Acking frees a FIFO group, so a long poll may now have something to take.
-    if (this.messages.length !== before) this.wake();
+    this.wake();
   }
 
   async nack(receiptHandle: string, delaySeconds = 0): Promise<void> {
-    const message = this.messages.find((m) => m.receiptHandle === receiptHandle);
-    if (!message) return; // acked already, or redelivered under a newer handle
+    const message = this.delivery(receiptHandle);
+    if (!message) return;
     message.visibleAt = this.clock.now() + delaySeconds * 1000;
     this.wake();
   }
 
   async stats(): Promise<QueueStats> {
     const now = this.clock.now();
-    const inFlight = this.messages.filter((m) => m.visibleAt > now).length;
-    const oldest = this.messages.reduce((min, m) => Math.min(min, m.sentAt), Number.POSITIVE_INFINITY);
+    let inFlight = 0;
+    for (const m of this.messages.values()) if (m.visibleAt > now) inFlight += 1;
+    // Send order is insertion order, so the first message is the oldest.
+    const oldest = this.messages.values().next().value;
     return {
-      visible: this.messages.length - inFlight,
+      visible: this.messages.size - inFlight,
       inFlight,
-      oldestAgeSeconds: this.messages.length === 0 ? undefined : (now - oldest) / 1000,
+      oldestAgeSeconds: oldest === undefined ? undefined : (now - oldest.sentAt) / 1000,
     };
   }
 
@@ -184,14 +188,18 @@ export class MemoryQueue implements Queue {
   /** Takes up to `max` deliverable messages; those past maxReceiveCount go to the dead-letter queue. */
   private async deliver(max: number, visibilityMs: number): Promise<ReceivedMessage[]> {
     const now = this.clock.now();
-    const busyGroups = new Set(
-      this.messages.filter((m) => m.visibleAt > now && m.groupId).map((m) => m.groupId),
-    );
+    // A group's in-flight message is its earliest, so one pass in send order marks the group
+    // busy before reaching the messages that must wait for it.
+    const busyGroups = new Set<string | undefined>();
     const delivered: ReceivedMessage[] = [];
     const dead: StoredMessage[] = [];
-    for (const message of this.messages) {
+    for (const message of this.messages.values()) {
       if (delivered.length >= max) break;
-      if (message.visibleAt > now || (this.fifo && busyGroups.has(message.groupId))) continue;
+      if (message.visibleAt > now) {
+        busyGroups.add(message.groupId);
+        continue;
+      }
+      if (this.fifo && busyGroups.has(message.groupId)) continue;
       if (this.redrive && message.receiveCount >= this.redrive.maxReceiveCount) {
         dead.push(message);
         continue;
@@ -209,7 +217,7 @@ export class MemoryQueue implements Queue {
   private async moveToDeadLetter(dead: StoredMessage[]): Promise<void> {
     const redrive = this.redrive;
     if (!redrive) return;
-    this.messages = this.messages.filter((m) => !dead.includes(m));
+    for (const m of dead) this.messages.delete(m.messageId);
     const result = await redrive.deadLetterQueue.sendBatch(
       dead.map((m) => ({
         id: m.messageId,
@@ -221,14 +229,21 @@ export class MemoryQueue implements Queue {
     // A message the dead-letter queue refused stays here rather than being lost.
     const refused = new Set(result.failed.map((f) => f.id));
     const back = dead.filter((m) => refused.has(m.messageId));
-    if (back.length > 0) this.messages = [...back, ...this.messages].sort((a, b) => a.sentAt - b.sentAt);
+    if (back.length === 0) return;
+    const all = [...back, ...this.messages.values()].sort((a, b) => a.sentAt - b.sentAt);
+    this.messages = new Map(all.map((m) => [m.messageId, m]));
+  }
+
+  /** The message `receiptHandle` was issued for, if that is still its latest delivery. */
+  private delivery(receiptHandle: string): StoredMessage | undefined {
+    const message = this.messages.get(receiptHandle.slice(0, receiptHandle.indexOf('/')));
+    return message?.receiptHandle === receiptHandle ? message : undefined;
   }
 
   private nextVisibleAt(now: number): number {
-    return this.messages.reduce(
-      (next, m) => (m.visibleAt > now ? Math.min(next, m.visibleAt) : next),
-      Infinity,
-    );
+    let next = Number.POSITIVE_INFINITY;
+    for (const m of this.messages.values()) if (m.visibleAt > now) next = Math.min(next, m.visibleAt);
+    return next;
   }
 
   private async waitForChange(ms: number): Promise<void> {
