@@ -3,7 +3,7 @@
  * against the stand-in handlers, checked resource by resource from the template.
  */
 import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASTHA_METRICS } from '../../infra/constructs/monitoring.js';
 import { DrainMetrics, metricsDocuments } from '../../lib/astha/metrics.js';
 import {
@@ -14,13 +14,21 @@ import {
   roleOfFunction,
   statementsOfRole,
 } from './iamStatements.js';
-import { FIXTURE_FUNCTIONS_DIR, ofType, type Synthesised, single, synthStack } from './synthStack.js';
+import {
+  FIXTURE_FUNCTIONS_DIR,
+  ofType,
+  removeSynth,
+  type Synthesised,
+  single,
+  synthStack,
+} from './synthStack.js';
 
 let synth: Synthesised;
 
 beforeAll(() => {
   synth = synthStack({ functionsDir: FIXTURE_FUNCTIONS_DIR });
 });
+afterAll(() => removeSynth(synth));
 
 type Props = Record<string, unknown>;
 const props = (id: string): Props => synth.resources[id]?.Properties ?? {};

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FUNCTIONS_DIR } from '../../infra/paths.js';
 import {
   type BundleSize,
@@ -16,6 +16,7 @@ import {
   HANDLER_FILES,
   ofType,
   realWhereAvailableDir,
+  removeSynth,
   type Synthesised,
   synthStack,
 } from './synthStack.js';
@@ -37,17 +38,18 @@ const ENTRY_OF: Record<string, string> = {
 const OPTIONAL_SDK_MODULES = ['@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a'];
 
 let synth: Synthesised;
+let handlerDir: string;
 let sizes: BundleSize[];
 const real = existingHandlers();
 
 beforeAll(() => {
-  const dir = realWhereAvailableDir();
+  handlerDir = realWhereAvailableDir();
   console.log(
     `real handlers in functions/: ${real.join(', ') || 'none'}; stand-ins for: ${
       HANDLER_FILES.filter((f) => !real.includes(f)).join(', ') || 'none'
     }`,
   );
-  synth = synthStack(dir === DEFAULT_FUNCTIONS_DIR ? {} : { functionsDir: dir });
+  synth = synthStack(handlerDir === DEFAULT_FUNCTIONS_DIR ? {} : { functionsDir: handlerDir });
   sizes = bundleSizes(synth);
   for (const s of sizes) {
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
@@ -67,6 +69,8 @@ function bundleFile(functionName: string): string {
 function bundleText(functionName: string): string {
   return readFileSync(bundleFile(functionName), 'utf8');
 }
+
+afterAll(() => removeSynth(synth, handlerDir));
 
 describe('bundles', () => {
   it('builds one bundle per function, each under 1.5 MB', () => {

@@ -4,10 +4,10 @@
  * pointed at a closed local port. It must succeed with local esbuild and need no lookups.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FUNCTIONS_DIR, PROJECT_ROOT } from '../../infra/paths.js';
 import { realWhereAvailableDir } from './synthStack.js';
 
@@ -20,6 +20,8 @@ interface Run {
   stdout: string;
   stderr: string;
   outdir: string;
+  home: string;
+  handlerDir: string;
   isolated: boolean;
 }
 
@@ -60,7 +62,15 @@ function runSynth(): Run {
     encoding: 'utf8',
     timeout: CHILD_LIMIT_MS,
   });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, outdir, isolated };
+  return {
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    outdir,
+    home,
+    handlerDir: dir,
+    isolated,
+  };
 }
 
 let run: Run;
@@ -71,6 +81,11 @@ beforeAll(() => {
     `cdk synth (${run.isolated ? 'inside an empty network namespace' : 'proxies pointed at a closed port'}): exit ${run.status}`,
   );
 }, CHILD_LIMIT_MS + 10_000);
+
+afterAll(() => {
+  for (const dir of [run.outdir, run.home]) rmSync(dir, { recursive: true, force: true });
+  if (run.handlerDir !== DEFAULT_FUNCTIONS_DIR) rmSync(run.handlerDir, { recursive: true, force: true });
+});
 
 describe('npx cdk synth', () => {
   it('exits 0 offline and writes the Astha template', () => {

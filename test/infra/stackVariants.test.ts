@@ -4,7 +4,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsthaStack, normaliseKeyPrefix } from '../../infra/asthaStack.js';
 import { parseComponents } from '../../infra/components.js';
 import { propsFromContext } from '../../infra/propsFromContext.js';
@@ -16,7 +16,14 @@ import {
   roleOfFunction,
   statementsOfRole,
 } from './iamStatements.js';
-import { FIXTURE_FUNCTIONS_DIR, ofType, type Synthesised, single, synthStack } from './synthStack.js';
+import {
+  FIXTURE_FUNCTIONS_DIR,
+  ofType,
+  removeSynth,
+  type Synthesised,
+  single,
+  synthStack,
+} from './synthStack.js';
 
 type Props = Record<string, unknown>;
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/libsql-AbCdEf';
@@ -41,6 +48,7 @@ describe('imported bucket, all four components, alarm topic', () => {
       alarmTopicArn: TOPIC_ARN,
     });
   });
+  afterAll(() => removeSynth(synth));
 
   it('creates no bucket and wires notifications through the CDK custom resource, unmanaged', () => {
     synth.template.resourceCountIs('AWS::S3::Bucket', 0);
@@ -149,6 +157,7 @@ describe('KMS-encrypted versioned bucket used whole', () => {
       warehousePrefix: '',
     });
   });
+  afterAll(() => removeSynth(synth));
 
   it('encrypts with a rotating customer key and S3 Bucket Keys, versioned', () => {
     const [keyId, key] = single(synth.resources, 'AWS::KMS::Key');

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,14 +29,29 @@ export interface Synthesised {
   readonly outdir: string;
 }
 
+/** The context of cdk.json (feature flags), so tests synthesise what `npx cdk synth` does. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return cdkJson.context ?? {};
+}
+
 /** Synthesises one AsthaStack into a fresh temporary cloud assembly (bundling every function). */
 export function synthStack(props: AsthaStackProps): Synthesised {
   const outdir = mkdtempSync(join(tmpdir(), 'astha-cdk-'));
-  const app = new App({ outdir });
+  const app = new App({ outdir, context: cdkJsonContext() });
   const stack = new AsthaStack(app, 'Astha', props);
   const template = Template.fromStack(stack);
   const resources = (template.toJSON() as { Resources: Record<string, CfnResource> }).Resources;
   return { template, resources, outdir };
+}
+
+/** Removes a synthesised assembly (bundles included) and, if one was made, a mixed handler directory. */
+export function removeSynth(synth: Synthesised | undefined, handlerDir?: string): void {
+  if (synth) rmSync(synth.outdir, { recursive: true, force: true });
+  if (handlerDir !== undefined && handlerDir !== DEFAULT_FUNCTIONS_DIR)
+    rmSync(handlerDir, { recursive: true, force: true });
 }
 
 export function ofType(resources: Record<string, CfnResource>, type: string): [string, CfnResource][] {
