@@ -86,14 +86,16 @@ export class WarehouseWatcher {
     for await (const object of this.options.store.list('')) {
       if (!isDataFileKey(object.key)) continue;
       seen.add(object.key);
-      if (this.known.get(object.key) === object.etag) continue;
+      // The registry keeps ETags bare; some stores quote them.
+      const etag = object.etag.replace(/^"(.*)"$/, '$1');
+      if (this.known.get(object.key) === etag) continue;
       const age = now() - object.lastModified.getTime();
       if (age < quietMs) {
         youngest = Math.min(youngest, quietMs - age);
         continue;
       }
-      this.known.set(object.key, object.etag);
-      changes.push(this.change('created', object.key, object.size, object.etag, object.lastModified));
+      this.known.set(object.key, etag);
+      changes.push(this.change('created', object.key, object.size, etag, object.lastModified));
     }
     for (const key of [...this.known.keys()]) {
       if (seen.has(key)) continue;

@@ -1,0 +1,123 @@
+/**
+ * Builds the local runtime for one of its two modes from the typed configuration:
+ * - embedded default (no queues configured): in-process queues with SQS-like redrive, the
+ *   warehouse directory watched for new files;
+ * - LocalStack / AWS (registration and component queue URLs configured): real SQS queues that
+ *   S3 notifies, polled like Lambda event-source mappings.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Component } from '../astha/subscriptions.js';
+import { createIcebergUpdater } from '../components/icebergUpdater.js';
+import { createMetadataOrchestrator } from '../components/metadataOrchestrator.js';
+import type { AsthaConfig } from '../config.js';
+import { ConfigError } from '../config.js';
+import type { Logger } from '../log.js';
+import { MemoryQueue } from '../queue/memoryQueue.js';
+import { openQueue } from '../queue/openQueue.js';
+import type { Queue } from '../queue/queue.js';
+import { type Dependencies, openDependencies } from './dependencies.js';
+import { LocalRuntime } from './localRuntime.js';
+
+/** The components this runtime runs (snapshotter and compactor are not built yet). */
+export const RUNTIME_COMPONENTS = [
+  'iceberg_updater',
+  'metadata_orchestrator',
+] as const satisfies readonly Component[];
+/** SQS redrive as the CDK stack configures it. */
+export const COMPONENT_MAX_RECEIVES = 30;
+export const REGISTRATION_MAX_RECEIVES = 5;
+
+export interface BuiltRuntime {
+  runtime: LocalRuntime;
+  deps: Dependencies;
+  mode: 'embedded' | 'queues';
+  /** Live data files the registry knows (key → ETag), so the watcher does not re-announce them. */
+  known: Map<string, string>;
+}
+
+export interface RuntimeBuildOptions {
+  drainPeriodMs?: number;
+  scanIntervalMs?: number;
+  /** Seconds before a failed message comes back (embedded default 2 s; queues mode: the queue's own visibility timeout). */
+  failedVisibilitySeconds?: number;
+}
+
+export async function buildRuntime(
+  config: Readonly<AsthaConfig>,
+  logger: Logger,
+  options: RuntimeBuildOptions = {},
+): Promise<BuiltRuntime> {
+  const embedded = config.registrationQueue === undefined;
+  if (!embedded && Object.keys(config.componentQueues).length === 0) {
+    throw new ConfigError('ASTHA_REGISTRATION_QUEUE is set but ASTHA_COMPONENT_QUEUES is empty');
+  }
+  if (config.registry.url.startsWith('file:')) ensureParentDir(config.registry.url);
+  const deps = await openDependencies(config, logger);
+  const { registry, store, warehouse } = deps;
+  const queues = embedded ? memoryComponentQueues() : { queues: deps.queues, deadLetter: {} };
+  const registrationQueue: Queue = embedded
+    ? memoryQueueWithDlq('registration', false, REGISTRATION_MAX_RECEIVES)
+    : openQueue(config.registrationQueue!, { aws: config.aws });
+  const components = [
+    createIcebergUpdater({ registry, store, logger: logger.child({ component: 'iceberg_updater' }) }),
+    createMetadataOrchestrator({
+      registry,
+      store,
+      logger: logger.child({ component: 'metadata_orchestrator' }),
+    }),
+  ];
+  const watchDir = embedded && warehouse.url.startsWith('file:') ? fileURLToPath(warehouse.url) : undefined;
+  if (watchDir) mkdirSync(watchDir, { recursive: true });
+  const runtime = new LocalRuntime({
+    registry,
+    store,
+    bucket: warehouse.bucket,
+    warehousePrefix: warehouse.prefix,
+    registrationQueue,
+    componentQueues: queues.queues,
+    deadLetterQueues: queues.deadLetter,
+    components,
+    logger,
+    ...(watchDir ? { watchDir } : {}),
+    ...(options.drainPeriodMs ? { drainPeriodMs: options.drainPeriodMs } : {}),
+    ...(options.scanIntervalMs ? { scanIntervalMs: options.scanIntervalMs } : {}),
+    ...(embedded || options.failedVisibilitySeconds !== undefined
+      ? { failedVisibilitySeconds: options.failedVisibilitySeconds ?? 2 }
+      : {}),
+  });
+  return { runtime, deps, mode: embedded ? 'embedded' : 'queues', known: await knownFiles(deps) };
+}
+
+function memoryQueueWithDlq(name: string, fifo: boolean, maxReceiveCount: number): MemoryQueue {
+  const deadLetterQueue = new MemoryQueue(`${name}-dlq`, { fifo });
+  return new MemoryQueue(name, { fifo, redrive: { deadLetterQueue, maxReceiveCount } });
+}
+
+function memoryComponentQueues() {
+  const queues: Partial<Record<Component, Queue>> = {};
+  const deadLetter: Partial<Record<Component, Queue>> = {};
+  for (const component of RUNTIME_COMPONENTS) {
+    const dlq = new MemoryQueue(`${component}-dlq`, { fifo: true });
+    deadLetter[component] = dlq;
+    queues[component] = new MemoryQueue(component, {
+      fifo: true,
+      redrive: { deadLetterQueue: dlq, maxReceiveCount: COMPONENT_MAX_RECEIVES },
+    });
+  }
+  return { queues, deadLetter };
+}
+
+async function knownFiles(deps: Dependencies): Promise<Map<string, string>> {
+  const result = await deps.registry.client.execute(
+    "SELECT path, etag FROM table_files WHERE iceberg_state IN ('pending', 'committing', 'committed', 'rejected')",
+  );
+  return new Map(result.rows.map((row) => [String(row.path), String(row.etag)]));
+}
+
+function ensureParentDir(url: string): void {
+  const path = url.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
+  if (path === '' || path === ':memory:') return;
+  mkdirSync(dirname(path), { recursive: true });
+}
