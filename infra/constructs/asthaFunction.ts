@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -40,6 +41,11 @@ export class AsthaFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: AsthaFunctionProps) {
     super(scope, id);
+    if (!existsSync(props.entry)) {
+      throw new Error(
+        `${props.functionName}: handler ${props.entry} does not exist (deploy without that component until it does)`,
+      );
+    }
     this.name = props.functionName;
     this.logGroup = new LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${props.functionName}`,

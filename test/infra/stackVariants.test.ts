@@ -2,6 +2,7 @@
  * The other shapes of the stack: an imported bucket with all four components and an alarm
  * topic; a KMS-encrypted, versioned bucket used whole; and the parameters' validation.
  */
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -215,6 +216,12 @@ describe('parameters', () => {
     ).toThrow(/at least one/);
     expect(() => parseComponents('iceberg_updater,iceberg_updater')).toThrow(/listed twice/);
     expect(() => parseComponents('iceberg_updater,vacuum')).toThrow(/unknown component "vacuum"/);
+  });
+
+  it('names the missing handler file instead of failing inside the bundler', () => {
+    expect(
+      () => new AsthaStack(new App(), 'Bad', { functionsDir: join(FIXTURE_FUNCTIONS_DIR, 'nowhere') }),
+    ).toThrow(/astha-register: handler .*nowhere\/register\.ts does not exist/);
   });
 
   it('wants exactly one way to find the libSQL secret', () => {
