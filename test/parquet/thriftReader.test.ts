@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { inspectFooter } from '../../lib/parquet/inspectParquet.js';
+import { ParquetError } from '../../lib/parquet/parquetError.js';
 import { decodeFooter } from '../../lib/parquet/parquetFooter.js';
 import { ThriftReader, ThriftType } from '../../lib/parquet/thriftReader.js';
 
@@ -77,5 +81,30 @@ describe('ThriftReader', () => {
       });
       expect(() => decodeFooter(bytes)).toThrow(/corrupt Parquet footer/);
     }
+  });
+});
+
+describe('damaged real footers', () => {
+  it('every single-byte corruption of a pyarrow footer is inspected or refused with a ParquetError', () => {
+    const file = new Uint8Array(
+      readFileSync(join(import.meta.dirname, '..', 'fixtures', 'parquet', 'nested.parquet')),
+    );
+    const length = Buffer.from(file).readUInt32LE(file.length - 8);
+    const footer = file.slice(file.length - 8 - length, file.length - 8);
+    let refused = 0;
+    for (let position = 0; position < footer.length; position++) {
+      for (const flip of [0x01, 0xff]) {
+        const damaged = footer.slice();
+        damaged[position]! ^= flip;
+        try {
+          inspectFooter(decodeFooter(damaged), file.length);
+        } catch (error) {
+          if (!(error instanceof ParquetError))
+            throw new Error(`byte ${position} ^ ${flip}: ${String(error)}`);
+          refused++;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
   });
 });
