@@ -42,11 +42,16 @@ interface Context {
   identifierIds: Set<number>;
 }
 
-export function reconcileSchema(table: Schema, file: Schema): ReconcileResult {
+/**
+ * `lastColumnId` is the table's `last-column-id` when known: new ids must stay above ids of
+ * dropped columns too (defaults to the highest id in `table`).
+ */
+export function reconcileSchema(table: Schema, file: Schema, lastColumnId?: number): ReconcileResult {
+  const highest = Math.max(highestFieldId(table), lastColumnId ?? 0);
   const context: Context = {
-    tableHighest: highestFieldId(table),
+    tableHighest: highest,
     used: new Set(),
-    nextId: highestFieldId(table) + 1,
+    nextId: highest + 1,
     changed: false,
     fileToTable: new Map(),
     identifierIds: new Set(table['identifier-field-ids'] ?? []),

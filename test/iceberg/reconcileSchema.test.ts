@@ -175,6 +175,12 @@ describe('reconcileSchema', () => {
     expect(fieldIdsAgree(renumbered.fileToTable)).toBe(false);
   });
 
+  it('new ids stay above last-column-id when the table dropped columns', () => {
+    const t = schema([field(1, 'a', 'long')]);
+    const result = reconcileSchema(t, schema([field(1, 'a', 'long'), field(2, 'b', 'int')]), 9);
+    expect(result.ok && result.schema.fields[1]).toEqual(field(10, 'b', 'int'));
+  });
+
   it('widens in either direction: the table takes the wider type', () => {
     const narrow = schema([field(1, 'a', 'int'), field(2, 'b', 'float'), field(3, 'c', 'decimal(9,2)')], 0);
     const wide = schema([field(7, 'a', 'long'), field(8, 'b', 'double'), field(9, 'c', 'decimal(18,2)')]);
