@@ -3,7 +3,7 @@
  * `ready`, waits for a line on stdin (so all children start together), does its job and
  * prints one JSON line with the outcome.
  *
- *   fsStoreChild.ts <root> putIfAbsent <key> <body>
+ *   fsStoreChild.ts <root> putIfAbsent <keyPrefix> <keys>   (races on <keyPrefix>0 .. <keyPrefix><keys-1>)
  *   fsStoreChild.ts <root> increment <key> <times>
  */
 import { createInterface } from 'node:readline';
@@ -13,13 +13,18 @@ import { incrementCounter } from './objectStoreContract.js';
 
 async function run(store: FsStore, job: string, key: string, arg: string): Promise<unknown> {
   if (job === 'putIfAbsent') {
-    try {
-      const info = await store.putIfAbsent(key, arg);
-      return { won: true, etag: info.etag };
-    } catch (error) {
-      if (error instanceof StoreError) return { won: false, code: error.code, retryable: error.retryable };
-      throw error;
+    // Many keys in a row, so 16 processes overlap on many races, not on one lucky one.
+    const outcomes: Array<{ won: boolean; code?: string; retryable?: boolean }> = [];
+    for (let i = 0; i < Number(arg); i += 1) {
+      try {
+        await store.putIfAbsent(`${key}${i}`, `process ${process.pid}`);
+        outcomes.push({ won: true });
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        outcomes.push({ won: false, code: error.code, retryable: error.retryable });
+      }
     }
+    return { pid: process.pid, outcomes };
   }
   if (job === 'increment') {
     let attempts = 0;
