@@ -21,7 +21,10 @@ import { EventSourceMapping } from './eventSourceMapping.js';
 import { WarehouseWatcher } from './warehouseWatcher.js';
 
 export interface RuntimeParts {
+  /** The register function's registry. */
   registry: Registry;
+  /** The drainer's own connection (defaults to `registry`). */
+  drainRegistry?: Registry;
   store: ObjectStore;
   bucket: string;
   warehousePrefix: string;
@@ -50,7 +53,7 @@ export class LocalRuntime {
   constructor(private readonly parts: RuntimeParts) {
     const { registry, store, bucket, warehousePrefix, logger } = parts;
     this.drainDeps = {
-      registry: registry.client,
+      registry: (parts.drainRegistry ?? registry).client,
       queues: parts.componentQueues,
       deadLetterQueues: parts.deadLetterQueues ?? {},
       logger: logger.child({ fn: 'drain' }),

@@ -17,7 +17,8 @@ import type { Logger } from '../log.js';
 import { MemoryQueue } from '../queue/memoryQueue.js';
 import { openQueue } from '../queue/openQueue.js';
 import type { Queue } from '../queue/queue.js';
-import { type Dependencies, openDependencies } from './dependencies.js';
+import { openRegistry, type Registry } from '../registry/registry.js';
+import { type Dependencies, openDependencies, resolveRegistryConnection } from './dependencies.js';
 import { LocalRuntime } from './localRuntime.js';
 
 /** The components this runtime runs (snapshotter and compactor are not built yet). */
@@ -33,6 +34,8 @@ export interface BuiltRuntime {
   runtime: LocalRuntime;
   deps: Dependencies;
   mode: 'embedded' | 'queues';
+  /** A connection of its own for whoever watches the runtime (the CLI, tests). */
+  observer: Registry;
   /** Live data files the registry knows (key → ETag), so the watcher does not re-announce them. */
   known: Map<string, string>;
 }
@@ -60,10 +63,27 @@ export async function buildRuntime(
   const registrationQueue: Queue = embedded
     ? memoryQueueWithDlq('registration', false, REGISTRATION_MAX_RECEIVES)
     : openQueue(config.registrationQueue!, { aws: config.aws });
+  // One registry connection per function, as each Lambda has its own: a local libSQL client
+  // holds a single connection, and one function's transaction must not block another's reads.
+  const connection = await resolveRegistryConnection(config);
+  const openOwn = () =>
+    openRegistry(
+      connection.url,
+      connection.authToken === undefined ? {} : { authToken: connection.authToken },
+    );
+  // Opened one after another: each open checks the migrations, and those must not race.
+  const updaterRegistry = await openOwn();
+  const orchestratorRegistry = await openOwn();
+  const drainRegistry = await openOwn();
+  const observer = await openOwn();
   const components = [
-    createIcebergUpdater({ registry, store, logger: logger.child({ component: 'iceberg_updater' }) }),
+    createIcebergUpdater({
+      registry: updaterRegistry,
+      store,
+      logger: logger.child({ component: 'iceberg_updater' }),
+    }),
     createMetadataOrchestrator({
-      registry,
+      registry: orchestratorRegistry,
       store,
       logger: logger.child({ component: 'metadata_orchestrator' }),
     }),
@@ -72,6 +92,7 @@ export async function buildRuntime(
   if (watchDir) mkdirSync(watchDir, { recursive: true });
   const runtime = new LocalRuntime({
     registry,
+    drainRegistry,
     store,
     bucket: warehouse.bucket,
     warehousePrefix: warehouse.prefix,
@@ -87,7 +108,17 @@ export async function buildRuntime(
       ? { failedVisibilitySeconds: options.failedVisibilitySeconds ?? 2 }
       : {}),
   });
-  return { runtime, deps, mode: embedded ? 'embedded' : 'queues', known: await knownFiles(deps) };
+  const closeAll = () => {
+    for (const own of [updaterRegistry, orchestratorRegistry, drainRegistry, observer]) own.close();
+    deps.close();
+  };
+  return {
+    runtime,
+    deps: { ...deps, close: closeAll },
+    observer,
+    mode: embedded ? 'embedded' : 'queues',
+    known: await knownFiles(deps),
+  };
 }
 
 function memoryQueueWithDlq(name: string, fifo: boolean, maxReceiveCount: number): MemoryQueue {

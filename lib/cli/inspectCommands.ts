@@ -1,0 +1,154 @@
+/**
+ * Read-only commands: `status`, `tables`, `show <namespace.table>`.
+ */
+import { status as drainStatus } from '../astha/runFor.js';
+import { listTables, recentRejections, tableSnapshots } from '../registry/catalogReads.js';
+import type { CliContext } from './context.js';
+import { UsageError } from './context.js';
+import { duckdbSnippet, pyicebergSnippet } from './querySnippets.js';
+
+export async function statusCommand(ctx: CliContext): Promise<void> {
+  const { registry } = await ctx.deps();
+  const [summary, drain, tables, rejections] = await Promise.all([
+    registry.status(),
+    drainStatus({ registry: registry.client }),
+    listTables(registry.client),
+    recentRejections(registry.client, 5),
+  ]);
+  const breakers = Object.fromEntries(Object.entries(drain.breakers).map(([c, b]) => [c, b.state]));
+  const result = {
+    tables: summary.tables,
+    files: summary.filesByState,
+    rejectedObjects: summary.rejectedObjects,
+    snapshots: tables.reduce((n, t) => n + (t.current_snapshot_id ? 1 : 0), 0),
+    cdc: {
+      backlog: drain.backlog.count,
+      oldestAgeSeconds: drain.backlog.oldestAgeSeconds,
+      deadRows: drain.deadRows,
+    },
+    breakers,
+    lease: drain.lease,
+    recentRejections: rejections.map((r) => ({ key: r.key, reason: r.reason })),
+  };
+  if (ctx.out.json) return ctx.out.data(result);
+  const files = Object.entries(summary.filesByState)
+    .map(([state, n]) => `${state} ${n}`)
+    .join(', ');
+  ctx.out.line(`tables      ${summary.tables} (${result.snapshots} with a committed snapshot)`);
+  ctx.out.line(`files       ${files}`);
+  ctx.out.line(`rejected    ${summary.rejectedObjects} objects outside any table`);
+  ctx.out.line(
+    `cdc log     ${drain.backlog.count} waiting (oldest ${drain.backlog.oldestAgeSeconds.toFixed(1)} s), ${drain.deadRows} dead`,
+  );
+  ctx.out.line(
+    `breakers    ${Object.entries(breakers)
+      .map(([c, s]) => `${c} ${s}`)
+      .join(', ')}`,
+  );
+  for (const r of result.recentRejections) ctx.out.line(`rejected    ${r.key}: ${r.reason}`);
+}
+
+export async function tablesCommand(ctx: CliContext): Promise<void> {
+  const { registry } = await ctx.deps();
+  const tables = await listTables(registry.client);
+  const rows = tables.map((t) => ({
+    table: `${t.namespace}.${t.name}`,
+    state: t.state,
+    rows: t.row_count,
+    files: t.file_count,
+    pending: t.pending_files,
+    rejected: t.rejected_files,
+    version: t.metadata_version,
+    snapshot: t.current_snapshot_id,
+  }));
+  if (ctx.out.json) return ctx.out.data(rows);
+  if (rows.length === 0)
+    return ctx.out.line('no tables yet: put Parquet files under <warehouse>/<namespace>/<table>/data/');
+  ctx.out.table(rows, ['table', 'state', 'rows', 'files', 'pending', 'rejected', 'version', 'snapshot']);
+}
+
+export async function showCommand(ctx: CliContext, name: string | undefined): Promise<void> {
+  const match = /^([^.]+)\.([^.]+)$/.exec(name ?? '');
+  if (!match) throw new UsageError('usage: astha show <namespace>.<table>');
+  const deps = await ctx.deps();
+  const table = await deps.registry.tableByName(match[1]!, match[2]!);
+  if (!table) throw new UsageError(`no table ${name}; see \`astha tables\``);
+  const metadata = await deps.registry.tableMetadata(table.id);
+  const snapshots = await tableSnapshots(deps.registry.client, table.id, 20);
+  const pending = await deps.registry.pendingFiles(table.id, 1_000_000);
+  const schema = metadata
+    ? (JSON.parse(metadata.schema_json) as { fields: { id: number; name: string; type: unknown }[] })
+    : undefined;
+  const spec = metadata
+    ? (JSON.parse(metadata.partition_spec_json) as { fields?: { name: string; transform: string }[] })
+    : undefined;
+  const endpoint = ctx.config.aws.endpoint;
+  const target = table.metadata_location
+    ? {
+        metadataLocation: table.metadata_location,
+        ...(endpoint ? { s3Endpoint: endpoint } : {}),
+        ...(ctx.config.aws.region ? { region: ctx.config.aws.region } : {}),
+      }
+    : undefined;
+  const result = {
+    table: `${match[1]}.${match[2]}`,
+    location: table.location,
+    state: table.state,
+    rows: table.row_count,
+    files: table.file_count,
+    pendingFiles: pending.length,
+    metadataLocation: table.metadata_location,
+    version: table.metadata_version,
+    currentSnapshotId: table.current_snapshot_id,
+    schema: schema?.fields.map((f) => ({ id: f.id, name: f.name, type: f.type })) ?? [],
+    partitionFields: spec?.fields?.map((f) => ({ name: f.name, transform: f.transform })) ?? [],
+    snapshots: snapshots.map((s) => ({
+      snapshotId: s.snapshot_id,
+      sequenceNumber: s.sequence_number,
+      operation: s.operation,
+      committedAt: s.committed_at,
+      summary: JSON.parse(s.summary_json) as Record<string, string>,
+    })),
+    query: target ? { duckdb: duckdbSnippet(target), pyiceberg: pyicebergSnippet(target) } : undefined,
+  };
+  if (ctx.out.json) return ctx.out.data(result);
+  ctx.out.line(
+    `${result.table}  (${table.state}) ${table.row_count} rows in ${table.file_count} files, ${pending.length} pending`,
+  );
+  ctx.out.line(`location   ${table.location}`);
+  ctx.out.line(`metadata   ${table.metadata_location ?? 'not committed yet'}`);
+  ctx.out.line('');
+  ctx.out.table(
+    result.schema.map((f) => ({
+      id: f.id,
+      column: f.name,
+      type: typeof f.type === 'string' ? f.type : JSON.stringify(f.type),
+    })),
+    ['id', 'column', 'type'],
+  );
+  if (result.partitionFields.length > 0) {
+    ctx.out.line(
+      `partitioned by ${result.partitionFields.map((f) => `${f.name} (${f.transform})`).join(', ')}`,
+    );
+  }
+  if (result.snapshots.length > 0) {
+    ctx.out.line('');
+    ctx.out.table(
+      result.snapshots.map((s) => ({
+        snapshot: s.snapshotId,
+        seq: s.sequenceNumber,
+        operation: s.operation,
+        'added files': s.summary['added-data-files'] ?? '',
+        'total rows': s.summary['total-records'] ?? '',
+        committed: s.committedAt,
+      })),
+      ['snapshot', 'seq', 'operation', 'added files', 'total rows', 'committed'],
+    );
+  }
+  if (result.query) {
+    ctx.out.line('\nDuckDB:');
+    ctx.out.line(result.query.duckdb);
+    ctx.out.line('\nPyIceberg:');
+    ctx.out.line(result.query.pyiceberg);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The `astha` command line. Errors a user can fix are one line and exit code 2; failures
+ * of the work itself exit 1; nothing prints a stack trace unless --verbose.
+ */
+import { parseArgs } from 'node:util';
+import { AsthaError, errorMessage } from '../errors.js';
+import { createContext, UsageError } from './context.js';
+import { showCommand, statusCommand, tablesCommand } from './inspectCommands.js';
+import { backfillCommand, registerCommand } from './registerCommands.js';
+import { startCommand } from './startCommand.js';
+
+const HELP = `astha: Parquet files in object storage become Apache Iceberg tables.
+
+usage: astha <command> [options]
+
+commands:
+  start                      run everything locally (embedded default: ./.astha/registry.db, ./warehouse)
+  register <path|s3-uri>...  register files already in the warehouse (--sync waits until committed)
+  backfill [prefix]          register every data file under a warehouse prefix, streaming
+  status                     tables, files by state, CDC backlog, breakers, rejections
+  tables                     every table with its row and file counts
+  show <namespace.table>     schema, partitions, snapshots, metadata location, query snippets
+
+options:
+  --json                     machine-readable output (read commands, register, backfill)
+  --registry <url>           libSQL URL (default $ASTHA_REGISTRY_URL or file:./.astha/registry.db)
+  --warehouse <url>          s3://bucket/prefix, file:///dir or a directory (default $ASTHA_WAREHOUSE or ./warehouse)
+  --sync                     register: wait until each file is committed
+  --timeout <seconds>        register --sync / start --until-idle: give up after this long (default 60)
+  --no-sample                start: do not write the sample table into an empty warehouse
+  --until-idle               start: exit once everything registered is committed
+  -v, --verbose              log what happens (JSON lines on stderr)
+  -h, --help                 this help`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    process.stderr.write(`astha: ${errorMessage(error)}\n(see astha --help)\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const timeoutSeconds = Number(values.timeout ?? 60);
+  let ctx: ReturnType<typeof createContext> | undefined;
+  try {
+    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
+      throw new UsageError('--timeout takes a positive number of seconds');
+    ctx = createContext({
+      json: values.json ?? false,
+      verbose: values.verbose ?? false,
+      ...(values.registry ? { registry: values.registry } : {}),
+      ...(values.warehouse ? { warehouse: values.warehouse } : {}),
+    });
+    switch (command) {
+      case 'start':
+        return await startCommand(ctx, {
+          sample: !values['no-sample'],
+          untilIdle: values['until-idle'] ?? false,
+          timeoutSeconds,
+        });
+      case 'register':
+        return await registerCommand(ctx, rest, { sync: values.sync ?? false, timeoutSeconds });
+      case 'backfill':
+        return await backfillCommand(ctx, rest[0] ?? '');
+      case 'status':
+        await statusCommand(ctx);
+        return 0;
+      case 'tables':
+        await tablesCommand(ctx);
+        return 0;
+      case 'show':
+        await showCommand(ctx, rest[0]);
+        return 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (error) {
+    const usage = error instanceof UsageError || (error instanceof AsthaError && error.code === 'config');
+    process.stderr.write(`astha: ${errorMessage(error)}\n`);
+    if (values.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return usage ? 2 : 1;
+  } finally {
+    ctx?.close();
+  }
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean' },
+      registry: { type: 'string' },
+      warehouse: { type: 'string' },
+      sync: { type: 'boolean' },
+      timeout: { type: 'string' },
+      'no-sample': { type: 'boolean' },
+      'until-idle': { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
