@@ -56,7 +56,7 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
   const clock = deps.clock ?? systemCommitClock;
   const limits: CommitLimits = { ...DEFAULT_COMMIT_LIMITS, ...deps.limits };
   const row = await registry.tableById(tableId);
-  if (!row || row.state !== 'active') return 'nothing pending';
+  if (row?.state !== 'active') return 'nothing pending';
   const table: TableRef = { keyPrefix: row.key_prefix, location: row.location };
   const ensured = await ensureRegisteredTable(deps, row, table, clock);
   const context = {

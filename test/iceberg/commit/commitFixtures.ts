@@ -7,6 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { loadTable } from '../../../lib/iceberg/commit/loadTable.js';
+import { ManifestEntryStatus } from '../../../lib/iceberg/spec/dataFile.js';
+import { readManifest } from '../../../lib/iceberg/spec/manifest.js';
+import { readManifestList } from '../../../lib/iceberg/spec/manifestList.js';
+import { currentSnapshot } from '../../../lib/iceberg/spec/tableMetadata.js';
+import { keyOfUri } from '../../../lib/iceberg/tableLocation.js';
 import { openRegistry, type Registry } from '../../../lib/registry/registry.js';
 import type { ObjectStore } from '../../../lib/store/objectStore.js';
 import { ordersParquet } from '../../registry/parquetFiles.js';
@@ -97,4 +103,20 @@ export async function fileStates(registry: Registry, tableId: number): Promise<R
     args: [tableId],
   });
   return Object.fromEntries(result.rows.map((r) => [String(r.iceberg_state), Number(r.n)]));
+}
+
+/** Paths of every live data file of the table's current snapshot, read with astha's own reader. */
+export async function liveFilePaths(store: ObjectStore, keyPrefix: string): Promise<string[]> {
+  const table = { keyPrefix, location: `${store.url.replace(/\/+$/, '')}/${keyPrefix}` };
+  const loaded = await loadTable(store, table);
+  const snapshot = loaded ? currentSnapshot(loaded.metadata) : undefined;
+  if (!snapshot) return [];
+  const list = readManifestList(await store.get(keyOfUri(store, snapshot.manifestList)));
+  const paths: string[] = [];
+  for (const manifest of list.manifests) {
+    for (const entry of readManifest(await store.get(keyOfUri(store, manifest.manifestPath))).entries) {
+      if (entry.status !== ManifestEntryStatus.DELETED) paths.push(entry.dataFile.filePath);
+    }
+  }
+  return paths;
 }

@@ -13,7 +13,10 @@ export interface FaultRule {
   key: RegExp;
   /** 'before': the call does not happen; 'after': it happens, then the fault is thrown. */
   when: 'before' | 'after';
-  fault: () => Error;
+  /** The error to throw; without it the rule only runs `effect` and the call goes on. */
+  fault?: () => Error;
+  /** Runs when the rule fires (before the error is thrown): e.g. a rival committer acting. */
+  effect?: () => Promise<void>;
   /** How many times the rule fires (default once). */
   times?: number;
 }
@@ -55,20 +58,21 @@ export class FaultyStore implements ObjectStore {
     this.rules.length = 0;
   }
 
-  private fire(method: StoreMethod, key: string, when: 'before' | 'after'): void {
+  private async fire(method: StoreMethod, key: string, when: 'before' | 'after'): Promise<void> {
     const rule = this.rules.find(
       (r) => r.left > 0 && r.method === method && r.when === when && r.key.test(key),
     );
     if (!rule) return;
     rule.left -= 1;
-    throw rule.fault();
+    await rule.effect?.();
+    if (rule.fault) throw rule.fault();
   }
 
   private async run<T>(method: StoreMethod, key: string, call: () => Promise<T>): Promise<T> {
     this.calls[method] += 1;
-    this.fire(method, key, 'before');
+    await this.fire(method, key, 'before');
     const result = await call();
-    this.fire(method, key, 'after');
+    await this.fire(method, key, 'after');
     return result;
   }
 
