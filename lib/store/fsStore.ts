@@ -168,7 +168,9 @@ export class FsStore implements ObjectStore {
         await setUniqueMtime(temp.handle, previous);
         const written = await temp.handle.stat({ bigint: true });
         await rename(temp.path, path).catch((error: unknown) => {
-          throw fsError('put', key, error);
+          throw hasCode(error, 'EISDIR', 'ENOTEMPTY', 'EEXIST')
+            ? directoryInTheWay(key, error)
+            : fsError('put', key, error);
         });
         return objectInfo(key, written);
       });
@@ -199,6 +201,7 @@ export class FsStore implements ObjectStore {
       await this.createInDir(key, path, () => link(tempPath, path));
     } catch (error) {
       if (error instanceof StoreError) throw error;
+      if (hasCode(error, 'EEXIST') && (await isDirectory(path))) throw directoryInTheWay(key, error);
       if (hasCode(error, 'EEXIST')) {
         throw new StoreError('conflict', `${key} already exists`, { details: { key } });
       }
@@ -388,6 +391,14 @@ function processAlive(pid: number): boolean {
 
 function hasCode(error: unknown, ...codes: string[]): boolean {
   return error instanceof Error && 'code' in error && codes.includes(String(error.code));
+}
+
+/** S3 can hold both `a` and `a/b`; a filesystem cannot, so such a key is refused here. */
+function directoryInTheWay(key: string, cause: unknown): StoreError {
+  return new StoreError('invalid_key', `cannot store ${key}: other keys use it as a directory`, {
+    cause,
+    details: { key },
+  });
 }
 
 function fsError(operation: string, key: string, error: unknown): StoreError {

@@ -152,6 +152,20 @@ describe('FsStore', () => {
     expect(existsSync(join(root, 'e'))).toBe(false);
   });
 
+  it('refuses a key that another key uses as a directory, and the other way round', async () => {
+    const store = new FsStore(freshRoot());
+    await store.put('a/b', 'inner');
+    for (const attempt of [() => store.put('a', 'x'), () => store.putIfAbsent('a', 'x')]) {
+      await expect(attempt()).rejects.toMatchObject({
+        code: 'invalid_key',
+        message: /other keys use it as a directory/,
+      });
+    }
+    await expect(store.put('a/b/c', 'x')).rejects.toMatchObject({ code: 'invalid_key' });
+    expect(await store.head('a')).toBeUndefined();
+    expect(new TextDecoder().decode(await store.get('a/b'))).toBe('inner');
+  });
+
   it('breaks a lock left behind by a dead process', async () => {
     const root = freshRoot();
     const store = new FsStore(root);
