@@ -91,7 +91,7 @@ async function raceChildren(argsList: string[][]): Promise<unknown[]> {
 
 describe('FsStore across processes', () => {
   it(
-    '16 processes racing putIfAbsent on one key: exactly one wins, 15 conflicts, the file is the winner’s',
+    '16 processes racing putIfAbsent on each of 40 keys: one wins each, 15 conflicts, the file is the winner’s',
     async () => {
       const root = freshRoot();
       const keys = 40; // each of 40 keys is raced by all 16 processes
