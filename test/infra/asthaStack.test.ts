@@ -21,13 +21,14 @@ import {
   type Synthesised,
   single,
   synthStack,
+  SYNTH_LIMIT_MS,
 } from './synthStack.js';
 
 let synth: Synthesised;
 
 beforeAll(() => {
   synth = synthStack({ functionsDir: FIXTURE_FUNCTIONS_DIR });
-});
+}, SYNTH_LIMIT_MS);
 afterAll(() => removeSynth(synth));
 
 type Props = Record<string, unknown>;

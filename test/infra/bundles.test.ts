@@ -19,6 +19,7 @@ import {
   removeSynth,
   type Synthesised,
   synthStack,
+  SYNTH_LIMIT_MS,
 } from './synthStack.js';
 
 const MAX_BUNDLE_BYTES = 1.5 * 1024 * 1024;
@@ -55,7 +56,7 @@ beforeAll(() => {
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
     console.log(`bundle ${s.functionName}: index.mjs ${kb(s.codeBytes)}, index.mjs.map ${kb(s.mapBytes)}`);
   }
-});
+}, SYNTH_LIMIT_MS);
 
 function bundleFile(functionName: string): string {
   const fn = ofType(synth.resources, 'AWS::Lambda::Function').find(

@@ -24,6 +24,7 @@ import {
   type Synthesised,
   single,
   synthStack,
+  SYNTH_LIMIT_MS,
 } from './synthStack.js';
 
 type Props = Record<string, unknown>;
@@ -48,7 +49,7 @@ describe('imported bucket, all four components, alarm topic', () => {
       libsql: { secretArn: SECRET_ARN },
       alarmTopicArn: TOPIC_ARN,
     });
-  });
+  }, SYNTH_LIMIT_MS);
   afterAll(() => removeSynth(synth));
 
   it('creates no bucket and wires notifications through the CDK custom resource, unmanaged', () => {
@@ -157,7 +158,7 @@ describe('KMS-encrypted versioned bucket used whole', () => {
       versioned: true,
       warehousePrefix: '',
     });
-  });
+  }, SYNTH_LIMIT_MS);
   afterAll(() => removeSynth(synth));
 
   it('encrypts with a rotating customer key and S3 Bucket Keys, versioned', () => {

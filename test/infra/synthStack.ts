@@ -7,6 +7,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AsthaStack, type AsthaStackProps } from '../../infra/asthaStack.js';
 import { DEFAULT_FUNCTIONS_DIR, PROJECT_ROOT } from '../../infra/paths.js';
 
+/** Hook bound for a synthesis with bundling: generous, since the machine may be busy. */
+export const SYNTH_LIMIT_MS = 240_000;
+
 /** Stand-in handlers for functions whose real file does not exist yet. */
 export const FIXTURE_FUNCTIONS_DIR = fileURLToPath(new URL('./fixtures/functions', import.meta.url));
 
