@@ -1,0 +1,153 @@
+/**
+ * The iceberg_updater component: the queue-facing shell around `commitPending`
+ * (lib/iceberg/icebergUpdater.ts). It is level-triggered: an event only decides whether the
+ * table is worth a look; the look commits whatever the registry says is pending. So the
+ * component filters out the changes its own commits cause (files becoming `committing` and
+ * `committed`, table pointer moves), which would otherwise wake it again for nothing.
+ */
+import type { ChangeEvent } from '../astha/events.js';
+import { tableIdOf } from '../astha/events.js';
+import { SUBSCRIPTIONS } from '../astha/subscriptions.js';
+import { AsthaError, errorMessage } from '../errors.js';
+import type { CommitClock, CommitLimits } from '../iceberg/commit/commitBackoff.js';
+import { commitPending, onRefresh as commitAllPending } from '../iceberg/icebergUpdater.js';
+import type { Logger } from '../log.js';
+import type { Registry } from '../registry/registry.js';
+import type { ObjectStore } from '../store/objectStore.js';
+import type { ComponentLogic, HealthReport } from './component.js';
+
+export interface IcebergUpdaterDeps {
+  registry: Registry;
+  /** The warehouse store, rooted where registration roots it. */
+  store: ObjectStore;
+  logger: Logger;
+  clock?: CommitClock;
+  limits?: Partial<CommitLimits>;
+  /**
+   * Commits one look may make when more files are pending than one snapshot takes
+   * (`maxFilesPerCommit`); the rest wait for the next event or refresh. Default 8.
+   */
+  maxCommitsPerLook?: number;
+}
+
+/** Whether a change may leave the table with work for the updater. */
+export function wakesUpdater(event: ChangeEvent): boolean {
+  switch (event.table) {
+    case 'table_files': {
+      // New files and claims handed back by recovery; not our own `committing`/`committed` moves.
+      // A committed file whose object was deleted must leave the table in a later snapshot.
+      const state = event.after?.iceberg_state;
+      if (event.operation === 'DELETE') return false;
+      return state === 'pending' || (state === 'removed' && event.before?.iceberg_state === 'committed');
+    }
+    case 'tables':
+      // Registration touches statistics and commits move the pointer: only birth and revival count.
+      return (
+        event.operation === 'INSERT' ||
+        (event.operation === 'UPDATE' && event.before?.state !== 'active' && event.after?.state === 'active')
+      );
+    case 'table_metadata':
+      // A new schema or properties: pending files must be written against the new definition.
+      return event.operation !== 'DELETE';
+    default:
+      return false;
+  }
+}
+
+export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
+  const updaterDeps = {
+    registry: deps.registry,
+    store: deps.store,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.limits ? { limits: deps.limits } : {}),
+  };
+  const maxCommits = deps.maxCommitsPerLook ?? 8;
+
+  /** Commits until nothing is pending (or the bound): a big backlog needs several snapshots. */
+  const look = async (tableId: number): Promise<void> => {
+    for (let round = 0; round < maxCommits; round++) {
+      const result = await commitPending(tableId, updaterDeps);
+      if (result === 'nothing pending') return;
+      deps.logger.info(
+        {
+          tableId,
+          snapshotId: result.snapshotId,
+          version: result.version,
+          files: result.filesAdded,
+          recovered: result.recovery.finished.length,
+          released: result.recovery.released.length,
+        },
+        'pending files committed',
+      );
+      if ((await deps.registry.pendingFiles(tableId, 1)).length === 0) return;
+    }
+  };
+
+  return {
+    name: 'iceberg_updater',
+    subscribedTables: SUBSCRIPTIONS.iceberg_updater,
+
+    async onEvent(event) {
+      const tableId = tableIdOf(event);
+      if (tableId === undefined || !wakesUpdater(event)) return;
+      // A batch of inserts for one table is committed by the first look; the rest find their
+      // file no longer pending and skip the commit round-trip.
+      if (
+        event.table === 'table_files' &&
+        event.after &&
+        !(await stillPending(deps.registry, event.after.id))
+      )
+        return;
+      await look(tableId);
+    },
+
+    async onRefresh() {
+      const outcomes = await commitAllPending(updaterDeps);
+      const failed = outcomes.filter((o) => o.error !== undefined);
+      for (const outcome of failed) {
+        deps.logger.warn(
+          { tableId: outcome.tableId, err: errorMessage(outcome.error) },
+          'refresh commit failed',
+        );
+      }
+      deps.logger.info({ tables: outcomes.length, failed: failed.length }, 'iceberg_updater refreshed');
+      if (failed.length > 0) {
+        // Retrying the refresh is safe (level-triggered) and keeps the failure visible.
+        throw new AsthaError('refresh_failed', `refresh could not commit ${failed.length} table(s)`, {
+          retryable: true,
+          details: { tableIds: failed.map((o) => o.tableId) },
+        });
+      }
+    },
+
+    onHealth: () => commitHealth(deps.registry),
+  };
+}
+
+async function stillPending(registry: Registry, fileId: number): Promise<boolean> {
+  const result = await registry.client.execute({
+    sql: 'SELECT iceberg_state FROM table_files WHERE id = ?',
+    args: [fileId],
+  });
+  return result.rows[0]?.iceberg_state === 'pending';
+}
+
+/** Healthy while the registry answers; the backlog is reported, the breaker judges its age. */
+async function commitHealth(registry: Registry): Promise<HealthReport> {
+  try {
+    const result = await registry.client.execute(
+      `SELECT
+         (SELECT count(*) FROM table_files WHERE iceberg_state = 'pending') AS pending,
+         (SELECT count(*) FROM table_files WHERE iceberg_state = 'committing') AS committing,
+         (SELECT min(registered_at) FROM table_files WHERE iceberg_state = 'pending') AS oldest`,
+    );
+    const row = result.rows[0];
+    const oldest = row?.oldest == null ? 'none' : String(row.oldest);
+    return {
+      healthy: true,
+      detail: `${Number(row?.pending ?? 0)} pending, ${Number(row?.committing ?? 0)} committing, oldest pending ${oldest}`,
+    };
+  } catch (error) {
+    return { healthy: false, detail: `registry unreachable: ${errorMessage(error)}` };
+  }
+}
