@@ -87,6 +87,8 @@ export interface ReadResult extends Partial<Summary> {
   filter: RowFilter | null;
   schema?: SchemaColumn[];
   snapshots?: number;
+  /** PyIceberg only: manifests the current snapshot's manifest list names. */
+  manifests?: number;
   /** PyIceberg only: data files its scan plan keeps for the filter. */
   planned_files?: number;
   planned_paths?: string[];

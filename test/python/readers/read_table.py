@@ -54,6 +54,7 @@ def read_pyiceberg(location: str, row_filter: dict | None, s3: dict | None) -> d
         **canonical.summary(data),
         "schema": [{"name": f.name, "type": str(f.field_type)} for f in table.schema().fields],
         "snapshots": len(table.metadata.snapshots),
+        "manifests": len(snapshot.manifests(table.io)) if (snapshot := table.current_snapshot()) else 0,
         "planned_files": len(planned),
         "planned_paths": sorted(task.file.file_path for task in planned),
     }
