@@ -48,7 +48,7 @@ beforeAll(() => {
   console.log(
     `real handlers in functions/: ${real.join(', ') || 'none'}; stand-ins for: ${
       HANDLER_FILES.filter((f) => !real.includes(f)).join(', ') || 'none'
-    }`,
+    }; synthesising ${handlerDir === DEFAULT_FUNCTIONS_DIR ? 'the default entries (functions/)' : 'a mixed directory'}`,
   );
   synth = synthStack(handlerDir === DEFAULT_FUNCTIONS_DIR ? {} : { functionsDir: handlerDir });
   sizes = bundleSizes(synth);

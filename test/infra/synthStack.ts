@@ -23,6 +23,9 @@ export const HANDLER_FILES = [
   'compactor.ts',
 ] as const;
 
+/** The handler files the default stack (default components) references. */
+export const DEFAULT_STACK_HANDLERS = ['register.ts', 'drain.ts', 'iceberg-updater.ts', 'metadata-orchestrator.ts'];
+
 export type CfnResource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] };
 
 export interface Synthesised {
@@ -78,12 +81,12 @@ export function existingHandlers(): string[] {
 
 /**
  * A handler directory with the real `functions/` files where they exist (symlinks, so esbuild
- * resolves their imports from the real location) and fixtures for the rest. When every real
- * handler exists this is simply `functions/` itself.
+ * resolves their imports from the real location) and fixtures for the rest. When every handler
+ * of the default stack exists this is simply `functions/` itself: the stack's true default.
  */
 export function realWhereAvailableDir(): string {
   const real = existingHandlers();
-  if (real.length === HANDLER_FILES.length) return DEFAULT_FUNCTIONS_DIR;
+  if (DEFAULT_STACK_HANDLERS.every((f) => real.includes(f))) return DEFAULT_FUNCTIONS_DIR;
   // Inside the project (git-ignored .cache/): the bundler wants entries under its project root.
   const cache = join(PROJECT_ROOT, '.cache');
   mkdirSync(cache, { recursive: true });
