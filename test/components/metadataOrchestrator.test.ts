@@ -79,11 +79,12 @@ describe.each<LakeKind>(['fs', 's3'])('metadata_orchestrator on %s', (kind) => {
     expect(String(files.rows[2]?.reject_reason)).toMatch(/"id"/);
 
     const location = final?.metadataLocation ?? '';
-    const [empty, all, nulls] = await readTables(
+    const [empty, all, nulls, values] = await readTables(
       [
         { mode: 'pyiceberg', metadata: emptyLocation },
         { mode: 'pyiceberg', metadata: location },
         { mode: 'pyiceberg', metadata: location, filter: { column: 'discount', op: 'is_null' } },
+        { mode: 'pyiceberg', metadata: location, filter: { column: 'discount', op: 'not_null' } },
       ],
       lake.s3,
     );
@@ -96,6 +97,7 @@ describe.each<LakeKind>(['fs', 's3'])('metadata_orchestrator on %s', (kind) => {
     expect(all?.planned_paths?.some((p) => p.includes('bad.parquet'))).toBe(false);
     // The rows of the file written before the column existed read it as null.
     expect(seen(nulls!)).toMatchObject({ rows: 8 });
+    expect(seen(values!)).toMatchObject({ rows: 6 });
   });
 });
 
