@@ -26,7 +26,14 @@ import {
   sameRecord,
   saveBreaker,
 } from './circuitBreaker.js';
-import { encodeMessage, groupIdOf, type LogRow, parseLogRow, refreshMessage } from './events.js';
+import {
+  encodeChange,
+  encodeMessage,
+  groupIdOf,
+  type LogRow,
+  parseLogRow,
+  refreshMessage,
+} from './events.js';
 import type { Lease } from './lease.js';
 import { emptyCounters, type PassResult } from './metrics.js';
 import { type SendPolicy, type SizedMessage, sendInOrder } from './sendInOrder.js';
@@ -41,8 +48,10 @@ export interface DrainLimits extends BreakerLimits {
   maxSendRetries: number;
   retryBaseMs: number;
   retryMaxMs: number;
-  /** sendBatch calls of one component in flight at once. */
+  /** sendBatch calls of one component in flight at once (each covers whole tables). */
   sendConcurrency: number;
+  /** Entries per sendBatch call (the adapter splits it into SQS batches of 10). */
+  entriesPerCall: number;
   leaseTtlMs: number;
   /** `runFor` never starts a pass later than this before its deadline. */
   safetyMarginMs: number;
@@ -56,6 +65,7 @@ export const DEFAULT_DRAIN_LIMITS: DrainLimits = {
   retryBaseMs: 50,
   retryMaxMs: 2_000,
   sendConcurrency: 8,
+  entriesPerCall: 50,
   leaseTtlMs: 30_000,
   safetyMarginMs: 1_000,
 };
@@ -117,7 +127,7 @@ export function convertBatch(rows: readonly LogRow[]): ConvertedBatch {
       dead.push({ id: row.id, reason: parsed.reason });
       continue;
     }
-    const body = encodeMessage(parsed.event);
+    const body = encodeChange(row, parsed.event);
     const bytes = Buffer.byteLength(body);
     if (bytes > MAX_MESSAGE_BYTES) {
       dead.push({ id: row.id, reason: `event is ${bytes} bytes, over the queue's ${MAX_MESSAGE_BYTES}` });
@@ -163,6 +173,7 @@ export async function drain(deps: DrainDeps, options: PassOptions = {}): Promise
     retryBaseMs: limits.retryBaseMs,
     retryMaxMs: limits.retryMaxMs,
     concurrency: limits.sendConcurrency,
+    entriesPerCall: limits.entriesPerCall,
     deadline: options.deadline ?? Number.POSITIVE_INFINITY,
     clock,
   };
@@ -246,7 +257,7 @@ async function deliver(
       ],
       policy,
     );
-    result.sendCalls += probe.calls;
+    result.sendCalls += probe.apiBatches;
     if (!probe.ok) {
       current = opened(current, clock.now(), `refresh probe failed: ${probe.error ?? 'unknown'}`);
       decision = 'skip';
@@ -264,7 +275,7 @@ async function deliver(
   counters.sent += outcome.sent;
   counters.failed += outcome.failed;
   result.retries += outcome.retries;
-  result.sendCalls += outcome.calls;
+  result.sendCalls += outcome.apiBatches;
   if (outcome.ok) return { ok: true, record: current.failures === 0 ? current : afterSuccess(current) };
   const reason = `send failed: ${outcome.error ?? 'unknown'}`;
   deps.logger.warn({ component, failed: outcome.failed, reason }, 'astha send to component failed');

@@ -130,6 +130,18 @@ export function groupIdOf(event: ChangeEvent): string {
   return tableId === undefined ? FALLBACK_GROUP : `table-${tableId}`;
 }
 
+/**
+ * The queue body of a row `parseLogRow` accepted, spliced from the images' stored JSON text
+ * instead of re-serialising them: the same message as `encodeMessage(event)` at a fraction
+ * of the cost, which matters at tens of thousands of events a second.
+ */
+export function encodeChange(row: LogRow, event: ChangeEvent): string {
+  let body = `{"kind":"change","id":${event.id},"table":"${event.table}","operation":"${event.operation}","timestamp":${JSON.stringify(event.timestamp)}`;
+  if (event.before) body += `,"before":${row.before}`;
+  if (event.after) body += `,"after":${row.after}`;
+  return `${body}}`;
+}
+
 export function encodeMessage(message: AsthaMessage): string {
   return JSON.stringify(message);
 }

@@ -32,7 +32,7 @@ export interface PassResult {
   failed: number;
   /** Entries re-sent after a failure within the pass. */
   retries: number;
-  /** sendBatch calls made (each is one SendMessageBatch on SQS). */
+  /** SQS SendMessageBatch requests the sends amount to (10 entries each). */
   sendCalls: number;
   /** Read to commit, in ms. */
   latencyMs: number;

@@ -1,27 +1,23 @@
 /**
  * Sends one component's messages so that per-group (per-table) order survives concurrency
- * and failures. Messages are packed into SQS-sized chunks in log order; a chunk goes out
- * only after every earlier chunk sharing a group with it has been accepted, so chunks of
- * different tables fly concurrently while one table's chunks queue behind each other.
- * A chunk whose entries fail is retried (only the failed entries) with bounded backoff;
- * if it still fails, every later chunk of its groups is held back, so a FIFO queue never
- * receives a table's change ahead of an earlier one that was not accepted.
+ * and failures. Messages are grouped into lanes (one per message group, in log order) and
+ * whole lanes are packed into sendBatch calls, so no two calls share a group: calls fly
+ * concurrently while each table's changes stay in one ordered call. The adapter splits a
+ * call into SQS-sized batches in order and holds back a group's later entries after a
+ * failure; the failed entries are retried (only those, in order) with bounded backoff.
  */
 import { AsthaError, errorMessage } from '../errors.js';
-import {
-  type OutgoingMessage,
-  type Queue,
-  SQS_MAX_BATCH_BYTES,
-  SQS_MAX_BATCH_ENTRIES,
-} from '../queue/queue.js';
+import { type OutgoingMessage, type Queue, SQS_MAX_BATCH_ENTRIES } from '../queue/queue.js';
 import { backoffDelay, type Clock } from './backoff.js';
 
 export interface SendPolicy {
   maxRetries: number;
   retryBaseMs: number;
   retryMaxMs: number;
-  /** Chunks of one component in flight at once. */
+  /** sendBatch calls of one component in flight at once. */
   concurrency: number;
+  /** Entries per sendBatch call, unless one table alone has more. */
+  entriesPerCall: number;
   /** Epoch ms after which no retry is started (the pass must end before the invocation). */
   deadline: number;
   clock: Clock;
@@ -32,8 +28,11 @@ export interface SendOutcome {
   sent: number;
   failed: number;
   retries: number;
+  /** sendBatch calls made. */
   calls: number;
-  /** Why the last failing chunk failed. */
+  /** SQS SendMessageBatch requests those calls amount to (10 entries each). */
+  apiBatches: number;
+  /** Why the last failing call failed. */
   error?: string;
 }
 
@@ -42,39 +41,26 @@ export interface SizedMessage extends OutgoingMessage {
   bytes: number;
 }
 
-export function chunkMessages(messages: readonly SizedMessage[]): SizedMessage[][] {
-  const chunks: SizedMessage[][] = [];
-  let current: SizedMessage[] = [];
-  let bytes = 0;
+/** Packs whole groups into calls of about `capacity` entries; a call never splits a group. */
+export function packCalls(messages: readonly OutgoingMessage[], capacity: number): OutgoingMessage[][] {
+  const lanes = new Map<string, OutgoingMessage[]>();
   for (const message of messages) {
-    if (
-      current.length === SQS_MAX_BATCH_ENTRIES ||
-      (current.length > 0 && bytes + message.bytes > SQS_MAX_BATCH_BYTES)
-    ) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(message);
-    bytes += message.bytes;
+    const group = message.groupId ?? '';
+    const lane = lanes.get(group);
+    if (lane) lane.push(message);
+    else lanes.set(group, [message]);
   }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
-
-function limiter(concurrency: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (active >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
-    active += 1;
-    try {
-      return await task();
-    } finally {
-      active -= 1;
-      waiting.shift()?.();
+  const calls: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  for (const lane of lanes.values()) {
+    if (current.length > 0 && current.length + lane.length > capacity) {
+      calls.push(current);
+      current = [];
     }
-  };
+    for (const message of lane) current.push(message);
+  }
+  if (current.length > 0) calls.push(current);
+  return calls;
 }
 
 export async function sendInOrder(
@@ -82,37 +68,30 @@ export async function sendInOrder(
   messages: readonly SizedMessage[],
   policy: SendPolicy,
 ): Promise<SendOutcome> {
-  const outcome: SendOutcome = { ok: true, sent: 0, failed: 0, retries: 0, calls: 0 };
-  const limit = limiter(policy.concurrency);
-  const lastOfGroup = new Map<string, Promise<boolean>>();
-  const tasks = chunkMessages(messages).map((chunk) => {
-    const groups = new Set(chunk.map((m) => m.groupId ?? ''));
-    const before = [...groups].flatMap((g) => lastOfGroup.get(g) ?? []);
-    const task = (async () => {
-      const earlierAccepted = (await Promise.all(before)).every(Boolean);
-      if (!earlierAccepted) {
-        outcome.failed += chunk.length;
-        return false;
-      }
-      return limit(() => sendChunk(queue, chunk, policy, outcome));
-    })();
-    for (const g of groups) lastOfGroup.set(g, task);
-    return task;
+  const outcome: SendOutcome = { ok: true, sent: 0, failed: 0, retries: 0, calls: 0, apiBatches: 0 };
+  const bare = messages.map(({ bytes: _, ...message }) => message);
+  const pending = packCalls(bare, policy.entriesPerCall);
+  const workers = Array.from({ length: Math.min(policy.concurrency, pending.length) }, async () => {
+    let accepted = true;
+    for (let call = pending.shift(); call; call = pending.shift()) {
+      accepted = (await sendCall(queue, call, policy, outcome)) && accepted;
+    }
+    return accepted;
   });
-  const accepted = await Promise.all(tasks);
-  outcome.ok = accepted.every(Boolean);
+  outcome.ok = (await Promise.all(workers)).every(Boolean);
   return outcome;
 }
 
-async function sendChunk(
+async function sendCall(
   queue: Queue,
-  chunk: readonly SizedMessage[],
+  call: readonly OutgoingMessage[],
   policy: SendPolicy,
   outcome: SendOutcome,
 ): Promise<boolean> {
-  let pending: readonly OutgoingMessage[] = chunk.map(({ bytes: _, ...message }) => message);
+  let pending = call;
   for (let attempt = 0; ; attempt++) {
     outcome.calls += 1;
+    outcome.apiBatches += Math.ceil(pending.length / SQS_MAX_BATCH_ENTRIES);
     let failedIds: Set<string>;
     let retryable = true;
     try {
@@ -121,9 +100,9 @@ async function sendChunk(
       retryable = result.failed.every((f) => f.retryable);
       if (result.failed.length > 0) outcome.error = result.failed[0]?.message;
     } catch (error) {
-      // A whole-call error (network, endpoint down) leaves every entry unsent.
+      // A whole-call error (network, endpoint down) leaves every entry unsent. Errors the
+      // adapter did not classify (sockets, DNS) are worth another try.
       failedIds = new Set(pending.map((m) => m.id));
-      // Errors the adapter did not classify (sockets, DNS) are worth another try.
       retryable = !(error instanceof AsthaError) || error.retryable;
       outcome.error = errorMessage(error);
     }

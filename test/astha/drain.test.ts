@@ -2,8 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
 import { type DrainDeps, drain } from '../../lib/astha/drain.js';
 import { decodeMessage } from '../../lib/astha/events.js';
+import { packCalls } from '../../lib/astha/sendInOrder.js';
 import {
   appendLog,
+  appendLogs,
   asQueues,
   componentQueues,
   FaultyQueue,
@@ -142,7 +144,7 @@ describe('drain pass', () => {
         await appendLog(registry.client, 'table_files', 'INSERT', undefined, images.table_files(i, i % 4)),
       );
     }
-    const pass = await drain(deps(queues, { retryBaseMs: 1, retryMaxMs: 4 }));
+    const pass = await drain(deps(queues, { retryBaseMs: 1, retryMaxMs: 4, entriesPerCall: 10 }));
     expect(pass).toMatchObject({ rows: 60, committed: true });
     expect(pass.retries).toBeGreaterThan(0);
     for (const component of ['iceberg_updater', 'compactor', 'snapshotter'] as const) {
@@ -157,20 +159,47 @@ describe('drain pass', () => {
     }
   });
 
-  it('holds back a table’s later chunks once an earlier chunk of that table failed', async () => {
+  it('fails only the tables whose call failed; the others are delivered, nothing is deleted', async () => {
     const queues = componentQueues((c) => new FaultyQueue(new FifoSink(c)));
-    // The second sendBatch call of metadata_orchestrator fails, with no retries allowed.
+    // metadata_orchestrator's second call (the second table) fails, with no retries allowed.
     queues.metadata_orchestrator.failEvery = 2;
-    const ids: number[] = [];
-    for (let i = 0; i < 40; i++)
-      ids.push(await appendLog(registry.client, 'tables', 'UPDATE', images.tables(7), images.tables(7)));
-    const pass = await drain(deps(queues, { maxSendRetries: 0, sendConcurrency: 4 }));
-    expect(pass.committed).toBe(false);
-    const delivered = (queues.metadata_orchestrator.inner as FifoSink).messages.map((m) =>
-      Number(m.deduplicationId),
+    const ids = await appendLogs(
+      registry.client,
+      Array.from({ length: 30 }, (_, i) => [
+        'tables',
+        'UPDATE',
+        images.tables(i < 15 ? 7 : 8),
+        images.tables(i < 15 ? 7 : 8),
+      ]),
     );
-    // Only the first chunk went out: nothing after the failed chunk overtook it.
-    expect(delivered).toEqual(ids.slice(0, 10));
-    expect(pass.components.metadata_orchestrator).toMatchObject({ sent: 10, failed: 30 });
+    const pass = await drain(deps(queues, { maxSendRetries: 0, entriesPerCall: 10 }));
+    expect(pass.committed).toBe(false);
+    expect(pass.components.metadata_orchestrator).toMatchObject({ sent: 15, failed: 15 });
+    const delivered = (queues.metadata_orchestrator.inner as FifoSink).messages;
+    expect(delivered.map((m) => Number(m.deduplicationId))).toEqual(ids.slice(0, 15));
+    expect(new Set(delivered.map((m) => m.groupId))).toEqual(new Set(['table-7']));
+    expect(await logIds(registry.client)).toEqual(ids);
+  });
+
+  it('packs whole tables into calls: a table never spans two calls, order within it is kept', () => {
+    const message = (id: number, table: number) => ({ id: String(id), body: 'b', groupId: `table-${table}` });
+    const messages = [
+      message(1, 1),
+      message(2, 2),
+      message(3, 1),
+      message(4, 3),
+      message(5, 2),
+      message(6, 3),
+    ];
+    expect(packCalls(messages, 4).map((call) => call.map((m) => m.id))).toEqual([
+      ['1', '3', '2', '5'],
+      ['4', '6'],
+    ]);
+    expect(packCalls(messages, 1).map((call) => call.map((m) => m.id))).toEqual([
+      ['1', '3'],
+      ['2', '5'],
+      ['4', '6'],
+    ]);
+    expect(packCalls(messages, 100)).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type AsthaMessage,
   decodeMessage,
+  encodeChange,
   encodeMessage,
   groupIdOf,
   type LogRow,
@@ -90,6 +91,23 @@ describe('encodeMessage / decodeMessage', () => {
     if (!parsed.ok) throw new Error(parsed.reason);
     const messages: AsthaMessage[] = [parsed.event, refreshMessage('compactor', new Date(1_700_000_000_000))];
     for (const message of messages) expect(decodeMessage(encodeMessage(message))).toEqual(message);
+  });
+
+  it('splices stored images into the same message encodeMessage would write', () => {
+    for (const row of [
+      logRow({
+        after: ' { "id": 3, "table_id": 42, "path": "a\\"b", "iceberg_state": "pending", "x": null } ',
+      }),
+      logRow({ operation: 'DELETE', before: JSON.stringify(images.table_files(3, 42)), after: null }),
+      logRow({ timestamp: 'odd "time"' }),
+    ]) {
+      const parsed = parseLogRow(row);
+      if (!parsed.ok) throw new Error(parsed.reason);
+      expect(decodeMessage(encodeChange(row, parsed.event))).toEqual(
+        decodeMessage(encodeMessage(parsed.event)),
+      );
+      expect(JSON.parse(encodeChange(row, parsed.event))).toEqual(JSON.parse(encodeMessage(parsed.event)));
+    }
   });
 
   it.each([

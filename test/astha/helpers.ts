@@ -12,7 +12,7 @@ import pino, { type Logger } from 'pino';
 import type { Clock } from '../../lib/astha/backoff.js';
 import type { ComponentQueues } from '../../lib/astha/drain.js';
 import { decodeMessage } from '../../lib/astha/events.js';
-import { COMPONENTS } from '../../lib/astha/subscriptions.js';
+import { COMPONENTS, type Component } from '../../lib/astha/subscriptions.js';
 import { QueueError } from '../../lib/errors.js';
 import type {
   OutgoingMessage,
@@ -224,10 +224,8 @@ export class FaultyQueue extends RecordingQueue {
   }
 }
 
-export function componentQueues<Q extends Queue>(
-  make: (component: string) => Q,
-): Record<(typeof COMPONENTS)[number], Q> {
-  return Object.fromEntries(COMPONENTS.map((c) => [c, make(c)])) as Record<(typeof COMPONENTS)[number], Q>;
+export function componentQueues<Q extends Queue>(make: (component: Component) => Q): Record<Component, Q> {
+  return Object.fromEntries(COMPONENTS.map((c) => [c, make(c)])) as Record<Component, Q>;
 }
 
 export function asQueues(queues: Record<string, Queue>): ComponentQueues {
@@ -262,3 +260,26 @@ export const images = {
   file_statistics: (fileId: number, tableId: number) => ({ file_id: fileId, table_id: tableId }),
   table_snapshots: (tableId: number, snapshotId: string) => ({ table_id: tableId, snapshot_id: snapshotId }),
 };
+
+/** Change ids per message group in acceptance order (first occurrence only). */
+export function idsByGroup(messages: readonly Accepted[]): Map<string, number[]> {
+  const seen = new Set<number>();
+  const groups = new Map<string, number[]>();
+  for (const m of messages) {
+    const message = decodeMessage(m.body);
+    if (message.kind !== 'change' || seen.has(message.id)) continue;
+    seen.add(message.id);
+    const list = groups.get(m.groupId ?? '') ?? [];
+    list.push(message.id);
+    groups.set(m.groupId ?? '', list);
+  }
+  return groups;
+}
+
+/** True when every group's ids are increasing: FIFO order per table. */
+export function inOrderPerGroup(messages: readonly Accepted[]): boolean {
+  return [...idsByGroup(messages).values()].every((ids) => ids.every((id, i) => i === 0 || id > ids[i - 1]!));
+}
+
+export const sortedIds = (messages: readonly Accepted[]): number[] =>
+  firstDeliveries(messages).ids.sort((a, b) => a - b);

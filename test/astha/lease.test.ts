@@ -8,12 +8,13 @@ import {
   asQueues,
   componentQueues,
   FifoSink,
-  firstDeliveries,
+  inOrderPerGroup,
   images,
   type LogEntry,
   logIds,
   manualClock,
   RecordingQueue,
+  sortedIds,
   type TestRegistry,
   tempRegistry,
   testLogger,
@@ -90,7 +91,8 @@ describe('runFor', () => {
     expect(passes.map((p) => p.rows)).toEqual([50, 50, 50, 50, 50, 50, 50, 50, 20]);
     expect(summary.metrics).toMatchObject({ batches: 9, changesProcessed: 420, averageBatchSize: 420 / 9 });
     expect(summary.backlog).toEqual({ count: 0, oldestAgeSeconds: 0 });
-    expect(firstDeliveries(queues.metadata_orchestrator.accepted).ids).toEqual(ids);
+    expect(sortedIds(queues.metadata_orchestrator.accepted)).toEqual(ids);
+    expect(inOrderPerGroup(queues.metadata_orchestrator.accepted)).toBe(true);
     expect(await logIds(registry.client)).toEqual([]);
   });
 
@@ -121,7 +123,8 @@ describe('runFor', () => {
     expect(await holder.acquire()).toBe(true);
     const summary = await runFor(deps, 5_000, { whenLeased: 'wait' });
     expect(summary).toMatchObject({ acquired: true, stopped: 'deadline' });
-    expect(firstDeliveries(queues.compactor.accepted).ids).toEqual(ids);
+    expect(sortedIds(queues.compactor.accepted)).toEqual(ids);
+    expect(inOrderPerGroup(queues.compactor.accepted)).toBe(true);
   });
 
   it('stops without deleting when its lease was taken over mid-run (fenced delete)', async () => {

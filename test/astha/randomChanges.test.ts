@@ -47,5 +47,5 @@ describe('10,000 random registry changes (memory FIFO queues)', () => {
       expect(deliveryProblems(component, expected, delivered)).toEqual([]);
     }
     expect(await logIds(registry.client)).toEqual([]);
-  });
+  }, 180_000);
 });

@@ -49,8 +49,9 @@ export async function receiveAll(queue: Queue): Promise<Delivered[]> {
     empty = 0;
     for (const message of batch) {
       delivered.push({ body: message.body, ...(message.groupId ? { groupId: message.groupId } : {}) });
-      await queue.ack(message.receiptHandle);
     }
+    // A batch holds at most one in-flight run per group, so acking it in parallel keeps group order.
+    await Promise.all(batch.map((message) => queue.ack(message.receiptHandle)));
   }
   return delivered;
 }

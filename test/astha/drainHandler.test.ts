@@ -1,0 +1,83 @@
+/**
+ * The Lambda handler end to end: configuration from the environment (as CDK sets it), a
+ * `file:` registry with real registry rows (the triggers write the log), LocalStack FIFO queues.
+ */
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { COMPONENTS } from '../../lib/astha/subscriptions.js';
+import { logIds, type TestRegistry, tempRegistry } from './helpers.js';
+import { changeWriter, keepLogCopy, loggedChanges } from './registryChanges.js';
+import { awsOptions, createComponentQueues, deliveryProblems, receiveAll } from './sqsHelpers.js';
+
+let registry: TestRegistry;
+beforeEach(async () => {
+  registry = await tempRegistry();
+  await keepLogCopy(registry.client);
+});
+afterEach(() => registry.close());
+
+function lambdaContext(remainingMs: number): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'astha-drain',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:astha-drain',
+    memoryLimitInMB: '256',
+    awsRequestId: 'test-request',
+    logGroupName: '/aws/lambda/astha-drain',
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+const scheduled: ScheduledEvent = {
+  version: '0',
+  id: 'e',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '000000000000',
+  time: new Date().toISOString(),
+  region: 'us-east-1',
+  resources: [],
+  detail: {},
+};
+
+describe('functions/drain', () => {
+  it('drains the registry’s changes into the component queues and returns a summary', async () => {
+    const { urls, queues } = await createComponentQueues('handler');
+    const writer = await changeWriter(await registry.connect(), 9);
+    await writer.write(120, 10);
+    const aws = awsOptions();
+    Object.assign(process.env, {
+      ASTHA_REGISTRY_URL: registry.url,
+      ASTHA_COMPONENT_QUEUES: JSON.stringify(urls),
+      AWS_ENDPOINT_URL: aws.endpoint,
+      AWS_REGION: aws.region,
+      AWS_ACCESS_KEY_ID: aws.credentials?.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: aws.credentials?.secretAccessKey,
+      ASTHA_DRAIN_MARGIN_MS: '1000',
+      ASTHA_LOG_LEVEL: 'warn',
+    });
+    const { handler } = await import('../../functions/drain.js');
+
+    const response = await handler(scheduled, lambdaContext(4_000));
+
+    const expected = await loggedChanges(registry.client);
+    expect(response).toMatchObject({
+      acquired: true,
+      stopped: 'deadline',
+      processed: expected.length,
+      dead: 0,
+      backlog: 0,
+      backlogAgeSeconds: 0,
+    });
+    expect(await logIds(registry.client)).toEqual([]);
+    for (const component of COMPONENTS) {
+      expect(deliveryProblems(component, expected, await receiveAll(queues[component]))).toEqual([]);
+    }
+  }, 120_000);
+});
