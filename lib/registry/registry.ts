@@ -3,10 +3,11 @@
  * migrated on open. This module and its siblings are the only ones that import @libsql/client;
  * other components get the `client` for their own queries.
  */
-import { type Client, type Config, createClient } from '@libsql/client';
+import type { Client } from '@libsql/client';
 import { errorMessage } from '../errors.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { type MigrationReport, migrate } from './migrations.js';
+import { acquireClient, type ClientLease } from './registryClient.js';
 import { planRegistrations, type RegistrationOptions, type S3ObjectRef } from './planRegistration.js';
 import { RegistryError } from './registryError.js';
 import {
@@ -41,8 +42,9 @@ export interface RegisterOptions extends RegistrationOptions {
 export interface Registry {
   /**
    * The libSQL client, for components' own queries. Foreign keys are enforced on it. On a
-   * `file:` registry it has one connection: do not call `client.execute` while holding a
-   * `client.transaction()` of your own (use the transaction).
+   * `file:` registry it is one connection shared by the whole process: do not call
+   * `client.execute` while holding a `client.transaction()` of your own (use the transaction),
+   * and do not `client.close()` it (use `close()`).
    */
   readonly client: Client;
   /** What opening the registry migrated. */
@@ -73,10 +75,12 @@ export interface Registry {
   filesByState(state: IcebergState, query?: FilesByStateQuery): Promise<TableFileRow[]>;
   fileStatistics(fileId: number): Promise<FileStatistics | undefined>;
   status(now?: Date): Promise<RegistryStatus>;
+  /** Releases this registry; a shared `file:` client closes with its last registry. */
   close(): void;
 }
 
-function bindRegistry(client: Client, migration: MigrationReport): Registry {
+function bindRegistry(lease: ClientLease, migration: MigrationReport): Registry {
+  const client = lease.client;
   const registerBatch = async (
     objects: readonly S3ObjectRef[],
     store: ObjectStore,
@@ -95,46 +99,23 @@ function bindRegistry(client: Client, migration: MigrationReport): Registry {
     filesByState: (state, query) => filesByState(client, state, query),
     fileStatistics: (fileId) => fileStatistics(client, fileId),
     status: (now) => registryStatus(client, now),
-    close: () => client.close(),
+    close: () => lease.release(),
   };
 }
 
-const SCHEMES = ['file:', 'http:', 'https:', 'libsql:', 'ws:', 'wss:'];
-
 /** Opens the registry at `url`, applies migrations and CDC triggers, checks foreign keys. */
 export async function openRegistry(url: string, options: RegistryOptions = {}): Promise<Registry> {
-  if (!SCHEMES.some((scheme) => url.startsWith(scheme))) {
-    throw new RegistryError(
-      'invalid_url',
-      `registry URL must start with one of ${SCHEMES.join(' ')}: ${url}`,
-    );
-  }
-  let client: Client;
+  const lease = acquireClient(url, options);
   try {
-    client = createClient(clientConfig(url, options));
-  } catch (cause) {
-    throw new RegistryError('invalid_url', `cannot open registry ${url}: ${errorMessage(cause)}`, { cause });
-  }
-  try {
-    await assertForeignKeys(client);
+    await assertForeignKeys(lease.client);
     // WAL lets readers (the drainer) run while a registration writes; the mode persists in the file.
-    if (url.startsWith('file:')) await client.execute('PRAGMA journal_mode = WAL');
-    const migration = await migrate(client);
-    return bindRegistry(client, migration);
+    if (url.startsWith('file:')) await lease.client.execute('PRAGMA journal_mode = WAL');
+    const migration = await migrate(lease.client);
+    return bindRegistry(lease, migration);
   } catch (error) {
-    client.close();
+    lease.release();
     throw error;
   }
-}
-
-function clientConfig(url: string, options: RegistryOptions): Config {
-  // intMode 'number' makes libSQL throw rather than round an integer above 2^53.
-  const config: Config = { url, authToken: options.authToken, intMode: 'number' };
-  if (!url.startsWith('file:')) return config;
-  // The local driver blocks the event loop while it waits on a lock, so one connection per
-  // client (operations queue asynchronously) and a short busy timeout; writeTransaction
-  // retries busy transactions without blocking.
-  return { ...config, concurrency: 1, timeout: 100 };
 }
 
 /**

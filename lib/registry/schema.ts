@@ -82,7 +82,6 @@ const initial: readonly string[] = [
     CHECK (iceberg_state <> 'rejected' OR reject_reason IS NOT NULL)
   ) STRICT`,
   'CREATE INDEX IF NOT EXISTS table_files_by_state ON table_files(table_id, iceberg_state, id)',
-  'CREATE INDEX IF NOT EXISTS table_files_by_path ON table_files(table_id, path)',
   `CREATE TABLE IF NOT EXISTS file_statistics (
     file_id INTEGER PRIMARY KEY REFERENCES table_files(id),
     table_id INTEGER NOT NULL REFERENCES tables(id),

@@ -1,10 +1,7 @@
 /**
- * One registry write transaction, retried when the database is busy.
- *
- * libSQL's local driver is synchronous: a busy timeout blocks the event loop, so a
- * transaction waiting for another one in the same process could never let it finish.
- * The busy timeout is therefore kept short and the wait happens here, asynchronously,
- * by re-running the whole unit of work (it touches only the database, so it is re-runnable).
+ * One registry write transaction, retried when the database stays busy (sqld under concurrent
+ * writers, or another process holding a local file past the busy timeout): the whole unit of
+ * work is run again, which is safe because it only touches the database.
  */
 import type { Client, Transaction } from '@libsql/client';
 import { errorMessage } from '../errors.js';
