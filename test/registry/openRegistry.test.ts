@@ -54,6 +54,33 @@ describe.each(BACKENDS)('openRegistry on %s', (backend) => {
   });
 });
 
+test('registries sharing one file in a process interleave transactions and reads without errors', async () => {
+  const url = await freshDatabaseUrl('file');
+  const [a, b] = await Promise.all([openRegistry(url), openRegistry(url)]);
+  await a.client.execute("INSERT INTO namespaces (name) VALUES ('n')");
+  const insertTable = async (registry: typeof a, name: string) => {
+    const tx = await registry.client.transaction('write');
+    await tx.execute({
+      sql: "INSERT INTO tables (namespace_id, name, bucket, key_prefix, location) VALUES (1, ?, 'b', ?, 'l')",
+      args: [name, name],
+    });
+    await tx.commit();
+    tx.close();
+  };
+  const work = Array.from({ length: 20 }, (_, i) =>
+    i % 3 === 0
+      ? b.client.execute('SELECT count(*) AS n FROM tables')
+      : insertTable(i % 2 === 0 ? a : b, `t${i}`),
+  );
+  await Promise.all(work);
+  expect((await b.client.execute('SELECT count(*) AS n FROM tables')).rows[0]?.n).toBe(13);
+  a.close();
+  // The shared connection stays open until its last registry closes.
+  expect((await b.client.execute('SELECT count(*) AS n FROM tables')).rows[0]?.n).toBe(13);
+  b.close();
+  expect(b.client.closed).toBe(true);
+});
+
 test('a URL that is not libSQL is refused with a RegistryError', async () => {
   const error = await openRegistry('postgres://x').catch((e: unknown) => e);
   expect(error).toBeInstanceOf(RegistryError);
