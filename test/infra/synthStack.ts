@@ -24,7 +24,12 @@ export const HANDLER_FILES = [
 ] as const;
 
 /** The handler files the default stack (default components) references. */
-export const DEFAULT_STACK_HANDLERS = ['register.ts', 'drain.ts', 'iceberg-updater.ts', 'metadata-orchestrator.ts'];
+export const DEFAULT_STACK_HANDLERS = [
+  'register.ts',
+  'drain.ts',
+  'iceberg-updater.ts',
+  'metadata-orchestrator.ts',
+];
 
 export type CfnResource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] };
 
