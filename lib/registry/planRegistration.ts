@@ -63,22 +63,43 @@ export async function planRegistrations(
   store: ObjectStore,
   options: RegistrationOptions = {},
 ): Promise<RegistrationPlan[]> {
-  const plans: RegistrationPlan[] = new Array(objects.length);
+  const prefix = normalizePrefix(options.warehousePrefix ?? '');
+  const plans: (RegistrationPlan | Located)[] = objects.map((raw) => locate(raw, prefix, store.url));
+  const pending = plans.filter((p): p is Located => p.kind === 'located');
+  let known: Map<string, { tableId: number; fileId: number }>;
+  try {
+    known = await findRegistered(client, pending);
+  } catch (error) {
+    return plans.map((p) =>
+      p.kind === 'located' ? { kind: 'failed', object: p.object, error: asRetryable(error) } : p,
+    );
+  }
   let next = 0;
   const worker = async () => {
-    while (next < objects.length) {
+    while (next < plans.length) {
       const index = next++;
-      const object = objects[index]!;
-      plans[index] = await planOne(client, object, store, options).catch((error: unknown) => ({
-        kind: 'failed' as const,
-        object,
-        error: asRetryable(error),
-      }));
+      const plan = plans[index]!;
+      if (plan.kind !== 'located') continue;
+      const registered = known.get(registeredKey(plan.location, plan.object.etag));
+      plans[index] = registered
+        ? { kind: 'duplicate', object: plan.object, ...registered }
+        : await readFooter(plan, store).catch((error: unknown) => ({
+            kind: 'failed' as const,
+            object: plan.object,
+            error: asRetryable(error),
+          }));
     }
   };
-  const workers = Math.max(1, Math.min(options.concurrency ?? 8, objects.length));
+  const workers = Math.max(1, Math.min(options.concurrency ?? 8, pending.length));
   await Promise.all(Array.from({ length: workers }, worker));
-  return plans;
+  return plans as RegistrationPlan[];
+}
+
+/** An object mapped to a table file, not yet checked against the registry and the store. */
+interface Located {
+  kind: 'located';
+  object: S3ObjectRef;
+  location: FileLocation;
 }
 
 function asRetryable(error: unknown): AsthaError {
@@ -89,40 +110,35 @@ function asRetryable(error: unknown): AsthaError {
   });
 }
 
-async function planOne(
-  client: Client,
-  raw: S3ObjectRef,
-  store: ObjectStore,
-  options: RegistrationOptions,
-): Promise<RegistrationPlan> {
+function locate(raw: S3ObjectRef, prefix: string, storeUrl: string): RegistrationPlan | Located {
   const object = { ...raw, etag: normalizeEtag(raw.etag) };
-  const prefix = normalizePrefix(options.warehousePrefix ?? '');
   const parsed = parseWarehouseKey(object.key, prefix);
   if (parsed.kind === 'invalid') return { kind: 'outside', object, reason: parsed.reason };
   if (parsed.kind === 'ignored') return { kind: 'ignored', object, reason: parsed.reason };
-  const path = parsed.key.path;
   const location: FileLocation = {
     key: parsed.key,
-    path,
-    uri: joinUri(store.url, path),
-    tableLocation: joinUri(store.url, parsed.key.tablePrefix),
+    path: parsed.key.path,
+    uri: joinUri(storeUrl, parsed.key.path),
+    tableLocation: joinUri(storeUrl, parsed.key.tablePrefix),
   };
-  const known = await findRegistered(client, location, object.etag);
-  if (known) return { kind: 'duplicate', object, ...known };
-  const info = await store.head(path);
+  return { kind: 'located', object, location };
+}
+
+/** A stale or vanished object is ignored; a footer that cannot be read is a property of the file. */
+async function readFooter({ object, location }: Located, store: ObjectStore): Promise<RegistrationPlan> {
+  const info = await store.head(location.path);
   if (!info) return { kind: 'ignored', object, reason: 'object no longer exists' };
   if (normalizeEtag(info.etag) !== object.etag) {
     return { kind: 'ignored', object, reason: `stale notification: the object now has ETag ${info.etag}` };
   }
   try {
-    const inspection = await inspectParquet(store, path, info.size);
+    const inspection = await inspectParquet(store, location.path, info.size);
     return { kind: 'file', object: { ...object, size: info.size }, location, inspection };
   } catch (error) {
     if (error instanceof StoreError) {
       if (error.code === 'not_found') return { kind: 'ignored', object, reason: 'object no longer exists' };
       if (error.retryable || error.code === 'backend') throw error;
     }
-    // Anything the reader throws about these bytes is a property of the file, not a reason to retry.
     return {
       kind: 'unreadable',
       object,
@@ -132,17 +148,32 @@ async function planOne(
   }
 }
 
+const registeredKey = (location: FileLocation, etag: string) =>
+  [location.key.namespace, location.key.table, location.path, etag].join('\u0000');
+
+/** Which of the objects are already registered (any state): one query for the whole batch. */
 async function findRegistered(
   client: Client,
-  location: FileLocation,
-  etag: string,
-): Promise<{ tableId: number; fileId: number } | undefined> {
+  located: Located[],
+): Promise<Map<string, { tableId: number; fileId: number }>> {
+  const found = new Map<string, { tableId: number; fileId: number }>();
+  if (located.length === 0) return found;
+  const keys = located.map(({ location, object }) => [
+    location.key.namespace,
+    location.key.table,
+    location.path,
+    object.etag,
+  ]);
   const result = await client.execute({
-    sql: `SELECT f.id, f.table_id FROM table_files f
-          JOIN tables t ON t.id = f.table_id JOIN namespaces n ON n.id = t.namespace_id
-          WHERE n.name = ? AND t.name = ? AND f.path = ? AND f.etag = ?`,
-    args: [location.key.namespace, location.key.table, location.path, etag],
+    sql: `SELECT n.name AS ns, t.name AS tbl, f.path, f.etag, f.id, f.table_id FROM json_each(?) j
+          JOIN namespaces n ON n.name = j.value ->> 0
+          JOIN tables t ON t.namespace_id = n.id AND t.name = j.value ->> 1
+          JOIN table_files f ON f.table_id = t.id AND f.path = j.value ->> 2 AND f.etag = j.value ->> 3`,
+    args: [JSON.stringify(keys)],
   });
-  const row = result.rows[0];
-  return row ? { tableId: Number(row.table_id), fileId: Number(row.id) } : undefined;
+  for (const row of result.rows) {
+    const key = [row.ns, row.tbl, row.path, row.etag].map(String).join('\u0000');
+    found.set(key, { tableId: Number(row.table_id), fileId: Number(row.id) });
+  }
+  return found;
 }
