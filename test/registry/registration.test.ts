@@ -5,10 +5,10 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { toSingleValue } from '../../lib/iceberg/spec/singleValue.js';
 import type { Schema } from '../../lib/iceberg/spec/types.js';
 import type { S3ObjectRef } from '../../lib/registry/planRegistration.js';
-import type { Registry } from '../../lib/registry/registry.js';
+import { openRegistry, type Registry } from '../../lib/registry/registry.js';
 import { FsStore } from '../../lib/store/fsStore.js';
 import { ordersParquet, stringIdParquet } from './parquetFiles.js';
-import { BACKENDS, cdcRowsAfter, freshRegistry, lastCdcId } from './registryBackends.js';
+import { BACKENDS, cdcRowsAfter, freshRegistry, lastCdcId, urlOf } from './registryBackends.js';
 
 const BUCKET = 'lake';
 const PREFIX = 'wh';
@@ -318,6 +318,25 @@ describe.each(BACKENDS)('registration on %s', (backend) => {
     expect(await count(registry, 'SELECT count(*) AS n FROM tables')).toBe(0);
     expect(await count(registry, 'SELECT count(*) AS n FROM __cdc_log')).toBe(0);
     expect(await registry.registerObject(event, store, options)).toMatchObject({ status: 'registered' });
+  });
+
+  test('two registrars (two Lambdas) racing on a new table: it is created once, every file registered once', async () => {
+    const first = await freshRegistry(backend);
+    const second = await openRegistry(urlOf(first));
+    const store = warehouse();
+    const events: S3ObjectRef[] = [];
+    for (let i = 0; i < 12; i++)
+      events.push(await land(store, `sales/orders/data/f${i}.parquet`, ordersParquet(2)));
+    const [a, b] = await Promise.all([
+      first.registerBatch(events.slice(0, 8), store, options),
+      second.registerBatch(events.slice(4), store, options),
+    ]);
+    second.close();
+    const statuses = [...a, ...b].map((o) => o.status);
+    expect(statuses.filter((s) => s === 'registered')).toHaveLength(12);
+    expect(statuses.filter((s) => s === 'duplicate')).toHaveLength(4);
+    expect(await count(first, 'SELECT count(*) AS n FROM tables')).toBe(1);
+    expect(await first.tableByName('sales', 'orders')).toMatchObject({ file_count: 12, row_count: 24 });
   });
 
   test('reads: pending files ordered and limited, status counts and CDC backlog', async () => {

@@ -31,12 +31,22 @@ export async function freshDatabaseUrl(backend: Backend): Promise<string> {
   return `file:${join(dir, 'registry.db')}`;
 }
 
+const urls = new WeakMap<Registry, string>();
+
 /** A migrated registry on an empty database, closed after the test. */
 export async function freshRegistry(backend: Backend): Promise<Registry> {
   const url = await freshDatabaseUrl(backend);
   const registry = await openRegistry(url);
+  urls.set(registry, url);
   cleanups.push(() => registry.close());
   return registry;
+}
+
+/** The URL `freshRegistry` opened, to open a second registry on the same database. */
+export function urlOf(registry: Registry): string {
+  const url = urls.get(registry);
+  if (url === undefined) throw new Error('not a registry from freshRegistry');
+  return url;
 }
 
 export interface DecodedLogRow {
