@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import pino from 'pino';
 import type { DrainDeps } from '../lib/astha/drain.js';
-import { drainDepsFromConfig } from '../lib/astha/drainerFromConfig.js';
+import { drainDepsFromConfig } from '../lib/astha/drainDepsFromConfig.js';
 import { runFor } from '../lib/astha/runFor.js';
 import { loadConfig } from '../lib/config.js';
 
