@@ -71,7 +71,20 @@ const ZONED_FILES: FileSpec[] = [
 
 const HYPARQUET_PATHS = [1, 2, 3].map((seed) => `conf/hyparquet/data/hp-${seed}.parquet`);
 
+/** `evolving`: two `simple` files, then a `types_utc` file that adds many columns (and lacks two). */
+const EVOLVING_FIRST: FileSpec[] = [1, 2].map((seed) => ({
+  dir: 'conf/evolving/data',
+  name: `first-${seed}.parquet`,
+  profile: 'simple',
+  rows: 12,
+  seed: 500 + seed,
+}));
+const EVOLVING_SECOND: FileSpec[] = [
+  { dir: 'conf/evolving/data', name: 'second.parquet', profile: 'types_utc', rows: 18, seed: 503 },
+];
+
 interface Written {
+  evolving: WriteReport[];
   types: WriteReport;
   zoned: WriteReport;
   events: WriteReport;
@@ -83,6 +96,18 @@ async function build(warehouse: Warehouse): Promise<Written> {
   const paths = types.files.map((file) => file.path);
   await landAndCommit(warehouse, 'conf', 'types', paths.slice(0, 2));
   await landAndCommit(warehouse, 'conf', 'types', paths.slice(2));
+
+  const evolving = [];
+  for (const files of [EVOLVING_FIRST, EVOLVING_SECOND]) {
+    const report = await writeFiles(warehouse.stage, files);
+    await landAndCommit(
+      warehouse,
+      'conf',
+      'evolving',
+      report.files.map((file) => file.path),
+    );
+    evolving.push(report);
+  }
 
   const zoned = await writeFiles(warehouse.stage, ZONED_FILES);
   await landAndCommit(
@@ -108,7 +133,7 @@ async function build(warehouse: Warehouse): Promise<Written> {
   }));
   const hyparquet = await writeFiles(warehouse.stage, existing, [LONGEST_NAME]);
   await landAndCommit(warehouse, 'conf', 'hyparquet', HYPARQUET_PATHS);
-  return { types, zoned, events, hyparquet };
+  return { evolving, types, zoned, events, hyparquet };
 }
 
 async function metadataOf(warehouse: Warehouse, table: string): Promise<string> {
@@ -121,6 +146,7 @@ const READS: [table: string, filter?: RowFilter][] = [
   ['types'],
   ['types', SMALL_I32],
   ['zoned'],
+  ['evolving'],
   ['events'],
   ['events', DAY_2],
   ['events', EU],
@@ -166,6 +192,13 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
       expect(result(mode, 'types').snapshots).toBe(2);
     });
 
+    it('reads files from before and after a schema change; missing columns read as null', () => {
+      const expected = addSummaries(written.evolving.map((report) => report.total));
+      expect(seen(result(mode, 'evolving'))).toEqual(expected);
+      const names = result(mode, 'evolving').schema?.map((column) => column.name);
+      expect(names).toEqual(expect.arrayContaining(['amount', 'at', 'i8', 'dec38', 'attrs']));
+    });
+
     it('a filter on a data column returns exactly the rows pyarrow says it keeps', () => {
       const expected = written.types.total.filters[0]!;
       expect(expected.rows).toBeGreaterThan(0);
@@ -201,6 +234,35 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
     const expected = written.events.total.filters[2]!;
     expect(expected.rows).toBeGreaterThan(0);
     expect(seen(result('pyiceberg', 'events', NO_REGION))).toEqual(expected);
+  });
+
+  it('PyIceberg reports the Iceberg types astha mapped from pyarrow’s', () => {
+    const types = Object.fromEntries(
+      (result('pyiceberg', 'types').schema ?? []).map((c) => [c.name, c.type]),
+    );
+    expect(types).toMatchObject({
+      id: 'long',
+      i8: 'int',
+      i16: 'int',
+      i32: 'int',
+      i64: 'long',
+      f32: 'float',
+      f64: 'double',
+      dec9: 'decimal(9, 2)',
+      dec18: 'decimal(18, 4)',
+      dec38: 'decimal(38, 10)',
+      day: 'date',
+      ts_ms: 'timestamp',
+      ts_us: 'timestamp',
+      tstz_ms: 'timestamptz',
+      tstz_us: 'timestamptz',
+      name: 'string',
+      payload: 'binary',
+      flag: 'boolean',
+      tags: 'list<string>',
+      attrs: 'map<string, int>',
+    });
+    expect(types.point).toMatch(/^struct<.*x: optional double.*label: optional string.*>$/);
   });
 
   it('DuckDB reads a zone other than UTC as the instants pyarrow wrote', () => {
