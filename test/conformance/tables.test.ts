@@ -173,10 +173,13 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
       const metadata = await metadataOf(warehouse, table);
       for (const mode of ['pyiceberg', 'duckdb'] as const) requests.push({ mode, metadata, filter });
     }
+    // Readers given only the table location find the current version through version-hint.text.
+    const location = (await warehouse.registry.tableByName('conf', 'types'))?.location ?? 'missing';
+    for (const mode of ['pyiceberg', 'duckdb'] as const) requests.push({ mode, metadata: location });
     const read = await readTables(requests, warehouse.s3);
     read.forEach((r, i) => {
       const { mode } = requests[i]!;
-      const [table, filter] = READS[Math.floor(i / 2)]!;
+      const [table, filter] = READS[Math.floor(i / 2)] ?? ['types-by-location'];
       results.set(`${mode} ${table} ${JSON.stringify(filter ?? null)}`, r);
     });
   }, 240_000);
@@ -190,6 +193,11 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
         checksum: written.types.total.checksum,
       });
       expect(result(mode, 'types').snapshots).toBe(2);
+    });
+
+    it('finds the current version from the table location alone (version-hint.text)', () => {
+      expect(seen(result(mode, 'types-by-location'))).toEqual(seen(result(mode, 'types')));
+      expect(result(mode, 'types-by-location').snapshots).toBe(2);
     });
 
     it('reads files from before and after a schema change; missing columns read as null', () => {
