@@ -119,7 +119,9 @@ export interface PyIcebergTableReport {
 /** Runs a script of the test virtualenv with a JSON request on stdin; resolves its JSON output. */
 export function runPython<T>(script: string, request: unknown, args: string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // No __pycache__ next to the scripts in the work tree.
+    const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+    const child = spawn(PYTHON, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
