@@ -32,6 +32,8 @@ import {
 
 export interface RegistryOptions {
   authToken?: string;
+  /** `file:` only: how long a write waits for another process holding the lock (default 5 s). */
+  busyTimeoutMs?: number;
 }
 
 export interface RegisterOptions extends RegistrationOptions {

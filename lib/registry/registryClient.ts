@@ -19,6 +19,8 @@ import { SerialClient } from './serialClient.js';
 
 export interface ClientOptions {
   authToken?: string;
+  /** `file:` only: how long a write waits for another process holding the lock (default 5 s). */
+  busyTimeoutMs?: number;
 }
 
 export interface ClientLease {
@@ -43,7 +45,8 @@ function fileKey(url: string): string | undefined {
 function create(url: string, options: ClientOptions): Client {
   // intMode 'number' makes libSQL throw rather than round an integer above 2^53.
   let config: Config = { url, authToken: options.authToken, intMode: 'number' };
-  if (url.startsWith('file:')) config = { ...config, concurrency: 1, timeout: FILE_BUSY_TIMEOUT_MS };
+  if (url.startsWith('file:'))
+    config = { ...config, concurrency: 1, timeout: options.busyTimeoutMs ?? FILE_BUSY_TIMEOUT_MS };
   try {
     return url.startsWith('file:') ? new SerialClient(createClient(config)) : createClient(config);
   } catch (cause) {

@@ -18,6 +18,7 @@ import type {
   Transaction,
   TransactionMode,
 } from '@libsql/client';
+import { isBusy } from './writeTransaction.js';
 
 export class SerialClient implements Client {
   readonly #inner: Client;
@@ -56,9 +57,21 @@ export class SerialClient implements Client {
     const done = await this.#turn();
     try {
       return await work();
+    } catch (error) {
+      this.#recoverFrom(error);
+      throw error;
     } finally {
       done();
     }
+  }
+
+  /**
+   * The driver leaves a statement that failed with SQLITE_BUSY un-reset, and SQLite then refuses
+   * every later COMMIT on that connection ("SQL statements in progress"). Nothing else is using
+   * the connection while this client holds the turn, so a fresh one is opened instead.
+   */
+  #recoverFrom(error: unknown): void {
+    if (isBusy(error)) this.#inner.reconnect();
   }
 
   execute(stmt: InStatement): Promise<ResultSet>;
@@ -88,8 +101,12 @@ export class SerialClient implements Client {
   async transaction(mode?: TransactionMode): Promise<Transaction> {
     const done = await this.#turn();
     try {
-      return heldTransaction(await this.#inner.transaction(mode), done);
+      return heldTransaction(await this.#inner.transaction(mode), (failure) => {
+        if (failure !== undefined) this.#recoverFrom(failure);
+        done();
+      });
     } catch (error) {
+      this.#recoverFrom(error);
       done();
       throw error;
     }
@@ -104,24 +121,37 @@ export class SerialClient implements Client {
   }
 }
 
-/** The transaction, giving the client's turn back once it is over. */
-function heldTransaction(tx: Transaction, done: () => void): Transaction {
-  const settle = async <T>(work: () => Promise<T>): Promise<T> => {
+/**
+ * The transaction, giving the client's turn back once it is over, with the busy error it met
+ * (if any) so the client can replace the connection first.
+ */
+function heldTransaction(tx: Transaction, end: (busy: unknown) => void): Transaction {
+  let busy: unknown;
+  let ended = false;
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    end(busy);
+  };
+  const watch = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
+    } catch (error) {
+      if (isBusy(error)) busy = error;
+      throw error;
     } finally {
-      if (tx.closed) done();
+      if (tx.closed) finish();
     }
   };
   return {
-    execute: (stmt: InStatement) => tx.execute(stmt),
-    batch: (stmts: InStatement[]) => tx.batch(stmts),
-    executeMultiple: (sql: string) => tx.executeMultiple(sql),
-    commit: () => settle(() => tx.commit()),
-    rollback: () => settle(() => tx.rollback()),
+    execute: (stmt: InStatement) => watch(() => tx.execute(stmt)),
+    batch: (stmts: InStatement[]) => watch(() => tx.batch(stmts)),
+    executeMultiple: (sql: string) => watch(() => tx.executeMultiple(sql)),
+    commit: () => watch(() => tx.commit()),
+    rollback: () => watch(() => tx.rollback()),
     close: () => {
       tx.close();
-      done();
+      finish();
     },
     get closed() {
       return tx.closed;
