@@ -7,7 +7,7 @@ import type { Schema } from '../../lib/iceberg/spec/types.js';
 import type { S3ObjectRef } from '../../lib/registry/planRegistration.js';
 import { openRegistry, type Registry } from '../../lib/registry/registry.js';
 import { FsStore } from '../../lib/store/fsStore.js';
-import { ordersParquet, stringIdParquet } from './parquetFiles.js';
+import { ordersParquet, stringIdParquet, wideParquet } from './parquetFiles.js';
 import { BACKENDS, cdcRowsAfter, freshRegistry, lastCdcId, urlOf } from './registryBackends.js';
 
 const BUCKET = 'lake';
@@ -101,6 +101,23 @@ describe.each(BACKENDS)('registration on %s', (backend) => {
       'file_statistics INSERT',
       'tables UPDATE',
     ]);
+  });
+
+  test('a 300-column file is a handful of CDC rows, its statistics one row keyed by field id', async () => {
+    const registry = await freshRegistry(backend);
+    const store = warehouse();
+    const start = await lastCdcId(registry);
+    const outcome = await registry.registerObject(
+      await land(store, 'wide/t/data/a.parquet', wideParquet(300)),
+      store,
+      options,
+    );
+    expect(outcome.status).toBe('registered');
+    expect((await cdcRowsAfter(registry, start)).length).toBe(5);
+    const stats = await registry.fileStatistics(outcome.status === 'registered' ? outcome.fileId : 0);
+    expect(stats?.column_count).toBe(300);
+    expect(stats?.columns.map((c) => c.fieldId)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(stats?.columns[299]).toMatchObject({ values: 10, nulls: 0 });
   });
 
   test('the same S3 event 5 times: one file row, one set of CDC rows, stats unchanged', async () => {
