@@ -45,6 +45,8 @@ export interface CommittedPending {
   version: number;
   metadataLocation: string;
   filesAdded: number;
+  /** Metadata PUT attempts it took (more than 1 = it lost races or met transient errors). */
+  attempts: number;
   recovery: RecoveryReport;
 }
 
@@ -106,6 +108,7 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
     version: commit.version,
     metadataLocation: commit.metadataLocation,
     filesAdded: fileIds.length,
+    attempts: commit.attempts,
     recovery,
   };
 }
