@@ -8,7 +8,7 @@
  */
 import type { Client, InStatement } from '@libsql/client';
 import type { Logger } from 'pino';
-import { AsthaError } from '../errors.js';
+import { AsthaError, errorMessage } from '../errors.js';
 import { registryWrite } from './registryWrite.js';
 import { type Queue, SQS_MAX_BATCH_BYTES } from '../queue/queue.js';
 import { type Clock, systemClock } from './backoff.js';
@@ -235,7 +235,11 @@ async function deliver(
   let current = record;
   let decision = decide(current, clock.now(), limits);
   if (decision !== 'skip' && healthCheckDue(component, decision, clock.now(), limits, options)) {
-    const health = await checkHealth(queue, deps.deadLetterQueues?.[component], limits);
+    // A queue whose stats cannot be read is not judged by them: the send that follows
+    // decides, and its failures count towards the breaker like any other.
+    const health = await checkHealth(queue, deps.deadLetterQueues?.[component], limits).catch(
+      (error: unknown) => ({ healthy: true, reason: `health unknown: ${errorMessage(error)}` }),
+    );
     options.lastHealthCheck?.set(component, clock.now());
     if (!health.healthy) {
       current = opened(current, clock.now(), health.reason ?? 'unhealthy');

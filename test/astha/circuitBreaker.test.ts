@@ -140,6 +140,16 @@ describe('circuit breaker', () => {
     expect(breakers.get('snapshotter')?.state).toBe('closed');
   });
 
+  it('does not open on a health check that cannot be made; the send decides', async () => {
+    const { queues, deps } = setup();
+    sink(queues.compactor).statsFail = true;
+    await appendLogs(registry.client, fileChanges(3));
+    const pass = await drain(deps);
+    expect(pass.committed).toBe(true);
+    expect(pass.components.compactor.sent).toBe(3);
+    expect((await loadBreakers(registry.client)).get('compactor')?.state).toBe('closed');
+  });
+
   it('lives in the registry: a new drainer process sees the open breaker', async () => {
     const { queues, deps } = setup();
     queues.metadata_orchestrator.down = true;

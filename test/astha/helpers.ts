@@ -138,6 +138,7 @@ export class FifoSink implements Queue {
   readonly messages: Accepted[] = [];
   private readonly seen = new Set<string>();
   statsOverride?: QueueStats;
+  statsFail = false;
 
   constructor(readonly url: string) {}
 
@@ -157,6 +158,7 @@ export class FifoSink implements Queue {
   async ack(_receiptHandle: string): Promise<void> {}
   async nack(_receiptHandle: string): Promise<void> {}
   async stats(): Promise<QueueStats> {
+    if (this.statsFail) throw new QueueError('backend', 'stats unavailable', { retryable: true });
     return this.statsOverride ?? { visible: this.messages.length, inFlight: 0 };
   }
 }
