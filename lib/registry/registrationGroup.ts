@@ -9,18 +9,10 @@
  */
 import type { Transaction } from '@libsql/client';
 import type { AsthaError } from '../errors.js';
-import { parseJson } from '../iceberg/spec/exactJson.js';
-import {
-  type PartitionSpec,
-  partitionSpecFromJson,
-  partitionSpecToJson,
-} from '../iceberg/spec/partitionSpec.js';
-import { schemaFromJson } from '../iceberg/spec/schemaJson.js';
-import { sortOrderToJson } from '../iceberg/spec/sortOrder.js';
-import type { Schema } from '../iceberg/spec/types.js';
 import { columnStatsJson } from './columnStatsJson.js';
-import type { FileLocation, RegistrationPlan, S3ObjectRef } from './planRegistration.js';
-import { defineTable, fitFile, type TableDefinition } from './tableDefinition.js';
+import { createTable, evolveSchema, loadTables, type TableState, tableKey } from './groupTables.js';
+import type { RegistrationPlan, S3ObjectRef } from './planRegistration.js';
+import { defineTable, fitFile } from './tableDefinition.js';
 
 export type RegistrationOutcome = { object: S3ObjectRef } & (
   | { status: 'registered'; tableId: number; fileId: number; tableCreated: boolean; schemaEvolved: boolean }
@@ -47,15 +39,6 @@ export interface Delta {
 type Tx = Pick<Transaction, 'execute'>;
 type FilePlan = Extract<RegistrationPlan, { kind: 'file' | 'unreadable' }>;
 
-interface TableState {
-  id: number;
-  bucket: string;
-  state: string;
-  schema: Schema;
-  lastColumnId: number;
-  spec: PartitionSpec;
-}
-
 /** A file row to insert: accepted (`pending`) or `rejected` with a reason. */
 interface FileRow {
   index: number;
@@ -78,7 +61,6 @@ export interface GroupResult {
   deltas: Map<number, Delta>;
 }
 
-const tableKey = (location: FileLocation) => `${location.key.namespace}.${location.key.table}`;
 const fileKey = (tableId: number, path: string, etag: string) => `${tableId}\u0000${path}\u0000${etag}`;
 
 export async function writeRegistrationGroup(
@@ -144,43 +126,6 @@ export async function writeRegistrationGroup(
 
 function fileIdOf(outcome: RegistrationOutcome): number {
   return outcome.status === 'registered' ? outcome.fileId : 0;
-}
-
-async function loadTables(tx: Tx, locations: FileLocation[]): Promise<Map<string, TableState>> {
-  const names = [...new Map(locations.map((l) => [tableKey(l), [l.key.namespace, l.key.table]])).values()];
-  const tables = new Map<string, TableState>();
-  if (names.length === 0) return tables;
-  const result = await tx.execute({
-    sql: `SELECT n.name AS ns, t.name AS tbl, t.id, t.bucket, t.state, m.schema_json, m.last_column_id, m.partition_spec_json
-          FROM json_each(?) j
-          JOIN namespaces n ON n.name = j.value ->> 0
-          JOIN tables t ON t.namespace_id = n.id AND t.name = j.value ->> 1
-          JOIN table_metadata m ON m.table_id = t.id`,
-    args: [JSON.stringify(names)],
-  });
-  for (const row of result.rows) {
-    tables.set(`${String(row.ns)}.${String(row.tbl)}`, {
-      id: Number(row.id),
-      bucket: String(row.bucket),
-      state: String(row.state),
-      schema: parsedSchema(String(row.schema_json)),
-      lastColumnId: Number(row.last_column_id),
-      spec: partitionSpecFromJson(parseJson(String(row.partition_spec_json))),
-    });
-  }
-  return tables;
-}
-
-// A batch of files for one table parses the same schema text again and again.
-const schemaCache = new Map<string, Schema>();
-function parsedSchema(text: string): Schema {
-  let schema = schemaCache.get(text);
-  if (!schema) {
-    schema = schemaFromJson(parseJson(text));
-    if (schemaCache.size > 256) schemaCache.clear();
-    schemaCache.set(text, schema);
-  }
-  return schema;
 }
 
 /** `fileKey` → id of the files of this group already in the registry (any state). */
@@ -281,53 +226,6 @@ async function decide(
     rows.push(row);
   }
   return rows;
-}
-
-async function createTable(
-  tx: Tx,
-  bucket: string,
-  location: FileLocation,
-  definition: TableDefinition,
-): Promise<TableState> {
-  const { namespace, table, tablePrefix } = location.key;
-  await tx.execute({
-    sql: 'INSERT INTO namespaces (name) VALUES (?) ON CONFLICT (name) DO NOTHING',
-    args: [namespace],
-  });
-  const created = await tx.execute({
-    sql: `INSERT INTO tables (namespace_id, name, bucket, key_prefix, location)
-          SELECT id, ?, ?, ?, ? FROM namespaces WHERE name = ? RETURNING id`,
-    args: [table, bucket, tablePrefix, location.tableLocation, namespace],
-  });
-  const id = Number(created.rows[0]?.id);
-  await tx.execute({
-    sql: `INSERT INTO table_metadata (table_id, schema_id, schema_json, last_column_id, partition_spec_json,
-            sort_order_json, properties_json) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    args: [
-      id,
-      definition.schema['schema-id'],
-      JSON.stringify(definition.schema),
-      definition.lastColumnId,
-      JSON.stringify(partitionSpecToJson(definition.spec)),
-      JSON.stringify(sortOrderToJson(definition.sortOrder)),
-      JSON.stringify(definition.properties),
-    ],
-  });
-  return {
-    id,
-    bucket,
-    state: 'active',
-    schema: definition.schema,
-    lastColumnId: definition.lastColumnId,
-    spec: definition.spec,
-  };
-}
-
-async function evolveSchema(tx: Tx, tableId: number, schema: Schema, lastColumnId: number): Promise<void> {
-  await tx.execute({
-    sql: 'UPDATE table_metadata SET schema_id = ?, schema_json = ?, last_column_id = ? WHERE table_id = ?',
-    args: [schema['schema-id'], JSON.stringify(schema), lastColumnId, tableId],
-  });
 }
 
 /** One INSERT for all rows, in plan order (ids follow event order). Returns `fileKey` → id. */
