@@ -38,13 +38,22 @@ export async function writeRegistrations(
     // Duplicates, ignored and failed plans touch nothing: no transaction needed.
     return plans.map(outcomeWithoutWrite);
   }
-  return writeTransaction(client, async (tx) => {
-    const batch = await inSavepoint(tx, 'batch', () => writeRegistrationGroup(tx, plans, faults));
-    const result = batch.ok ? batch.value : await oneByOne(tx, plans, faults);
-    for (const [tableId, delta] of result.deltas) await applyDelta(tx, tableId, delta);
-    await faults.beforeCommit?.();
-    return result.outcomes;
-  });
+  try {
+    return await writeTransaction(client, async (tx) => {
+      const batch = await inSavepoint(tx, 'batch', () => writeRegistrationGroup(tx, plans, faults));
+      const result = batch.ok ? batch.value : await oneByOne(tx, plans, faults);
+      for (const [tableId, delta] of result.deltas) await applyDelta(tx, tableId, delta);
+      await faults.beforeCommit?.();
+      return result.outcomes;
+    });
+  } catch (error) {
+    // Nothing of the batch was committed: the caller retries every notification of it.
+    if (error instanceof AsthaError) throw error;
+    throw new RegistryError('backend', `registration batch rolled back: ${errorMessage(error)}`, {
+      cause: error,
+      retryable: true,
+    });
+  }
 }
 
 function outcomeWithoutWrite(plan: RegistrationPlan): RegistrationOutcome {
