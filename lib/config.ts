@@ -28,6 +28,8 @@ export interface AsthaConfig {
   aws: AwsClientOptions;
   /** Queue URL per deployed component; components without a queue receive no events. */
   componentQueues: Readonly<Record<string, string>>;
+  /** Dead-letter queue URL per deployed component; the drainer's breaker watches their depth. */
+  componentDeadLetterQueues: Readonly<Record<string, string>>;
   /** The standard queue that S3 notifies (AWS/LocalStack mode). */
   registrationQueue?: string;
   drain: { pollIntervalMs: number; batchSize: number; safetyMarginMs: number };
@@ -61,6 +63,7 @@ export function loadConfig(env: Env = process.env): Readonly<AsthaConfig> {
       forcePathStyle: endpoint !== undefined,
     },
     componentQueues: parseJsonObject(env, 'ASTHA_COMPONENT_QUEUES'),
+    componentDeadLetterQueues: parseJsonObject(env, 'ASTHA_COMPONENT_DLQS'),
     registrationQueue: env.ASTHA_REGISTRATION_QUEUE || undefined,
     drain: {
       pollIntervalMs: positiveInt(env, 'ASTHA_DRAIN_POLL_MS', 100),

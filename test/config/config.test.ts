@@ -26,6 +26,11 @@ describe('loadConfig', () => {
     ).toEqual({
       iceberg_updater: 'memory://u',
     });
+    expect(
+      loadConfig({ ASTHA_COMPONENT_DLQS: '{"compactor":"memory://d"}' }).componentDeadLetterQueues,
+    ).toEqual({
+      compactor: 'memory://d',
+    });
     expect(() => loadConfig({ ASTHA_COMPONENT_QUEUES: '[1]' })).toThrow(/ASTHA_COMPONENT_QUEUES/);
     expect(() => loadConfig({ ASTHA_COMPONENT_QUEUES: '{' })).toThrow(ConfigError);
     expect(() => loadConfig({ ASTHA_DRAIN_BATCH_SIZE: '0' })).toThrow(/ASTHA_DRAIN_BATCH_SIZE/);
