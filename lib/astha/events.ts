@@ -43,7 +43,6 @@ export interface LogRow {
   operation: string;
   before: string | null;
   after: string | null;
-  created_at: string | null;
 }
 
 export type ParseResult = { ok: true; event: ChangeEvent } | { ok: false; reason: string };
@@ -176,7 +175,6 @@ export function decodeMessage(body: string): AsthaMessage {
     operation: String(message['operation']),
     before: message['before'] === undefined ? null : JSON.stringify(message['before']),
     after: message['after'] === undefined ? null : JSON.stringify(message['after']),
-    created_at: null,
   });
   if (!parsed.ok) throw invalid(parsed.reason);
   return parsed.event;

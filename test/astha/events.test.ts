@@ -21,7 +21,6 @@ function logRow(overrides: Partial<LogRow>): LogRow {
     operation: 'INSERT',
     before: null,
     after: JSON.stringify(images.table_files(3, 42)),
-    created_at: '2026-01-02T03:04:05.678Z',
     ...overrides,
   };
 }
