@@ -9,7 +9,7 @@ import { isRetryable, StoreError } from '../../errors.js';
 import type { ObjectStore } from '../../store/objectStore.js';
 import { IcebergError } from '../icebergError.js';
 import { assertRequirements } from '../spec/checkRequirements.js';
-import { serializeTableMetadata, type TableMetadata } from '../spec/tableMetadata.js';
+import type { TableMetadata } from '../spec/tableMetadata.js';
 import { applyUpdates } from '../spec/tableMetadataBuilder.js';
 import type { TableCommit } from '../spec/tableUpdate.js';
 import { metadataKey, metadataUri, type TableRef, versionHintKey } from '../tableLocation.js';
@@ -20,7 +20,8 @@ import {
   DEFAULT_COMMIT_LIMITS,
   systemCommitClock,
 } from './commitBackoff.js';
-import { type LoadedTable, loadTable } from './loadTable.js';
+import { type LoadedTable, loadTable, remember } from './loadTable.js';
+import { metadataText } from './metadataText.js';
 
 /**
  * Computes the change from a base; called again after every lost race with the new base.
@@ -107,11 +108,13 @@ export async function writeVersion(
   version: number,
   metadata: TableMetadata,
 ): Promise<LoadedTable> {
-  await store.putIfAbsent(metadataKey(table, version), serializeTableMetadata(metadata), {
+  const info = await store.putIfAbsent(metadataKey(table, version), metadataText(metadata), {
     contentType: 'application/json',
   });
   await writeVersionHint(store, table, version);
-  return { version, metadata, metadataLocation: metadataUri(table, version) };
+  const loaded = { version, metadata, metadataLocation: metadataUri(table, version) };
+  remember(store, table, loaded, info.etag);
+  return loaded;
 }
 
 /** Best effort: the hint only saves probes, and loaders never trust it beyond a start point. */

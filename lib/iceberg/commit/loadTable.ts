@@ -29,9 +29,39 @@ export async function loadTable(
   options: LoadOptions = {},
 ): Promise<LoadedTable | undefined> {
   const start = options.knownVersion ?? (await readVersionHint(store, table)) ?? 0;
-  const version = await probeLatest(store, table, start);
-  if (version === 0) return undefined;
-  return readVersion(store, table, version);
+  const latest = await probeLatest(store, table, start);
+  if (latest.version === 0) return undefined;
+  const cached = recentVersions.get(cacheKey(store, table));
+  if (cached && cached.loaded.version === latest.version && cached.etag === latest.etag) return cached.loaded;
+  const loaded = await readVersion(store, table, latest.version);
+  remember(store, table, loaded, latest.etag);
+  return loaded;
+}
+
+/**
+ * The newest version each table was seen at, in this process. Metadata files are immutable
+ * (created with putIfAbsent, never rewritten), and the ETag from the probe's HEAD confirms
+ * the file is the one cached, so a warm updater skips re-reading and re-parsing its own last
+ * commit: the file holds the table's whole history and grows with every snapshot.
+ */
+const recentVersions = new Map<string, { loaded: LoadedTable; etag: string }>();
+const MAX_CACHED_TABLES = 64;
+
+function cacheKey(store: ObjectStore, table: TableRef): string {
+  return `${store.url}|${table.keyPrefix}`;
+}
+
+/** Records a version this process wrote or read (its ETag as the store reported it). */
+export function remember(store: ObjectStore, table: TableRef, loaded: LoadedTable, etag: string): void {
+  const key = cacheKey(store, table);
+  const current = recentVersions.get(key);
+  if (current && current.loaded.version > loaded.version) return;
+  recentVersions.delete(key);
+  if (recentVersions.size >= MAX_CACHED_TABLES) {
+    const oldest = recentVersions.keys().next().value;
+    if (oldest !== undefined) recentVersions.delete(oldest);
+  }
+  recentVersions.set(key, { loaded, etag });
 }
 
 /** Reads `v<version>.metadata.json`; throws StoreError `not_found` if it does not exist. */
@@ -52,15 +82,24 @@ export async function readVersion(
  * The highest existing version at or after `from` (0 = none). When `from` itself is missing
  * (a hint from a table that was re-created, or a pointer ahead of the store) it scans from 1.
  */
-export async function probeLatest(store: ObjectStore, table: TableRef, from: number): Promise<number> {
+export async function probeLatest(
+  store: ObjectStore,
+  table: TableRef,
+  from: number,
+): Promise<{ version: number; etag: string }> {
   let version = from;
-  if (version > 0 && !(await exists(store, table, version))) version = 0;
-  while (await exists(store, table, version + 1)) version += 1;
-  return version;
-}
-
-async function exists(store: ObjectStore, table: TableRef, version: number): Promise<boolean> {
-  return (await store.head(metadataKey(table, version))) !== undefined;
+  let etag = '';
+  if (version > 0) {
+    const info = await store.head(metadataKey(table, version));
+    if (info) etag = info.etag;
+    else version = 0;
+  }
+  for (;;) {
+    const next = await store.head(metadataKey(table, version + 1));
+    if (!next) return { version, etag };
+    version += 1;
+    etag = next.etag;
+  }
 }
 
 /** `version-hint.text` as a number; undefined when absent or not a bare integer (hints are best effort). */

@@ -4,6 +4,8 @@ import type { CommitClock } from '../../../lib/iceberg/commit/commitBackoff.js';
 import { commitTable } from '../../../lib/iceberg/commit/commitTable.js';
 import { ensureTable } from '../../../lib/iceberg/commit/ensureTable.js';
 import { loadTable, readVersionHint } from '../../../lib/iceberg/commit/loadTable.js';
+import { metadataText } from '../../../lib/iceberg/commit/metadataText.js';
+import { parseTableMetadata, serializeTableMetadata } from '../../../lib/iceberg/spec/tableMetadata.js';
 import { UNPARTITIONED } from '../../../lib/iceberg/spec/partitionSpec.js';
 import { UNSORTED } from '../../../lib/iceberg/spec/sortOrder.js';
 import type { TableCommit } from '../../../lib/iceberg/spec/tableUpdate.js';
@@ -165,5 +167,22 @@ describe('commitTable', () => {
     await expect(
       commitTable(store, tableRefFor(store, 'ns/missing'), setProperty('a', '1'), { clock: noWait }),
     ).rejects.toThrow(/has no metadata/);
+  });
+});
+
+describe('metadataText', () => {
+  it('writes the same document as the spec serializer, 64-bit ids exact', async () => {
+    const { store, table } = await newTable();
+    const big = 9_007_199_254_740_993n; // 2^53 + 1: a double would round it
+    const loaded = await loadTable(store, table);
+    if (!loaded) throw new Error('no table');
+    const withId = {
+      ...loaded.metadata,
+      properties: { ...loaded.metadata.properties, note: '~bigint-1~ "quoted"' },
+    };
+    const metadata = { ...withId, statistics: [{ 'snapshot-id': big, path: 'x' }] };
+    const text = metadataText(metadata);
+    expect(text).toContain(`"snapshot-id":${big}`);
+    expect(parseTableMetadata(text)).toEqual(parseTableMetadata(serializeTableMetadata(metadata)));
   });
 });
