@@ -51,6 +51,8 @@ function startChild(settings: ChildSettings): Child {
     stderr += chunk.toString();
   });
   createInterface({ input: child.stdout! }).on('line', (text) => {
+    // Only the child's own report lines; anything else a library prints is not ours to parse.
+    if (!text.startsWith('{"event"')) return;
     const line = JSON.parse(text) as ChildLine;
     lines.push(line);
     for (const waiter of [...waiters]) {
