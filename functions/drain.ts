@@ -38,7 +38,8 @@ export interface DrainResponse {
 
 async function drainHandler(_event: ScheduledEvent, context: Context): Promise<DrainResponse> {
   const budgetMs = context.getRemainingTimeInMillis() - config.drain.safetyMarginMs;
-  const summary = await runFor(await ready(), budgetMs, { whenLeased: 'exit' });
+  // Waiting (not exiting) lets this invocation take over as soon as a crashed holder's lease expires.
+  const summary = await runFor(await ready(), budgetMs, { whenLeased: 'wait' });
   return {
     acquired: summary.acquired,
     stopped: summary.stopped,
