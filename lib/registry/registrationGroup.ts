@@ -297,13 +297,19 @@ async function sumDeltas(tx: Tx, accepted: FileRow[]): Promise<Map<number, Delta
   }
   if (accepted.length === 0) return deltas;
   const keys = accepted.map((r) => [r.table.id, r.plan.location.path, r.plan.object.etag]);
-  const superseded = await tx.execute({
-    sql: `UPDATE table_files SET iceberg_state = 'removed'
-          WHERE id IN (SELECT f.id FROM json_each(?) j
-            JOIN table_files f ON f.table_id = j.value ->> 0 AND f.path = j.value ->> 1 AND f.etag <> j.value ->> 2
-            WHERE f.iceberg_state IN ('pending', 'committing', 'committed'))
-          RETURNING table_id, row_count, size`,
+  // The unary + keeps SQLite off the (table_id, iceberg_state) index, which would walk every
+  // pending file of the table for each key; (table_id, path, etag) finds a key's versions directly.
+  const older = await tx.execute({
+    sql: `SELECT f.id FROM json_each(?) j
+          JOIN table_files f ON f.table_id = j.value ->> 0 AND f.path = j.value ->> 1 AND f.etag <> j.value ->> 2
+          WHERE +f.iceberg_state IN ('pending', 'committing', 'committed')`,
     args: [JSON.stringify(keys)],
+  });
+  if (older.rows.length === 0) return deltas;
+  const superseded = await tx.execute({
+    sql: `UPDATE table_files SET iceberg_state = 'removed' WHERE id IN (SELECT value FROM json_each(?))
+          RETURNING table_id, row_count, size`,
+    args: [JSON.stringify(older.rows.map((r) => Number(r.id)))],
   });
   for (const r of superseded.rows) add(Number(r.table_id), -Number(r.row_count ?? 0), -Number(r.size), -1);
   return deltas;

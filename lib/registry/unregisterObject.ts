@@ -42,7 +42,7 @@ export async function unregisterObject(
     const gone = await tx.execute({
       sql: `SELECT id, row_count, size, iceberg_state FROM table_files
             WHERE table_id = ? AND path = ? AND etag IS NOT ?
-              AND iceberg_state IN ('pending', 'committing', 'committed', 'rejected')`,
+              AND +iceberg_state IN ('pending', 'committing', 'committed', 'rejected')`,
       args: [tableId, path, keepEtag],
     });
     if (gone.rows.length === 0) return { status: 'ignored', reason: 'no live file registered at this key' };
