@@ -1,18 +1,18 @@
 /**
- * Iceberg benchmarks: `npx tsx bench/iceberg.ts [files]` (default 1,000).
+ * Iceberg benchmark: `npx tsx bench/iceberg.ts [files] [rounds]` (default 1,000 files, 3 rounds).
  *
- * 1. Side by side on the same Parquet files (written once by pyarrow, user-style) on the same
- *    filesystem store: astha (registerBatch: HEAD + footer read + registry rows, then
- *    commitPending: one append snapshot) vs PyIceberg 0.12 `add_files` (footer read + manifest
- *    + commit, one snapshot) on a SQLite catalog. PyIceberg's time is measured inside its
- *    process (create_table + add_files), so interpreter start-up is not counted against it;
- *    the process wall time is printed too. Both tables are then read by PyIceberg to show they
- *    hold the same rows.
- * 2. Commit time against table size, unless bench/commit.ts (the commit protocol's own
- *    benchmark) exists: 10 files into an empty table vs into a table of 10,000 files after
- *    1,000 commits (`--no-scaling` skips it; it builds 10,000 files and takes minutes).
+ * Side by side on the same Parquet files (written once by pyarrow, user-style) on the same
+ * filesystem store: astha (registerBatch: HEAD + footer read + registry rows, then
+ * commitPending: one append snapshot) vs PyIceberg 0.12 `add_files` (footer read + manifest +
+ * commit, one snapshot) on a SQLite catalog. PyIceberg's time is measured inside its process
+ * (create_table + add_files), so interpreter start-up is not counted against it; the process
+ * wall time is printed too. Rounds alternate who goes first (the machine's load drifts) and
+ * medians are compared. Both tables are then read by PyIceberg to show they hold the same rows.
+ *
+ * Commit time against table size (10 files into an empty table vs one of 10,000 files after
+ * 1,000 commits) is bench/commit.ts, the commit protocol's own benchmark.
  */
-import { existsSync, linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,9 +26,8 @@ import { type FileSpec, pyicebergTable, readTables, writeFiles } from '../test/c
 
 const args = process.argv.slice(2);
 const FILES = Number(args.find((a) => /^\d+$/.test(a)) ?? 1000);
-const SCALING = !args.includes('--no-scaling') && !existsSync(join(process.cwd(), 'bench', 'commit.ts'));
 const BUCKET = 'bench';
-const ROUNDS = 3;
+const ROUNDS = Number(args.filter((a) => /^\d+$/.test(a))[1] ?? 3);
 
 interface Astha {
   registry: Registry;
@@ -190,71 +189,11 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** Commit-only time of `rounds` commits of 10 files each, on the table `table`. */
-async function commitTimes(astha: Astha, table: string, batches: S3ObjectRef[][]): Promise<number[]> {
-  const times: number[] = [];
-  for (const refs of batches) {
-    const outcomes = await astha.registry.registerBatch(refs, astha.store);
-    if (outcomes.some((outcome) => outcome.status !== 'registered')) throw new Error('registration refused');
-    const row = await astha.registry.tableByName('bench', table);
-    const started = performance.now();
-    await commitPending(row!.id, { registry: astha.registry, store: astha.store });
-    times.push(performance.now() - started);
-  }
-  return times;
-}
-
-async function scaling(dir: string): Promise<void> {
-  const astha = await openAstha(dir);
-  const warehouse = join(dir, 'warehouse');
-  const rounds = 5;
-  console.log('\nwriting 10,000 + 100 small files for the commit-scaling run …');
-  const big = await writeFiles(
-    warehouse,
-    specs('bench/big/data', 10_000 + rounds * 10).map((s) => ({ ...s, rows: 2 })),
-  );
-  const empty = await writeFiles(
-    warehouse,
-    specs('bench/small/data', rounds * 10).map((s) => ({ ...s, rows: 2 })),
-  );
-  const bigRefs = await notifications(
-    astha.store,
-    big.files.map((file) => file.path),
-  );
-  const emptyRefs = await notifications(
-    astha.store,
-    empty.files.map((file) => file.path),
-  );
-  const tens = (refs: S3ObjectRef[], from: number, count: number) =>
-    Array.from({ length: count }, (_, i) => refs.slice(from + i * 10, from + (i + 1) * 10));
-
-  // Into an (almost) empty table: the first commit creates it, so time the ones after it too.
-  const intoEmpty = await commitTimes(astha, 'small', tens(emptyRefs, 0, rounds));
-  const buildStarted = performance.now();
-  await commitTimes(astha, 'big', tens(bigRefs, 0, 1000));
-  console.log(
-    `built a table of 10,000 files in 1,000 commits in ${seconds(performance.now() - buildStarted)}`,
-  );
-  const intoBig = await commitTimes(astha, 'big', tens(bigRefs, 10_000, rounds));
-  const emptyMs = median(intoEmpty);
-  const bigMs = median(intoBig);
-  console.log('\n== commit of 10 files (median of 5; commitPending only) ==');
-  console.log(
-    `into an empty table:                       ${emptyMs.toFixed(1)} ms  (${intoEmpty.map((t) => t.toFixed(0)).join(', ')})`,
-  );
-  console.log(
-    `into a table of 10,000 files/1,000 commits: ${bigMs.toFixed(1)} ms  (${intoBig.map((t) => t.toFixed(0)).join(', ')})`,
-  );
-  console.log(`ratio big / empty:                         ${(bigMs / emptyMs).toFixed(2)}x  (limit 1.5x)`);
-  astha.registry.close();
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'astha-bench-iceberg-'));
   try {
     await sideBySide(join(dir, 'side'));
-    if (SCALING) await scaling(join(dir, 'scaling'));
-    else console.log('\n(commit scaling: see bench/commit.ts, or run without --no-scaling)');
+    console.log('\n(commit time against table size: npx tsx bench/commit.ts)');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
