@@ -12,11 +12,6 @@ import { openRegistry } from '../registry/registry.js';
 import type { DrainDeps } from './drain.js';
 import { type Component, isComponent } from './subscriptions.js';
 
-export interface DrainConfigExtras {
-  /** `{component: deadLetterQueueUrl}`; the config module does not carry it yet. */
-  deadLetterQueues?: Readonly<Record<string, string>>;
-}
-
 function sqsQueues(urls: Readonly<Record<string, string>>, config: AsthaConfig, what: string) {
   const queues: Partial<Record<Component, Queue>> = {};
   for (const [name, url] of Object.entries(urls)) {
@@ -27,11 +22,7 @@ function sqsQueues(urls: Readonly<Record<string, string>>, config: AsthaConfig, 
   return queues;
 }
 
-export async function drainDepsFromConfig(
-  config: Readonly<AsthaConfig>,
-  logger: Logger,
-  extras: DrainConfigExtras = {},
-): Promise<DrainDeps> {
+export async function drainDepsFromConfig(config: Readonly<AsthaConfig>, logger: Logger): Promise<DrainDeps> {
   if (config.registry.url === '') {
     throw new ConfigError(
       'the drainer needs ASTHA_REGISTRY_URL (registry secrets are resolved by the caller)',
@@ -43,7 +34,7 @@ export async function drainDepsFromConfig(
   return {
     registry: registry.client,
     queues: sqsQueues(config.componentQueues, config, 'ASTHA_COMPONENT_QUEUES'),
-    deadLetterQueues: sqsQueues(extras.deadLetterQueues ?? {}, config, 'ASTHA_COMPONENT_DLQS'),
+    deadLetterQueues: sqsQueues(config.componentDeadLetterQueues, config, 'ASTHA_COMPONENT_DLQS'),
     logger,
     limits: {
       batchSize: config.drain.batchSize,

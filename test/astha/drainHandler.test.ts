@@ -4,6 +4,7 @@
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadBreakers } from '../../lib/astha/circuitBreaker.js';
 import { COMPONENTS } from '../../lib/astha/subscriptions.js';
 import { logIds, type TestRegistry, tempRegistry } from './helpers.js';
 import { changeWriter, keepLogCopy, loggedChanges } from './registryChanges.js';
@@ -49,12 +50,16 @@ const scheduled: ScheduledEvent = {
 describe('functions/drain', () => {
   it('drains the registry’s changes into the component queues and returns a summary', async () => {
     const { urls, queues } = await createComponentQueues('handler');
+    const { urls: dlqUrls, queues: dlqs } = await createComponentQueues('handler-dlq');
+    // One component has given up on a message: its breaker opens, the others keep flowing.
+    await dlqs.iceberg_updater.sendBatch([{ id: '1', body: 'poison', groupId: 'g', deduplicationId: 'p' }]);
     const writer = await changeWriter(await registry.connect(), 9);
     await writer.write(120, 10);
     const aws = awsOptions();
     Object.assign(process.env, {
       ASTHA_REGISTRY_URL: registry.url,
       ASTHA_COMPONENT_QUEUES: JSON.stringify(urls),
+      ASTHA_COMPONENT_DLQS: JSON.stringify(dlqUrls),
       AWS_ENDPOINT_URL: aws.endpoint,
       AWS_REGION: aws.region,
       AWS_ACCESS_KEY_ID: aws.credentials?.accessKeyId,
@@ -77,7 +82,13 @@ describe('functions/drain', () => {
     });
     expect(await logIds(registry.client)).toEqual([]);
     for (const component of COMPONENTS) {
+      if (component === 'iceberg_updater') continue;
       expect(deliveryProblems(component, expected, await receiveAll(queues[component]))).toEqual([]);
     }
+    expect(await receiveAll(queues.iceberg_updater)).toEqual([]);
+    const breakers = await loadBreakers(registry.client);
+    expect(breakers.get('iceberg_updater')).toMatchObject({ state: 'open', needsRefresh: true });
+    expect(breakers.get('iceberg_updater')?.reason).toMatch(/dead-letter queue holds 1 messages/);
+    expect(breakers.get('compactor')?.state).toBe('closed');
   }, 120_000);
 });
