@@ -1,8 +1,8 @@
 /**
  * Writes a group of registration plans with set-based statements: whatever the group's size,
- * one query finds its tables, one its already-registered files, one INSERT writes all file rows,
- * one all statistics (rows passed as a JSON array and expanded with `json_each`). libSQL's
- * per-statement cost, not SQLite, is what limits a row-at-a-time registration.
+ * one query finds its tables, one its already-registered files, one multi-row INSERT writes all
+ * file rows, one all statistics (lookups pass their keys as a JSON array for `json_each`).
+ * libSQL's per-statement cost, not SQLite, is what limits a row-at-a-time registration.
  *
  * Decisions (which table, duplicate or not, does the schema fit) are made in JS in plan order,
  * so a batch behaves exactly like its objects registered one after another.
@@ -245,18 +245,28 @@ async function insertFileRows(tx: Tx, rows: FileRow[]): Promise<Map<string, numb
     reason === undefined ? 'pending' : 'rejected',
     reason ?? null,
   ]);
-  const result = await tx.execute({
-    sql: `INSERT INTO table_files (table_id, path, uri, size, etag, row_count, partition_path, partition_values_json,
-            schema_id, iceberg_state, reject_reason)
-          SELECT v ->> 0, v ->> 1, v ->> 2, v ->> 3, v ->> 4, v ->> 5, v ->> 6, v ->> 7, v ->> 8, v ->> 9, v ->> 10
-          FROM (SELECT value AS v FROM json_each(?) ORDER BY key)
-          RETURNING id, table_id, path, etag`,
-    args: [JSON.stringify(values)],
-  });
-  for (const row of result.rows)
-    ids.set(fileKey(Number(row.table_id), String(row.path), String(row.etag)), Number(row.id));
+  for (let start = 0; start < values.length; start += ROWS_PER_INSERT) {
+    const chunk = values.slice(start, start + ROWS_PER_INSERT);
+    const result = await tx.execute({
+      sql: `INSERT INTO table_files (table_id, path, uri, size, etag, row_count, partition_path, partition_values_json,
+              schema_id, iceberg_state, reject_reason)
+            VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+            RETURNING id, table_id, path, etag`,
+      args: chunk.flat(),
+    });
+    for (const row of result.rows) {
+      ids.set(fileKey(Number(row.table_id), String(row.path), String(row.etag)), Number(row.id));
+    }
+  }
   return ids;
 }
+
+/**
+ * Rows per multi-row INSERT: at most 11 parameters a row, well under SQLite's 32766 bound
+ * parameters a statement. Bound parameters rather than a JSON array: the statistics are the
+ * bulk of a batch's bytes, and nesting their JSON in JSON would escape and parse it all again.
+ */
+const ROWS_PER_INSERT = 1000;
 
 async function insertStatistics(tx: Tx, accepted: FileRow[], outcomes: RegistrationOutcome[]): Promise<void> {
   if (accepted.length === 0) return;
@@ -272,13 +282,14 @@ async function insertStatistics(tx: Tx, accepted: FileRow[], outcomes: Registrat
       JSON.stringify(inspection.splitOffsets),
     ];
   });
-  await tx.execute({
-    sql: `INSERT INTO file_statistics (file_id, table_id, record_count, file_size, column_count, column_stats_json,
-            split_offsets_json)
-          SELECT v ->> 0, v ->> 1, v ->> 2, v ->> 3, v ->> 4, v ->> 5, v ->> 6
-          FROM (SELECT value AS v FROM json_each(?) ORDER BY key)`,
-    args: [JSON.stringify(values)],
-  });
+  for (let start = 0; start < values.length; start += ROWS_PER_INSERT) {
+    const chunk = values.slice(start, start + ROWS_PER_INSERT);
+    await tx.execute({
+      sql: `INSERT INTO file_statistics (file_id, table_id, record_count, file_size, column_count, column_stats_json,
+              split_offsets_json) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      args: chunk.flat(),
+    });
+  }
 }
 
 /**
