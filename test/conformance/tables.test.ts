@@ -69,6 +69,24 @@ const ZONED_FILES: FileSpec[] = [
   { dir: 'conf/zoned/data', name: 'part-1.parquet', profile: 'types', rows: 25, seed: 7 },
 ];
 
+/** `places`: a long partition (year) and string values that need Hive escaping (/, space, =, é, ü). */
+const CITIES = ['São Paulo/SP', 'a=b c', 'Zürich'];
+const PLACES_FILES: FileSpec[] = [2023, 2024].flatMap((year, y) =>
+  CITIES.map((city, c) => ({
+    dir: 'conf/places/data',
+    name: `part-${y}-${c}.parquet`,
+    partition: [
+      ['year', 'long', year],
+      ['city', 'string', city],
+    ] as FileSpec['partition'],
+    profile: 'simple' as const,
+    rows: 9,
+    seed: 700 + y * 10 + c,
+  })),
+);
+const YEAR_2024: RowFilter = { column: 'year', op: '==', value: 2024 };
+const SAO_PAULO: RowFilter = { column: 'city', op: '==', value: CITIES[0]! };
+
 const HYPARQUET_PATHS = [1, 2, 3].map((seed) => `conf/hyparquet/data/hp-${seed}.parquet`);
 
 /** `evolving`: two `simple` files, then a `types_utc` file that adds many columns (and lacks two). */
@@ -85,6 +103,7 @@ const EVOLVING_SECOND: FileSpec[] = [
 
 interface Written {
   evolving: WriteReport[];
+  places: WriteReport;
   types: WriteReport;
   zoned: WriteReport;
   events: WriteReport;
@@ -108,6 +127,14 @@ async function build(warehouse: Warehouse): Promise<Written> {
     );
     evolving.push(report);
   }
+
+  const places = await writeFiles(warehouse.stage, PLACES_FILES, [YEAR_2024, SAO_PAULO]);
+  await landAndCommit(
+    warehouse,
+    'conf',
+    'places',
+    places.files.map((file) => file.path),
+  );
 
   const zoned = await writeFiles(warehouse.stage, ZONED_FILES);
   await landAndCommit(
@@ -133,7 +160,7 @@ async function build(warehouse: Warehouse): Promise<Written> {
   }));
   const hyparquet = await writeFiles(warehouse.stage, existing, [LONGEST_NAME]);
   await landAndCommit(warehouse, 'conf', 'hyparquet', HYPARQUET_PATHS);
-  return { evolving, types, zoned, events, hyparquet };
+  return { evolving, places, types, zoned, events, hyparquet };
 }
 
 async function metadataOf(warehouse: Warehouse, table: string): Promise<string> {
@@ -147,6 +174,9 @@ const READS: [table: string, filter?: RowFilter][] = [
   ['types', SMALL_I32],
   ['zoned'],
   ['evolving'],
+  ['places'],
+  ['places', YEAR_2024],
+  ['places', SAO_PAULO],
   ['events'],
   ['events', DAY_2],
   ['events', EU],
@@ -200,6 +230,14 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
       expect(result(mode, 'types-by-location').snapshots).toBe(2);
     });
 
+    it('reads long partitions and Hive-escaped string partitions as the values written', () => {
+      const places = written.places.total;
+      expect(seen(result(mode, 'places'))).toEqual({ rows: places.rows, checksum: places.checksum });
+      expect(places.filters.map((f) => f.rows)).toEqual([27, 18]);
+      expect(seen(result(mode, 'places', YEAR_2024))).toEqual(places.filters[0]);
+      expect(seen(result(mode, 'places', SAO_PAULO))).toEqual(places.filters[1]);
+    });
+
     it('reads files from before and after a schema change; missing columns read as null', () => {
       const expected = addSummaries(written.evolving.map((report) => report.total));
       expect(seen(result(mode, 'evolving'))).toEqual(expected);
@@ -242,6 +280,15 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
     const expected = written.events.total.filters[2]!;
     expect(expected.rows).toBeGreaterThan(0);
     expect(seen(result('pyiceberg', 'events', NO_REGION))).toEqual(expected);
+  });
+
+  it('PyIceberg plans only the files of an escaped partition value', () => {
+    expect(result('pyiceberg', 'places', SAO_PAULO).planned_files).toBe(2);
+    expect(result('pyiceberg', 'places', YEAR_2024).planned_files).toBe(3);
+    const types = Object.fromEntries(
+      (result('pyiceberg', 'places').schema ?? []).map((c) => [c.name, c.type]),
+    );
+    expect(types).toMatchObject({ year: 'long', city: 'string' });
   });
 
   it('PyIceberg reports the Iceberg types astha mapped from pyarrow’s', () => {
