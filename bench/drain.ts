@@ -12,7 +12,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { ensureAsthaSchema } from '../lib/astha/asthaSchema.js';
 import type { ComponentQueues } from '../lib/astha/drain.js';
-import { registryWrite } from '../lib/astha/registryWrite.js';
+import { writeTransaction } from '../lib/registry/writeTransaction.js';
 import { runFor } from '../lib/astha/runFor.js';
 import { COMPONENTS, type Component } from '../lib/astha/subscriptions.js';
 import { sqsClientConfig } from '../lib/aws/awsOptions.js';
@@ -68,7 +68,7 @@ function image(table: (typeof TABLES)[number], i: number, tableId: number): Reco
 async function fillLog(registry: Registry, events: number): Promise<void> {
   const chunk = 2_000;
   for (let start = 0; start < events; start += chunk) {
-    await registryWrite(registry.client, async (tx) => {
+    await writeTransaction(registry.client, async (tx) => {
       for (let i = start; i < Math.min(events, start + chunk); i++) {
         const table = TABLES[i % TABLES.length]!;
         const after = JSON.stringify(image(table, i, 1 + (i % 32)));

@@ -4,7 +4,7 @@
  * the same database as the changes and survives Lambda invocations.
  */
 import type { Client } from '@libsql/client';
-import { registryWrite } from './registryWrite.js';
+import { writeTransaction } from '../registry/writeTransaction.js';
 
 const STATEMENTS = [
   // Rows that could not be converted: kept with the reason, never silently dropped.
@@ -38,5 +38,5 @@ const STATEMENTS = [
 ];
 
 export async function ensureAsthaSchema(client: Client): Promise<void> {
-  await registryWrite(client, (tx) => tx.batch(STATEMENTS));
+  await writeTransaction(client, (tx) => tx.batch(STATEMENTS));
 }

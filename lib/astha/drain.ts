@@ -9,7 +9,7 @@
 import type { Client, InStatement } from '@libsql/client';
 import type { Logger } from 'pino';
 import { AsthaError, errorMessage } from '../errors.js';
-import { registryWrite } from './registryWrite.js';
+import { writeTransaction } from '../registry/writeTransaction.js';
 import { type Queue, SQS_MAX_BATCH_BYTES } from '../queue/queue.js';
 import { type Clock, systemClock } from './backoff.js';
 import {
@@ -200,7 +200,7 @@ export async function drain(deps: DrainDeps, options: PassOptions = {}): Promise
   if (!delivered.every(Boolean)) {
     result.failed = batch.rows;
     if (changed.length > 0) {
-      await registryWrite(deps.registry, (tx) => tx.batch(changed.map((r) => saveBreaker(r, now))));
+      await writeTransaction(deps.registry, (tx) => tx.batch(changed.map((r) => saveBreaker(r, now))));
     }
     result.latencyMs = clock.now() - started;
     deps.logger.warn(
@@ -329,7 +329,7 @@ async function commit(
     { sql: 'DELETE FROM __cdc_log WHERE id <= ?', args: [batch.lastId] },
   ];
   // Busy-safe: the whole unit re-runs if another writer holds the database.
-  await registryWrite(registry, async (tx) => {
+  await writeTransaction(registry, async (tx) => {
     if (lease) {
       const fenced = await tx.execute(lease.fence(now));
       if (fenced.rowsAffected !== 1) {

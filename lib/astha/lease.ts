@@ -6,7 +6,7 @@
  * lease (paused past expiry, someone else took over) can never delete rows.
  */
 import type { Client, InStatement } from '@libsql/client';
-import { registryWrite } from './registryWrite.js';
+import { writeTransaction } from '../registry/writeTransaction.js';
 import type { Clock } from './backoff.js';
 
 export interface LeaseOptions {
@@ -83,7 +83,7 @@ export class Lease {
 
   /** One statement in a busy-safe write transaction (the local driver's busy timeout is short). */
   private write(statement: InStatement) {
-    return registryWrite(this.client, (tx) => tx.execute(statement));
+    return writeTransaction(this.client, (tx) => tx.execute(statement));
   }
 
   markRenewed(now: number): void {

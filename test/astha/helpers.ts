@@ -23,7 +23,7 @@ import type {
   SendResult,
 } from '../../lib/queue/queue.js';
 import { openRegistry, type Registry } from '../../lib/registry/registry.js';
-import { registryWrite } from '../../lib/astha/registryWrite.js';
+import { writeTransaction } from '../../lib/registry/writeTransaction.js';
 
 export interface TestRegistry {
   url: string;
@@ -73,7 +73,7 @@ export type LogEntry = [table: string, operation: string, before: unknown, after
 
 /** Appends raw log rows (what the triggers would write) in one transaction, returning their ids. */
 export async function appendLogs(client: Client, entries: readonly LogEntry[]): Promise<number[]> {
-  return registryWrite(client, async (tx) => {
+  return writeTransaction(client, async (tx) => {
     const ids: number[] = [];
     for (const [table, operation, before, after] of entries) {
       const result = await tx.execute({

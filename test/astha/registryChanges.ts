@@ -4,7 +4,7 @@
  * what the delivery checks compare against.
  */
 import type { Client, Transaction } from '@libsql/client';
-import { registryWrite } from '../../lib/astha/registryWrite.js';
+import { writeTransaction } from '../../lib/registry/writeTransaction.js';
 import type { ExpectedChange } from './sqsHelpers.js';
 
 export async function keepLogCopy(client: Client): Promise<void> {
@@ -146,7 +146,7 @@ export async function changeWriter(client: Client, seed: number): Promise<Change
       const target = (await logged()) + count;
       while ((await logged()) < target) {
         const saved = structuredClone(world);
-        await registryWrite(client, async (tx) => {
+        await writeTransaction(client, async (tx) => {
           // A busy retry re-runs the transaction: start again from the state it started from.
           Object.assign(world, structuredClone(saved));
           for (let i = 0; i < perTransaction; i++) await randomChange(tx, world, random);
