@@ -67,7 +67,8 @@ export interface S3Access {
   secret_access_key: string;
 }
 
-export type ReaderMode = 'pyiceberg' | 'duckdb';
+/** `metrics` checks the manifests' column metrics against the data files (check_metrics.py). */
+export type ReaderMode = 'pyiceberg' | 'duckdb' | 'metrics';
 
 export interface ReadRequest {
   mode: ReaderMode;
@@ -92,6 +93,10 @@ export interface ReadResult extends Partial<Summary> {
   /** PyIceberg only: data files its scan plan keeps for the filter. */
   planned_files?: number;
   planned_paths?: string[];
+  /** Mode metrics: data files and metric comparisons checked, and every wrong metric. */
+  files_checked?: number;
+  checks?: number;
+  violations?: string[];
   /** The reader's error, when it could not read the table. */
   error?: string;
   trace?: string;

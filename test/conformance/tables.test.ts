@@ -203,13 +203,18 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
       const metadata = await metadataOf(warehouse, table);
       for (const mode of ['pyiceberg', 'duckdb'] as const) requests.push({ mode, metadata, filter });
     }
+    const METRIC_TABLES = ['types', 'zoned', 'events', 'hyparquet', 'places', 'evolving'];
+    for (const table of METRIC_TABLES) {
+      requests.push({ mode: 'metrics', metadata: await metadataOf(warehouse, table) });
+    }
     // Readers given only the table location find the current version through version-hint.text.
     const location = (await warehouse.registry.tableByName('conf', 'types'))?.location ?? 'missing';
     for (const mode of ['pyiceberg', 'duckdb'] as const) requests.push({ mode, metadata: location });
     const read = await readTables(requests, warehouse.s3);
     read.forEach((r, i) => {
       const { mode } = requests[i]!;
-      const [table, filter] = READS[Math.floor(i / 2)] ?? ['types-by-location'];
+      const extra = i - READS.length * 2;
+      const [table, filter] = READS[Math.floor(i / 2)] ?? [METRIC_TABLES[extra] ?? 'types-by-location'];
       results.set(`${mode} ${table} ${JSON.stringify(filter ?? null)}`, r);
     });
   }, 240_000);
@@ -281,6 +286,16 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
     expect(expected.rows).toBeGreaterThan(0);
     expect(seen(result('pyiceberg', 'events', NO_REGION))).toEqual(expected);
   });
+
+  it.each(['types', 'zoned', 'events', 'hyparquet', 'places', 'evolving'])(
+    'every column metric of %s bounds what its data files hold',
+    (table) => {
+      const checked = result('metrics', table);
+      expect(checked.error).toBeUndefined();
+      expect(checked.violations).toEqual([]);
+      expect(checked.checks).toBeGreaterThan(checked.files_checked ?? 0);
+    },
+  );
 
   it('PyIceberg plans only the files of an escaped partition value', () => {
     expect(result('pyiceberg', 'places', SAO_PAULO).planned_files).toBe(2);

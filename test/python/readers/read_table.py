@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlparse
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import canonical  # noqa: E402
+import check_metrics  # noqa: E402
 import filters  # noqa: E402
 
 # DuckDB's iceberg extension needs avro; the PyPI packages duckdb-ext-<name> put each one under
@@ -134,12 +135,16 @@ def run(reads: list[dict], s3: dict | None) -> list[dict]:
         try:
             if mode == "pyiceberg":
                 result.update(read_pyiceberg(location, row_filter, s3))
+            elif mode == "metrics":
+                from pyiceberg.table import StaticTable
+
+                result.update(check_metrics.check_table(StaticTable.from_metadata(location, pyiceberg_properties(s3))))
             elif mode == "duckdb":
                 if con is None:
                     con = duckdb_connection(s3)
                 result.update(read_duckdb(con, location, row_filter))
             else:
-                raise ValueError(f"unknown mode {mode!r}: use pyiceberg or duckdb")
+                raise ValueError(f"unknown mode {mode!r}: use pyiceberg, duckdb or metrics")
         except Exception as error:  # noqa: BLE001 - reported per read, as data
             result["error"] = f"{type(error).__name__}: {error}"
             result["trace"] = traceback.format_exc(limit=6)
@@ -150,7 +155,7 @@ def run(reads: list[dict], s3: dict | None) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("metadata", nargs="?")
-    parser.add_argument("--mode", choices=("pyiceberg", "duckdb"))
+    parser.add_argument("--mode", choices=("pyiceberg", "duckdb", "metrics"))
     parser.add_argument("--filter", type=json.loads)
     parser.add_argument("--s3", type=json.loads)
     parser.add_argument("--batch", action="store_true", help="read a batch request from stdin")
