@@ -159,7 +159,12 @@ export const IMAGE_EXCLUDED_COLUMNS: Readonly<Record<MonitoredTable, readonly st
   table_snapshots: [],
 };
 
-/** The row image type of each monitored table, as found in `__cdc_log.before/after`. */
+/**
+ * The row image type of each monitored table, as found in `__cdc_log.before/after` (JSON).
+ * Images hold every column but `IMAGE_EXCLUDED_COLUMNS`; snapshot ids are strings, so all
+ * 64 bits survive `JSON.parse`. (No monitored column holds a BLOB; if one ever did, its image
+ * value would be `{"$hex": "<hex>"}`.)
+ */
 export interface MonitoredRows {
   tables: TableRow;
   table_metadata: TableMetadataRow;

@@ -218,6 +218,24 @@ describe.each(BACKENDS)('registration on %s', (backend) => {
     expect((await registry.tableMetadata(before!.id))?.schema_id).toBe(0);
   });
 
+  test('a file for a dropped table is a rejected row; stats stay as they were', async () => {
+    const registry = await freshRegistry(backend);
+    const store = warehouse();
+    await registry.registerObject(
+      await land(store, 'sales/orders/data/a.parquet', ordersParquet(2)),
+      store,
+      options,
+    );
+    await registry.client.execute("UPDATE tables SET state = 'dropped'");
+    const outcome = await registry.registerObject(
+      await land(store, 'sales/orders/data/b.parquet', ordersParquet(3)),
+      store,
+      options,
+    );
+    expect(outcome).toMatchObject({ status: 'rejected', reason: 'table sales.orders is dropped' });
+    expect(await registry.tableByName('sales', 'orders')).toMatchObject({ row_count: 2, file_count: 1 });
+  });
+
   test('partition columns and values must fit the table', async () => {
     const registry = await freshRegistry(backend);
     const store = warehouse();
