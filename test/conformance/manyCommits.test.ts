@@ -67,6 +67,7 @@ describe('a table through 150 commits: 1,000 files in the first 100 (fs store)',
       { mode: 'duckdb', metadata: version100, filter: DAY_5 },
       { mode: 'pyiceberg', metadata: version150 },
       { mode: 'duckdb', metadata: version150 },
+      { mode: 'metrics', metadata: version150 },
     ]);
     at100 = results.slice(0, 4);
     at150 = results.slice(4);
@@ -108,6 +109,13 @@ describe('a table through 150 commits: 1,000 files in the first 100 (fs store)',
     // A fast append adds one manifest per commit (150); merging keeps the list under the threshold.
     expect(pyiceberg!.manifests).toBeGreaterThan(0);
     expect(pyiceberg!.manifests).toBeLessThanOrEqual(100);
+  });
+
+  it('merged manifests keep every file’s metrics true to its data', () => {
+    const [, , metrics] = at150;
+    expect(metrics!.error).toBeUndefined();
+    expect(metrics!.files_checked).toBe(1050);
+    expect(metrics!.violations).toEqual([]);
   });
 
   it('after 150 commits DuckDB reads every row and value and sees 150 snapshots', () => {
