@@ -5,6 +5,7 @@
  * component filters out the changes its own commits cause (files becoming `committing` and
  * `committed`, table pointer moves), which would otherwise wake it again for nothing.
  */
+import { commitRemovals } from '../iceberg/commitRemovals.js';
 import type { ChangeEvent } from '../astha/events.js';
 import { tableIdOf } from '../astha/events.js';
 import { SUBSCRIPTIONS } from '../astha/subscriptions.js';
@@ -65,6 +66,10 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
 
   /** Commits until nothing is pending (or the bound): a big backlog needs several snapshots. */
   const look = async (tableId: number): Promise<void> => {
+    const removal = await commitRemovals(tableId, updaterDeps);
+    if (removal !== 'nothing removed') {
+      deps.logger.info({ tableId, ...removal }, 'removed files taken out of the table');
+    }
     for (let round = 0; round < maxCommits; round++) {
       const result = await commitPending(tableId, updaterDeps);
       if (result === 'nothing pending') return;
@@ -94,7 +99,7 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
       // file no longer pending and skip the commit round-trip.
       if (
         event.table === 'table_files' &&
-        event.after &&
+        event.after?.iceberg_state === 'pending' &&
         !(await stillPending(deps.registry, event.after.id))
       )
         return;
@@ -102,6 +107,8 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
     },
 
     async onRefresh() {
+      for (const tableId of await tablesWithRemovals(deps.registry))
+        await commitRemovals(tableId, updaterDeps);
       const outcomes = await commitAllPending(updaterDeps);
       const failed = outcomes.filter((o) => o.error !== undefined);
       for (const outcome of failed) {
@@ -122,6 +129,14 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
 
     onHealth: () => commitHealth(deps.registry),
   };
+}
+
+async function tablesWithRemovals(registry: Registry): Promise<number[]> {
+  const result = await registry.client.execute(
+    `SELECT DISTINCT table_id FROM table_files
+      WHERE iceberg_state = 'removed' AND snapshot_id IS NOT NULL AND target_snapshot_id IS snapshot_id`,
+  );
+  return result.rows.map((row) => Number(row.table_id));
 }
 
 async function stillPending(registry: Registry, fileId: number): Promise<boolean> {

@@ -5,7 +5,7 @@
  * and, in the embedded default, a watcher that turns files landing in the warehouse directory
  * into S3-shaped notifications on the registration queue.
  */
-import type { DrainDeps } from '../astha/drain.js';
+import { DEFAULT_DRAIN_LIMITS, type DrainDeps } from '../astha/drain.js';
 import { runFor } from '../astha/runFor.js';
 import type { Component } from '../astha/subscriptions.js';
 import type { ComponentLogic } from '../components/component.js';
@@ -35,7 +35,7 @@ export interface RuntimeParts {
   logger: Logger;
   /** Embedded default: watch this directory (the warehouse) for new files. */
   watchDir?: string;
-  /** Length of one drainer invocation; the next starts right after, so stop() waits at most this. Default 2 s. */
+  /** Length of one drainer invocation; the next starts right after, so stop() waits at most this. Default 5 s. */
   drainPeriodMs?: number;
   /** See EventSourceMappingOptions.failedVisibilitySeconds. */
   failedVisibilitySeconds?: number;
@@ -128,15 +128,20 @@ export class LocalRuntime {
   }
 
   private async runDrainer(): Promise<void> {
-    const period = this.parts.drainPeriodMs ?? 2_000;
+    // A run shorter than the drainer's safety margin would end before its first pass.
+    const margin = this.drainDeps.limits?.safetyMarginMs ?? DEFAULT_DRAIN_LIMITS.safetyMarginMs;
+    const period = Math.max(this.parts.drainPeriodMs ?? 5_000, margin + 1_000);
     while (this.running) {
+      const started = Date.now();
       try {
         // Each round plays one scheduled invocation, as EventBridge would start it.
         await runFor(this.drainDeps, period, { whenLeased: 'wait' });
       } catch (error) {
         this.parts.logger.error({ err: errorMessage(error) }, 'drainer invocation failed');
-        await new Promise((r) => setTimeout(r, 1000));
       }
+      // Yield to timers and I/O between rounds even when a round returns at once (a local
+      // libSQL client answers without a macrotask, so a tight loop would starve the process).
+      await new Promise((r) => setTimeout(r, Math.max(10, 1_000 - (Date.now() - started))));
     }
   }
 }
