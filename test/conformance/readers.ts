@@ -46,6 +46,8 @@ export interface FileSpec {
   rows?: number;
   seed?: number;
   row_group_size?: number;
+  /** How another tool would lay the file out: legacy list shape, or Spark's INT96 + Parquet 1.0. */
+  flavor?: 'default' | 'legacy' | 'spark';
 }
 
 export interface WrittenFile extends Summary {

@@ -6,7 +6,8 @@ for each requested row filter.
     write_files.py < {"root": "/dir", "files": [...], "filters": [...]}
 
 A file entry: {"dir": "ns/t/data", "name": "f.parquet", "partition": [[col, type, value], ...],
-"profile": "types" | "nanos" | "simple", "rows": N, "seed": S, "row_group_size": R}. The file
+"profile": "types" | "nanos" | "simple", "rows": N, "seed": S, "row_group_size": R,
+"flavor": "default" | "legacy" | "spark"}. The file
 goes to root/dir/col=value/.../name; partition types are long, date or string (value null is
 Hive's __HIVE_DEFAULT_PARTITION__), and the partition columns count as columns of every row,
 as a reader of the table sees them. An entry without "profile" is an existing file (written by
@@ -32,6 +33,13 @@ import filters  # noqa: E402
 import profiles  # noqa: E402
 
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+# How other tools lay files out: "legacy" is the pre-2.x list shape (`list<item>`, as older
+# pyarrow, Hive and Spark write it), "spark" adds INT96 timestamps and Parquet 1.0 annotations.
+FLAVORS: dict[str, dict] = {
+    "default": {},
+    "legacy": {"use_compliant_nested_type": False},
+    "spark": {"use_compliant_nested_type": False, "use_deprecated_int96_timestamps": True, "version": "1.0"},
+}
 PARTITION_TYPES = {"long": pa.int64(), "date": pa.date32(), "string": pa.string()}
 
 
@@ -59,7 +67,7 @@ def write_one(root: Path, entry: dict) -> pa.Table:
         return pq.ParquetFile(path).read()
     data = profiles.build(entry["profile"], entry["rows"], entry.get("seed", 0))
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(data, path, row_group_size=entry.get("row_group_size"))
+    pq.write_table(data, path, row_group_size=entry.get("row_group_size"), **FLAVORS[entry.get("flavor", "default")])
     return data
 
 
