@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { AsthaConfig } from '../config.js';
 import { ConfigError } from '../config.js';
+import { resolveRegistryConnection } from '../runtime/dependencies.js';
 import type { Queue } from '../queue/queue.js';
 import { SqsQueue } from '../queue/sqsQueue.js';
 import { openRegistry } from '../registry/registry.js';
@@ -23,14 +24,12 @@ function sqsQueues(urls: Readonly<Record<string, string>>, config: AsthaConfig, 
 }
 
 export async function drainDepsFromConfig(config: Readonly<AsthaConfig>, logger: Logger): Promise<DrainDeps> {
-  if (config.registry.url === '') {
-    throw new ConfigError(
-      'the drainer needs ASTHA_REGISTRY_URL (registry secrets are resolved by the caller)',
-    );
-  }
-  const registry = await openRegistry(config.registry.url, {
-    ...(config.registry.authToken ? { authToken: config.registry.authToken } : {}),
-  });
+  // Deployed, the URL and token come from the Secrets Manager secret (read once per container).
+  const connection = await resolveRegistryConnection(config);
+  const registry = await openRegistry(
+    connection.url,
+    connection.authToken === undefined ? {} : { authToken: connection.authToken },
+  );
   return {
     registry: registry.client,
     queues: sqsQueues(config.componentQueues, config, 'ASTHA_COMPONENT_QUEUES'),
