@@ -1,3 +1,4 @@
+import { ordersParquet } from '../registry/parquetFiles.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadTable } from '../../lib/iceberg/commit/loadTable.js';
 import { commitPending, onRefresh } from '../../lib/iceberg/icebergUpdater.js';
@@ -85,6 +86,38 @@ describe('commitPending', () => {
     const list = readManifestList(await store.get(keyOfUri(store, snapshot?.manifestList ?? '')));
     expect(list.manifests.map((m) => m.addedFilesCount + m.existingFilesCount)).toEqual([2, 2]);
     expect(list.manifests.map((m) => m.sequenceNumber)).toEqual([2, 1]);
+  });
+
+  it('commits a schema the registry evolved together with the files that need it', async () => {
+    const { registry, store } = await setup('fs');
+    await addOrderFiles(registry, store, { count: 2 });
+    const id = await tableId(registry);
+    await commitPending(id, { registry, store });
+    // A file with a new column: registration evolves the registry's schema (new field id).
+    const key = 'sales/orders/data/wide.parquet';
+    const info = await store.put(key, ordersParquet(4, { firstId: 500, extraColumns: ['discount'] }));
+    const [outcome] = await registry.registerBatch(
+      [{ bucket: 'warehouse', key, size: info.size, etag: info.etag }],
+      store,
+    );
+    expect(outcome).toMatchObject({ status: 'registered', schemaEvolved: true });
+    const result = await commitPending(id, { registry, store });
+    if (result === 'nothing pending') throw new Error('expected a commit');
+    const loaded = await loadTable(store, {
+      keyPrefix: 'sales/orders',
+      location: `${store.url}/sales/orders`,
+    });
+    const schema = loaded?.metadata.schemas.find((s) => s['schema-id'] === loaded.metadata.currentSchemaId);
+    expect(loaded?.metadata.schemas).toHaveLength(2);
+    expect(schema?.fields.map((f) => f.name)).toEqual(['id', 'customer', 'amount', 'discount']);
+    expect(loaded?.metadata.snapshots.at(-1)?.schemaId).toBe(schema?.['schema-id']);
+    const mapping = JSON.parse(loaded?.metadata.properties['schema.name-mapping.default'] ?? '[]') as Array<{
+      names: string[];
+    }>;
+    expect(mapping.map((m) => m.names[0])).toContain('discount');
+    const read = await readWithPyIceberg(result.metadataLocation, { duckdb: true });
+    expect(read.rows).toBe(14);
+    expect(read.duckdb?.rows).toBe(14);
   });
 
   it('onRefresh commits every table with pending files', async () => {
