@@ -1,0 +1,185 @@
+/**
+ * End to end on LocalStack, wired as the CDK stack wires AWS: the bucket notifies a standard
+ * SQS queue of ObjectCreated/ObjectRemoved under the warehouse prefix; FIFO component queues
+ * redrive to dead-letter queues after 30 receives; the local runtime polls them like Lambda
+ * event-source mappings. Files are uploaded with plain PutObject calls, so every registration
+ * comes from a notification S3 itself sent. PyIceberg then reads the table from S3.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3ClientConfig, sqsClientConfig } from '../../lib/aws/awsOptions.js';
+import { loadConfig } from '../../lib/config.js';
+import { silentLogger } from '../../lib/log.js';
+import { createSqsQueue, queueArn } from '../../lib/queue/sqsQueue.js';
+import {
+  type BuiltRuntime,
+  buildRuntime,
+  COMPONENT_MAX_RECEIVES,
+  REGISTRATION_MAX_RECEIVES,
+  RUNTIME_COMPONENTS,
+} from '../../lib/runtime/runtimeFromConfig.js';
+import { localstack, uniqueName } from '../harness/services.js';
+import { inParallel, scenarioFiles, summarizeTable, type TableSummary } from './scenario.js';
+
+const PREFIX = 'warehouse/';
+
+let dir: string;
+let bucket: string;
+let s3: S3Client;
+let built: BuiltRuntime;
+
+/** The stack's wiring on LocalStack; returns the environment the runtime is configured from. */
+async function createStack(): Promise<Record<string, string>> {
+  const { endpoint, region, credentials } = localstack();
+  const aws = { endpoint, region, credentials };
+  s3 = new S3Client(s3ClientConfig(aws));
+  const sqs = new SQSClient(sqsClientConfig(aws));
+  bucket = uniqueName('astha-e2e');
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+
+  const registrationDlq = await createSqsQueue(sqs, { name: `${bucket}-register-dlq`, fifo: false });
+  const registration = await createSqsQueue(sqs, {
+    name: `${bucket}-register`,
+    fifo: false,
+    visibilityTimeout: 30,
+    deadLetter: { url: registrationDlq, maxReceiveCount: REGISTRATION_MAX_RECEIVES },
+  });
+  const componentQueues: Record<string, string> = {};
+  const componentDlqs: Record<string, string> = {};
+  for (const component of RUNTIME_COMPONENTS) {
+    const name = `${bucket}-${component.replace('_', '-')}`;
+    componentDlqs[component] = await createSqsQueue(sqs, { name: `${name}-dlq`, fifo: true });
+    componentQueues[component] = await createSqsQueue(sqs, {
+      name,
+      fifo: true,
+      visibilityTimeout: 30,
+      deadLetter: { url: componentDlqs[component], maxReceiveCount: COMPONENT_MAX_RECEIVES },
+    });
+  }
+
+  const filter = {
+    Key: {
+      FilterRules: [
+        { Name: 'prefix' as const, Value: PREFIX },
+        { Name: 'suffix' as const, Value: '.parquet' },
+      ],
+    },
+  };
+  await s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: bucket,
+      NotificationConfiguration: {
+        QueueConfigurations: [
+          {
+            QueueArn: await queueArn(sqs, registration),
+            Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'],
+            Filter: filter,
+          },
+        ],
+      },
+    }),
+  );
+  return {
+    ASTHA_REGISTRY_URL: `file:${join(dir, 'registry.db')}`,
+    ASTHA_WAREHOUSE: `s3://${bucket}/${PREFIX.slice(0, -1)}`,
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: region,
+    ASTHA_REGISTRATION_QUEUE: registration,
+    ASTHA_COMPONENT_QUEUES: JSON.stringify(componentQueues),
+    ASTHA_COMPONENT_DLQS: JSON.stringify(componentDlqs),
+  };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'astha-e2e-ls-'));
+  // The adapters take credentials from the SDK's default chain, as a Lambda does from its role.
+  const { credentials } = localstack();
+  process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+  const config = loadConfig(await createStack());
+  built = await buildRuntime(config, silentLogger(), { drainPeriodMs: 1000, failedVisibilitySeconds: 1 });
+  expect(built.mode).toBe('queues');
+  built.runtime.start(built.known);
+});
+
+afterAll(async () => {
+  await built?.runtime.stop();
+  built?.deps.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Polls until `count` files are settled (committed or rejected) and nothing is in flight. */
+async function waitForFiles(count: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await built.observer.status();
+    const files = status.filesByState;
+    const settled = files.committed + files.rejected >= count;
+    if (
+      (settled && files.pending + files.committing === 0 && status.cdc.backlog === 0) ||
+      Date.now() > deadline
+    )
+      return status;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function currentMetadata(): Promise<string> {
+  const table = await built.observer.tableByName('e2e', 'events');
+  expect(table?.metadata_location).toMatch(new RegExp(`^s3://${bucket}/${PREFIX}e2e/events/metadata/`));
+  return table!.metadata_location!;
+}
+
+describe('LocalStack end to end (S3 notifications → SQS → runtime)', () => {
+  const files = scenarioFiles();
+  const { endpoint } = localstack();
+
+  it('registers, drains and commits 200 uploaded files; PyIceberg reads exactly them from S3', {
+    timeout: 300_000,
+  }, async () => {
+    await inParallel(files, 16, (f) =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${PREFIX}${f.key}`, Body: f.body })),
+    );
+    const status = await waitForFiles(200, 200_000);
+    expect(status.filesByState).toMatchObject({ committed: 200, rejected: 0, pending: 0, committing: 0 });
+
+    const summary = await summarizeTable(await currentMetadata(), endpoint);
+    const expectedIds = files.flatMap((f) => f.ids).sort((a, b) => a - b);
+    expect(summary.rows).toBe(expectedIds.length);
+    expect(summary.ids).toEqual(expectedIds);
+    expect(summary.columns).toEqual(expect.arrayContaining(['id', 'customer', 'amount', 'note', 'day']));
+    expect(summary.non_null.note).toBe(files.filter((f) => f.hasNote).length * 5);
+    expect(summary.files).toEqual(files.map((f) => `s3://${bucket}/${PREFIX}${f.key}`).sort());
+  });
+
+  it('drops an object deleted from S3 from the next snapshot', { timeout: 120_000 }, async () => {
+    const victim = files[3]!;
+    const before = await currentMetadata();
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${PREFIX}${victim.key}` }));
+    const deadline = Date.now() + 90_000;
+    let summary: TableSummary | undefined;
+    while (Date.now() < deadline) {
+      const now = await currentMetadata();
+      if (now !== before) {
+        summary = await summarizeTable(now, endpoint);
+        if (summary.files.length === 199) break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    if (!summary) throw new Error('no snapshot without the deleted object was committed within 90 s');
+    expect(summary.files).toHaveLength(199);
+    expect(summary.files).not.toContain(`s3://${bucket}/${PREFIX}${victim.key}`);
+    for (const id of victim.ids) expect(summary.ids).not.toContain(id);
+    expect(summary.rows).toBe(995);
+  });
+});
