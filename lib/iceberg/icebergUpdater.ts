@@ -22,6 +22,7 @@ import {
   DEFAULT_COMMIT_LIMITS,
   systemCommitClock,
 } from './commit/commitBackoff.js';
+import { type ChangeBuilder, type CommitResult, commitTable } from './commit/commitTable.js';
 import { definitionFromRegistry, type EnsuredTable, ensureTable } from './commit/ensureTable.js';
 import { loadTable } from './commit/loadTable.js';
 import { type RecoveryReport, recoverClaims, settleClaim } from './commit/recovery.js';
@@ -111,6 +112,41 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
     attempts: commit.attempts,
     recovery,
   };
+}
+
+/**
+ * For the metadata orchestrator: creates the table's v1 from the registry definition if it
+ * has none (and records the pointer); returns the table's newest metadata.
+ */
+export async function ensureIcebergTable(tableId: number, deps: UpdaterDeps): Promise<EnsuredTable> {
+  const row = await deps.registry.tableById(tableId);
+  if (!row) throw new IcebergError('invalid_update', `table ${tableId} is not registered`);
+  const table: TableRef = { keyPrefix: row.key_prefix, location: row.location };
+  return ensureRegisteredTable(deps, row, table, deps.clock ?? systemCommitClock);
+}
+
+/**
+ * For the metadata orchestrator: a schema, property or spec change as `{updates, requirements}`
+ * (rebuilt by `buildChange` on every fresh base after a lost race), committed with the
+ * protocol of `commitTable`, then the registry pointer moved to the new version.
+ */
+export async function commitTableChange(
+  tableId: number,
+  buildChange: ChangeBuilder,
+  deps: UpdaterDeps,
+): Promise<CommitResult> {
+  const clock = deps.clock ?? systemCommitClock;
+  const row = await deps.registry.tableById(tableId);
+  if (!row) throw new IcebergError('invalid_update', `table ${tableId} is not registered`);
+  const table: TableRef = { keyPrefix: row.key_prefix, location: row.location };
+  const result = await commitTable(deps.store, table, buildChange, {
+    knownVersion: row.metadata_version,
+    clock,
+    limits: { ...DEFAULT_COMMIT_LIMITS, ...deps.limits },
+  });
+  if (result.committed)
+    await recordTablePointer(deps.registry.client, tablePointer(tableId, result), clock.now());
+  return result;
 }
 
 export interface RefreshOutcome {

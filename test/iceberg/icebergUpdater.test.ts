@@ -1,7 +1,12 @@
 import { ordersParquet } from '../registry/parquetFiles.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadTable } from '../../lib/iceberg/commit/loadTable.js';
-import { commitPending, onRefresh } from '../../lib/iceberg/icebergUpdater.js';
+import {
+  commitPending,
+  commitTableChange,
+  ensureIcebergTable,
+  onRefresh,
+} from '../../lib/iceberg/icebergUpdater.js';
 import { readManifestList } from '../../lib/iceberg/spec/manifestList.js';
 import { keyOfUri } from '../../lib/iceberg/tableLocation.js';
 import type { Registry } from '../../lib/registry/registry.js';
@@ -145,5 +150,31 @@ describe('commitPending', () => {
     expect(read.files).toHaveLength(5);
     expect(new Set(read.files).size).toBe(5);
     expect(read.duckdb).toEqual({ rows: read.rows, sum: read.sum });
+  });
+});
+
+describe('orchestrator entry points', () => {
+  it('ensureIcebergTable creates v1 and commitTableChange commits a property and moves the pointer', async () => {
+    const { registry, store } = await setup('memory');
+    await addOrderFiles(registry, store, { count: 1 });
+    const id = await tableId(registry);
+    const created = await ensureIcebergTable(id, { registry, store });
+    expect(created).toMatchObject({ version: 1, created: true });
+    expect((await registry.tableById(id))?.metadata_version).toBe(1);
+    const changed = await commitTableChange(
+      id,
+      () => ({
+        updates: [{ action: 'set-properties', updates: { 'write.target-file-size-bytes': '1' } }],
+        requirements: [],
+      }),
+      { registry, store },
+    );
+    expect(changed).toMatchObject({ version: 2, committed: true });
+    expect(await registry.tableById(id)).toMatchObject({
+      metadata_version: 2,
+      metadata_location: changed.metadataLocation,
+    });
+    // The pending file still goes in, on top of the property change.
+    expect(await commitPending(id, { registry, store })).toMatchObject({ version: 3, filesAdded: 1 });
   });
 });
