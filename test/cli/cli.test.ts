@@ -1,0 +1,155 @@
+/**
+ * The `astha` command as a person uses it: the README's first command on an empty directory
+ * gives a committed table that DuckDB reads; read commands answer in text and --json; user
+ * mistakes are one line and exit code 2, never a stack trace.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTables } from '../conformance/readers.js';
+import { ordersParquet } from '../registry/parquetFiles.js';
+
+const BIN = join(process.cwd(), 'bin', 'astha.js');
+let cwd: string;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function astha(args: string[], timeoutMs = 90_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function putFile(key: string, body: Uint8Array) {
+  const path = join(cwd, 'warehouse', key);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, body);
+  return path;
+}
+
+beforeAll(() => {
+  cwd = mkdtempSync(join(tmpdir(), 'astha-cli-'));
+});
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+describe('astha CLI', () => {
+  it('start on an empty directory commits the sample table, and DuckDB reads it', {
+    timeout: 120_000,
+  }, async () => {
+    const run = await astha(['start', '--until-idle', '--timeout', '90']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('wrote a sample table demo.trips');
+    const location = /committed demo\.trips: 600 rows in 3 files, (\S+)/.exec(run.stdout)?.[1];
+    expect(location).toMatch(/^file:\/\/.*\/demo\/trips\/metadata\/v\d+\.metadata\.json$/);
+    expect(run.stdout).toContain("iceberg_scan('");
+    const [duck, py] = await readTables([
+      { mode: 'duckdb', metadata: location! },
+      { mode: 'pyiceberg', metadata: location! },
+    ]);
+    expect(duck?.error).toBeUndefined();
+    expect(duck?.rows).toBe(600);
+    expect(py?.rows).toBe(600);
+    expect(duck?.checksum).toBe(py?.checksum);
+  });
+
+  it('answers tables, show and status in text and JSON', { timeout: 60_000 }, async () => {
+    const tables = await astha(['tables', '--json']);
+    expect(tables.code).toBe(0);
+    const listed = JSON.parse(tables.stdout) as {
+      table: string;
+      rows: number;
+      files: number;
+      pending: number;
+    }[];
+    expect(listed).toEqual([
+      expect.objectContaining({ table: 'demo.trips', rows: 600, files: 3, pending: 0 }),
+    ]);
+
+    const show = await astha(['show', 'demo.trips', '--json']);
+    const shown = JSON.parse(show.stdout) as {
+      schema: { name: string }[];
+      partitionFields: { name: string }[];
+      snapshots: unknown[];
+      query: { duckdb: string; pyiceberg: string };
+    };
+    expect(shown.schema.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['trip_id', 'city', 'distance_km', 'fare', 'started_at', 'day']),
+    );
+    expect(shown.partitionFields.map((f) => f.name)).toEqual(['day']);
+    expect(shown.snapshots.length).toBeGreaterThanOrEqual(1);
+    expect(shown.query.pyiceberg).toContain('StaticTable.from_metadata');
+
+    const text = await astha(['show', 'demo.trips']);
+    expect(text.stdout).toMatch(/demo\.trips\s+\(active\) 600 rows in 3 files, 0 pending/);
+    expect(text.stdout).toContain('partitioned by day (identity)');
+
+    const status = await astha(['status', '--json']);
+    const parsed = JSON.parse(status.stdout) as {
+      tables: number;
+      files: Record<string, number>;
+      cdc: { deadRows: number };
+    };
+    expect(parsed.tables).toBe(1);
+    expect(parsed.files.committed).toBe(3);
+  });
+
+  it('backfill registers what is already there and reports rejects; register explains --sync without a runtime', {
+    timeout: 90_000,
+  }, async () => {
+    putFile('shop/orders/data/a.parquet', ordersParquet(10));
+    putFile('shop/orders/data/b.parquet', ordersParquet(5, { firstId: 100 }));
+    putFile('shop/orders/data/broken.parquet', new TextEncoder().encode('PAR1 not really'));
+    const backfill = await astha(['backfill', 'shop', '--json']);
+    expect(backfill.code).toBe(0);
+    expect(JSON.parse(backfill.stdout)).toMatchObject({ listed: 3, registered: 2, rejected: 1, failed: 0 });
+
+    const again = await astha(['backfill', 'shop']);
+    // A rejected file is known too: its rejection (with the reason) is not repeated.
+    expect(again.stdout).toMatch(/3 data files, 0 registered, 3 already known, 0 rejected/);
+
+    const path = putFile('shop/orders/data/c.parquet', ordersParquet(3, { firstId: 500 }));
+    const sync = await astha(['register', path, '--sync', '--timeout', '1']);
+    expect(sync.code).toBe(1);
+    expect(sync.stdout).toMatch(/not committed: .*astha start/);
+  });
+
+  it('turns user mistakes into one line and exit code 2', async () => {
+    for (const args of [
+      ['show', 'nope'],
+      ['show', 'no.such'],
+      ['frobnicate'],
+      ['register'],
+      ['status', '--bogus'],
+    ]) {
+      const run = await astha(args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr.trim().split('\n')[0]).toMatch(/^astha: /);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
