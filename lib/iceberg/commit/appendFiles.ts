@@ -232,6 +232,8 @@ export function schemaUpdates(
   return { schema, updates };
 }
 
+/** The builder's notion of "the same schema" (fields and identifier ids), so ids agree with it. */
 function sameFields(a: Schema, b: Schema): boolean {
-  return JSON.stringify(a.fields) === JSON.stringify(b.fields);
+  const key = (s: Schema) => JSON.stringify([s.fields, s['identifier-field-ids'] ?? []]);
+  return key(a) === key(b);
 }

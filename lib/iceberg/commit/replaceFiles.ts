@@ -1,0 +1,221 @@
+/**
+ * A `replace` snapshot (compaction): the input data files leave the table and the outputs,
+ * holding exactly the same rows, enter it. Manifests holding an input are rewritten once (the
+ * input as DELETED by this snapshot, the rest EXISTING with explicit sequence numbers); one new
+ * manifest lists the outputs as ADDED; everything else is carried over.
+ *
+ * Every attempt validates its base: if any input is no longer live (a concurrent delete,
+ * expiration or compaction took it), the replace is refused with reason `inputs_gone` and nothing
+ * is committed, so a row can never be both in an input and in an output, or in neither.
+ * The snapshot id is fixed by the caller, so a retry that finds it in the base is done.
+ */
+import type { ObjectStore } from '../../store/objectStore.js';
+import { IcebergError } from '../icebergError.js';
+import { type DataFile, type ManifestEntry, ManifestEntryStatus } from '../spec/dataFile.js';
+import { inheritFromManifestFile, readManifest, writeManifest } from '../spec/manifest.js';
+import {
+  describeManifest,
+  type ManifestFile,
+  type ManifestFileInput,
+  readManifestList,
+  writeManifestList,
+} from '../spec/manifestList.js';
+import { bindPartitionSpec } from '../spec/partitionSpec.js';
+import { MAIN_BRANCH, type Snapshot } from '../spec/snapshot.js';
+import { buildSnapshotSummary, changesOf } from '../spec/snapshotSummary.js';
+import {
+  currentSchema,
+  currentSnapshot,
+  defaultSpec,
+  schemaById,
+  snapshotById,
+  specById,
+} from '../spec/tableMetadata.js';
+import type { TableCommit } from '../spec/tableUpdate.js';
+import { keyOfUri, newManifestKey, newManifestListKey, type TableRef, uriInTable } from '../tableLocation.js';
+import { systemCommitClock } from './commitBackoff.js';
+import { type CommitOptions, type CommitResult, commitTable } from './commitTable.js';
+import { type DataFileSource, dataFileFromRegistry } from './dataFileFromRegistry.js';
+import type { LoadedTable } from './loadTable.js';
+
+export interface ReplaceOptions extends CommitOptions {
+  snapshotId: bigint;
+  /** `file_path` URIs of the files being replaced; all must be live in the base. */
+  inputs: readonly string[];
+  /** The files replacing them (statistics as the registry will store them). */
+  outputs: readonly DataFileSource[];
+  /** Extra summary entries (e.g. which component wrote the snapshot). */
+  summary?: Record<string, string>;
+}
+
+export interface ReplaceResult {
+  commit: CommitResult;
+  snapshot: Snapshot;
+}
+
+/** Why a replace was refused; `retryable: false` so commitTable stops at once. */
+export function inputsGone(missing: readonly string[]): IcebergError {
+  return new IcebergError('requirement_failed', `${missing.length} input file(s) are no longer in the table`, {
+    retryable: false,
+    details: { reason: 'inputs_gone', missing: missing.slice(0, 10) },
+  });
+}
+
+export function isInputsGone(error: unknown): boolean {
+  return error instanceof IcebergError && error.details?.reason === 'inputs_gone';
+}
+
+interface AddedManifest {
+  schemaId: number;
+  specId: number;
+  manifest: ManifestFileInput;
+  dataFiles: DataFile[];
+}
+
+export async function replaceFiles(
+  store: ObjectStore,
+  table: TableRef,
+  options: ReplaceOptions,
+): Promise<ReplaceResult> {
+  let added: AddedManifest | undefined;
+  const commit = await commitTable(
+    store,
+    table,
+    async (base) => {
+      if (snapshotById(base.metadata, options.snapshotId)) return 'noop';
+      const parent = currentSnapshot(base.metadata);
+      if (!parent) throw inputsGone(options.inputs);
+      const schema = currentSchema(base.metadata);
+      const spec = defaultSpec(base.metadata);
+      if (added?.schemaId !== schema['schema-id'] || added.specId !== spec.specId) {
+        added = await writeAddedManifest(store, table, base, options);
+      }
+      return replaceCommit(store, table, base, parent, options, added);
+    },
+    options,
+  );
+  const snapshot = snapshotById(commit.metadata, options.snapshotId);
+  if (!snapshot) {
+    throw new IcebergError('invalid_metadata', `snapshot ${options.snapshotId} is not in ${commit.metadataLocation}`);
+  }
+  return { commit, snapshot };
+}
+
+/** The outputs' manifest: ADDED entries with inherited sequence numbers, valid on any base. */
+async function writeAddedManifest(
+  store: ObjectStore,
+  table: TableRef,
+  base: LoadedTable,
+  options: ReplaceOptions,
+): Promise<AddedManifest> {
+  const schema = currentSchema(base.metadata);
+  const spec = defaultSpec(base.metadata);
+  const fields = bindPartitionSpec(spec, schema);
+  const dataFiles = options.outputs.map((s) => dataFileFromRegistry(s.file, s.stats, schema, fields));
+  const entries = dataFiles.map((dataFile) => ({ status: ManifestEntryStatus.ADDED, dataFile }));
+  const bytes = writeManifest({ schema, spec, entries, snapshotId: options.snapshotId });
+  const key = newManifestKey(table);
+  await store.put(key, bytes, { contentType: 'application/octet-stream' });
+  const manifest = describeManifest({
+    manifestPath: uriInTable(table, key),
+    manifestLength: bytes.length,
+    schema,
+    spec,
+    snapshotId: options.snapshotId,
+    entries,
+  });
+  return { schemaId: schema['schema-id'], specId: spec.specId, manifest, dataFiles };
+}
+
+async function replaceCommit(
+  store: ObjectStore,
+  table: TableRef,
+  base: LoadedTable,
+  parent: Snapshot,
+  options: ReplaceOptions,
+  added: AddedManifest,
+): Promise<TableCommit> {
+  const wanted = new Set(options.inputs);
+  const list = readManifestList(await store.get(keyOfUri(store, parent.manifestList))).manifests;
+  const manifests: ManifestFileInput[] = [added.manifest];
+  const removed: DataFile[] = [];
+  for (const manifest of list) {
+    const rewritten = await withoutInputs(store, table, base, manifest, wanted, options.snapshotId);
+    if (!rewritten) {
+      manifests.push(manifest);
+      continue;
+    }
+    removed.push(...rewritten.removed);
+    if (rewritten.manifest) manifests.push(rewritten.manifest);
+  }
+  if (removed.length !== wanted.size) {
+    const found = new Set(removed.map((f) => f.filePath));
+    throw inputsGone([...wanted].filter((uri) => !found.has(uri)));
+  }
+  const metadata = base.metadata;
+  const sequenceNumber = metadata.lastSequenceNumber + 1;
+  const listKey = newManifestListKey(table, options.snapshotId);
+  const listBytes = writeManifestList({
+    snapshotId: options.snapshotId,
+    parentSnapshotId: parent.snapshotId,
+    sequenceNumber,
+    manifests,
+  });
+  await store.put(listKey, listBytes, { contentType: 'application/octet-stream' });
+  const snapshot: Snapshot = {
+    snapshotId: options.snapshotId,
+    parentSnapshotId: parent.snapshotId,
+    sequenceNumber,
+    timestampMs: Math.max((options.clock ?? systemCommitClock).now(), metadata.lastUpdatedMs),
+    manifestList: uriInTable(table, listKey),
+    summary: buildSnapshotSummary('replace', changesOf(added.dataFiles, removed), parent.summary, options.summary),
+    schemaId: metadata.currentSchemaId,
+  };
+  return {
+    updates: [
+      { action: 'add-snapshot', snapshot },
+      { action: 'set-snapshot-ref', refName: MAIN_BRANCH, type: 'branch', snapshotId: options.snapshotId },
+    ],
+    requirements: [{ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, snapshotId: parent.snapshotId }],
+  };
+}
+
+/** Undefined when the manifest holds no input; else its rewrite (absent when nothing stays live). */
+async function withoutInputs(
+  store: ObjectStore,
+  table: TableRef,
+  base: LoadedTable,
+  manifest: ManifestFile,
+  wanted: ReadonlySet<string>,
+  snapshotId: bigint,
+): Promise<{ manifest?: ManifestFileInput; removed: DataFile[] } | undefined> {
+  const read = readManifest(await store.get(keyOfUri(store, manifest.manifestPath)));
+  const entries = inheritFromManifestFile(read.entries, manifest);
+  const live = entries.filter((e) => e.status !== ManifestEntryStatus.DELETED);
+  if (!live.some((e) => wanted.has(e.dataFile.filePath))) return undefined;
+  const removed: DataFile[] = [];
+  const next: ManifestEntry[] = live.map((entry) => {
+    const keep: ManifestEntry = {
+      ...entry,
+      sequenceNumber: entry.sequenceNumber ?? manifest.sequenceNumber,
+      fileSequenceNumber: entry.fileSequenceNumber ?? manifest.sequenceNumber,
+    };
+    if (!wanted.has(entry.dataFile.filePath)) return { ...keep, status: ManifestEntryStatus.EXISTING };
+    removed.push(entry.dataFile);
+    return { ...keep, status: ManifestEntryStatus.DELETED, snapshotId };
+  });
+  const schema = schemaById(base.metadata, read.schema['schema-id']) ?? read.schema;
+  const spec = specById(base.metadata, manifest.partitionSpecId) ?? read.spec;
+  const bytes = writeManifest({ schema, spec, entries: next, snapshotId });
+  const key = newManifestKey(table);
+  await store.put(key, bytes, { contentType: 'application/octet-stream' });
+  const described = describeManifest({
+    manifestPath: uriInTable(table, key),
+    manifestLength: bytes.length,
+    schema,
+    spec,
+    snapshotId,
+    entries: next,
+  });
+  return { manifest: described, removed };
+}
