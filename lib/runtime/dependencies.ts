@@ -5,7 +5,8 @@
  * logger. Handlers and the local runtime call `openDependencies` (or `dependenciesOnce`) and
  * pass the parts down; nothing below reads the environment or opens connections itself.
  */
-import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { isComponent, type Component } from '../astha/subscriptions.js';
@@ -173,6 +174,7 @@ export async function openDependencies(
   const store = openStore(warehouse.url, { aws: config.aws });
   const queues = componentQueues(config);
   const connection = await resolveRegistryConnection(config, options);
+  ensureRegistryDir(connection.url);
   const registry = await openRegistry(
     connection.url,
     connection.authToken === undefined ? {} : { authToken: connection.authToken },
@@ -182,6 +184,17 @@ export async function openDependencies(
     'dependencies ready',
   );
   return { config, registry, store, warehouse, queues, logger, close: () => registry.close() };
+}
+
+/** A `file:` registry's directory is created on first use (the embedded default, `./.astha/`). */
+function ensureRegistryDir(url: string): void {
+  if (!url.startsWith('file:')) return;
+  const path = url
+    .slice('file:'.length)
+    .replace(/^\/\/(?=\/)/, '')
+    .split('?')[0]!;
+  if (path === '' || path === ':memory:') return;
+  mkdirSync(dirname(path), { recursive: true });
 }
 
 /** A URL fit for logs: libSQL URLs may carry `?authToken=`. */

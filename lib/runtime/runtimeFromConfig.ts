@@ -6,7 +6,6 @@
  *   S3 notifies, polled like Lambda event-source mappings.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Component } from '../astha/subscriptions.js';
 import { createIcebergUpdater } from '../components/icebergUpdater.js';
@@ -56,7 +55,6 @@ export async function buildRuntime(
   if (!embedded && Object.keys(config.componentQueues).length === 0) {
     throw new ConfigError('ASTHA_REGISTRATION_QUEUE is set but ASTHA_COMPONENT_QUEUES is empty');
   }
-  if (config.registry.url.startsWith('file:')) ensureParentDir(config.registry.url);
   const deps = await openDependencies(config, logger);
   const { registry, store, warehouse } = deps;
   const queues = embedded ? memoryComponentQueues() : { queues: deps.queues, deadLetter: {} };
@@ -145,10 +143,4 @@ async function knownFiles(deps: Dependencies): Promise<Map<string, string>> {
     "SELECT path, etag FROM table_files WHERE iceberg_state IN ('pending', 'committing', 'committed', 'rejected')",
   );
   return new Map(result.rows.map((row) => [String(row.path), String(row.etag)]));
-}
-
-function ensureParentDir(url: string): void {
-  const path = url.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
-  if (path === '' || path === ':memory:') return;
-  mkdirSync(dirname(path), { recursive: true });
 }
