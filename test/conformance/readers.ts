@@ -33,7 +33,7 @@ export interface Summary {
 }
 
 export type PartitionType = 'long' | 'date' | 'string';
-export type Profile = 'types' | 'types_utc' | 'nanos' | 'simple';
+export type Profile = 'types' | 'types_utc' | 'nanos' | 'ids' | 'simple';
 
 export interface FileSpec {
   /** Directory below the writer's root, e.g. `ns/t/data`. */

@@ -89,7 +89,8 @@ const SAO_PAULO: RowFilter = { column: 'city', op: '==', value: CITIES[0]! };
 
 /**
  * Files laid out as other tools write them: `legacy` lists (`list<item>`, older pyarrow, Hive,
- * Spark) and `spark` (legacy lists, INT96 timestamps, Parquet 1.0 annotations).
+ * Spark) and `spark` (legacy lists, INT96 timestamps, Parquet 1.0 annotations); and `ids`,
+ * pyarrow's uuid and fixed-size binary columns.
  */
 const FLAVOR_FILES: FileSpec[] = [
   {
@@ -108,6 +109,7 @@ const FLAVOR_FILES: FileSpec[] = [
     seed: 42,
     flavor: 'spark',
   },
+  { dir: 'conf/ids/data', name: 'part-1.parquet', profile: 'ids', rows: 30, seed: 43 },
 ];
 
 const HYPARQUET_PATHS = [1, 2, 3].map((seed) => `conf/hyparquet/data/hp-${seed}.parquet`);
@@ -153,7 +155,7 @@ async function build(warehouse: Warehouse): Promise<Written> {
   }
 
   const flavors = await writeFiles(warehouse.stage, FLAVOR_FILES);
-  for (const [i, table] of ['legacy', 'spark'].entries()) {
+  for (const [i, table] of ['legacy', 'spark', 'ids'].entries()) {
     await landAndCommit(warehouse, 'conf', table, [flavors.files[i]!.path]);
   }
 
@@ -206,6 +208,7 @@ const READS: [table: string, filter?: RowFilter][] = [
   ['places'],
   ['legacy'],
   ['spark'],
+  ['ids'],
   ['places', YEAR_2024],
   ['places', SAO_PAULO],
   ['events'],
@@ -234,7 +237,17 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
       const metadata = await metadataOf(warehouse, table);
       for (const mode of ['pyiceberg', 'duckdb'] as const) requests.push({ mode, metadata, filter });
     }
-    const METRIC_TABLES = ['types', 'zoned', 'events', 'hyparquet', 'places', 'evolving', 'legacy', 'spark'];
+    const METRIC_TABLES = [
+      'types',
+      'zoned',
+      'events',
+      'hyparquet',
+      'places',
+      'evolving',
+      'legacy',
+      'spark',
+      'ids',
+    ];
     for (const table of METRIC_TABLES) {
       requests.push({ mode: 'metrics', metadata: await metadataOf(warehouse, table) });
     }
@@ -277,6 +290,11 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
     it('reads legacy list layouts (list<item>) exactly', () => {
       const legacy = written.flavors.files[0]!;
       expect(seen(result(mode, 'legacy'))).toEqual({ rows: legacy.rows, checksum: legacy.checksum });
+    });
+
+    it('reads uuid and fixed columns exactly', () => {
+      const ids = written.flavors.files[2]!;
+      expect(seen(result(mode, 'ids'))).toEqual({ rows: ids.rows, checksum: ids.checksum });
     });
 
     it('reads Spark-style files (INT96 timestamps, Parquet 1.0 annotations): every row, readers agree', () => {
@@ -347,6 +365,8 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
       (result('pyiceberg', 'places').schema ?? []).map((c) => [c.name, c.type]),
     );
     expect(types).toMatchObject({ year: 'long', city: 'string' });
+    const ids = Object.fromEntries((result('pyiceberg', 'ids').schema ?? []).map((c) => [c.name, c.type]));
+    expect(ids).toMatchObject({ uid: 'uuid', code: 'fixed[4]' });
   });
 
   it('PyIceberg reports the Iceberg types astha mapped from pyarrow’s', () => {

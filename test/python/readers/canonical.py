@@ -11,7 +11,7 @@ PyIceberg (Iceberg types as Arrow) and DuckDB (its own Arrow export) agree:
 - decimals -> the number with trailing zeros removed (a wrong scale changes the value);
 - date -> "d<days>"; time -> "t<micros>"; timestamp -> "ts<nanos since epoch>" plus "Z" when
   the type carries a zone (any zone: Arrow stores UTC instants);
-- strings as they are; binary and fixed -> "0x<hex>";
+- strings as they are; binary, fixed and uuid -> "0x<hex>";
 - lists in order; structs by field name; maps as [key, value] pairs sorted (maps are unordered).
 """
 
@@ -104,7 +104,18 @@ def _decimal(d: decimal.Decimal) -> str:
     return "0" if text in ("-0", "0") else text
 
 
+def _storage(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Extension columns (arrow.uuid) as their storage (fixed 16 bytes): readers differ in
+    whether they hand out the extension type."""
+    if not isinstance(column.type, pa.BaseExtensionType):
+        return column
+    if isinstance(column, pa.ChunkedArray):
+        return pa.chunked_array([chunk.storage for chunk in column.chunks], column.type.storage_type)
+    return column.storage
+
+
 def _column_values(column: pa.ChunkedArray | pa.Array) -> list[object]:
+    column = _storage(column)
     original = column.type
     plain = _plain_type(original)
     if plain != original:

@@ -112,12 +112,26 @@ def duckdb_location(location: str) -> str:
     return location
 
 
+def uuids_as_bytes(data, columns: set[str]):  # noqa: ANN001, ANN201 - pyarrow tables
+    """DuckDB hands UUIDs to Arrow as text; PyIceberg as 16 bytes. Compare them as bytes."""
+    import uuid
+
+    import pyarrow as pa
+
+    for name in columns:
+        index = data.schema.get_field_index(name)
+        values = [None if v is None else uuid.UUID(v).bytes for v in data.column(index).to_pylist()]
+        data = data.set_column(index, name, pa.array(values, pa.binary(16)))
+    return data
+
+
 def read_duckdb(con, location: str, row_filter: dict | None) -> dict:  # noqa: ANN001
     where, params = filters.duckdb_where(row_filter) if row_filter else ("TRUE", [])
     source = duckdb_location(location)
     relation = f"iceberg_scan(?)"
     data = con.execute(f"SELECT * FROM {relation} WHERE {where}", [source, *params]).fetch_arrow_table()
     described = con.execute(f"DESCRIBE SELECT * FROM {relation}", [source]).fetchall()
+    data = uuids_as_bytes(data, {row[0] for row in described if row[1] == "UUID"})
     snapshots = con.execute("SELECT count(*) FROM iceberg_snapshots(?)", [source]).fetchone()
     return {
         **canonical.summary(data),

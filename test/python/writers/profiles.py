@@ -6,6 +6,7 @@ files: every column nullable, no Parquet field ids, awkward values on purpose.
   strings, binary with 0xff runs, boolean) plus list, struct and map columns.
 - types_utc: the same values with every zone UTC (for PyIceberg's own add_files).
 - nanos: timestamp[ns] with and without zone (Iceberg v3 types; see what a v2 table does).
+- ids: uuid and fixed[4] columns.
 - simple: four columns, for the many-file tables.
 """
 
@@ -110,6 +111,18 @@ def _nanos(rows: int, seed: int) -> pa.Table:
     )
 
 
+def _ids(rows: int, seed: int) -> pa.Table:
+    rng = random.Random(seed)
+    uuids = [_maybe(rng, rng.randbytes(16)) for _ in range(rows)]
+    return pa.table(
+        {
+            "id": pa.array([seed * 1_000_000 + i for i in range(rows)], pa.int64()),
+            "uid": pa.ExtensionArray.from_storage(pa.uuid(), pa.array(uuids, pa.binary(16))),
+            "code": pa.array([_maybe(rng, rng.randbytes(4)) for _ in range(rows)], pa.binary(4)),
+        }
+    )
+
+
 def _simple(rows: int, seed: int) -> pa.Table:
     rng = random.Random(seed)
     return pa.table(
@@ -129,7 +142,7 @@ def _types_utc(rows: int, seed: int) -> pa.Table:
     return table.set_column(index, "tstz_us", table.column(index).cast(pa.timestamp("us", tz="UTC")))
 
 
-PROFILES = {"types": _types, "types_utc": _types_utc, "nanos": _nanos, "simple": _simple}
+PROFILES = {"types": _types, "types_utc": _types_utc, "nanos": _nanos, "ids": _ids, "simple": _simple}
 
 
 def build(profile: str, rows: int, seed: int) -> pa.Table:
