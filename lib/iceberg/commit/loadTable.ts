@@ -7,7 +7,8 @@
  */
 import { StoreError } from '../../errors.js';
 import type { ObjectStore } from '../../store/objectStore.js';
-import { parseTableMetadata, type TableMetadata } from '../spec/tableMetadata.js';
+import type { TableMetadata } from '../spec/tableMetadata.js';
+import { parseMetadataText } from './metadataText.js';
 import { metadataKey, metadataUri, type TableRef, versionHintKey } from '../tableLocation.js';
 
 export interface LoadedTable {
@@ -73,7 +74,7 @@ export async function readVersion(
   const bytes = await store.get(metadataKey(table, version));
   return {
     version,
-    metadata: parseTableMetadata(new TextDecoder().decode(bytes)),
+    metadata: parseMetadataText(new TextDecoder().decode(bytes)),
     metadataLocation: metadataUri(table, version),
   };
 }

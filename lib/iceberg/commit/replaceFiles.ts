@@ -46,6 +46,12 @@ export interface ReplaceOptions extends CommitOptions {
   outputs: readonly DataFileSource[];
   /** Extra summary entries (e.g. which component wrote the snapshot). */
   summary?: Record<string, string>;
+  /**
+   * Inputs the caller no longer holds as live (e.g. their objects were deleted and the delete
+   * snapshot is not committed yet), asked before every attempt: any answer refuses the replace,
+   * or the deleted file's rows would live on in the output.
+   */
+  gone?: () => Promise<string[]>;
 }
 
 export interface ReplaceResult {
@@ -55,10 +61,14 @@ export interface ReplaceResult {
 
 /** Why a replace was refused; `retryable: false` so commitTable stops at once. */
 export function inputsGone(missing: readonly string[]): IcebergError {
-  return new IcebergError('requirement_failed', `${missing.length} input file(s) are no longer in the table`, {
-    retryable: false,
-    details: { reason: 'inputs_gone', missing: missing.slice(0, 10) },
-  });
+  return new IcebergError(
+    'requirement_failed',
+    `${missing.length} input file(s) are no longer in the table`,
+    {
+      retryable: false,
+      details: { reason: 'inputs_gone', missing: missing.slice(0, 10) },
+    },
+  );
 }
 
 export function isInputsGone(error: unknown): boolean {
@@ -85,6 +95,8 @@ export async function replaceFiles(
       if (snapshotById(base.metadata, options.snapshotId)) return 'noop';
       const parent = currentSnapshot(base.metadata);
       if (!parent) throw inputsGone(options.inputs);
+      const gone = (await options.gone?.()) ?? [];
+      if (gone.length > 0) throw inputsGone(gone);
       const schema = currentSchema(base.metadata);
       const spec = defaultSpec(base.metadata);
       if (added?.schemaId !== schema['schema-id'] || added.specId !== spec.specId) {
@@ -96,7 +108,10 @@ export async function replaceFiles(
   );
   const snapshot = snapshotById(commit.metadata, options.snapshotId);
   if (!snapshot) {
-    throw new IcebergError('invalid_metadata', `snapshot ${options.snapshotId} is not in ${commit.metadataLocation}`);
+    throw new IcebergError(
+      'invalid_metadata',
+      `snapshot ${options.snapshotId} is not in ${commit.metadataLocation}`,
+    );
   }
   return { commit, snapshot };
 }
@@ -168,7 +183,12 @@ async function replaceCommit(
     sequenceNumber,
     timestampMs: Math.max((options.clock ?? systemCommitClock).now(), metadata.lastUpdatedMs),
     manifestList: uriInTable(table, listKey),
-    summary: buildSnapshotSummary('replace', changesOf(added.dataFiles, removed), parent.summary, options.summary),
+    summary: buildSnapshotSummary(
+      'replace',
+      changesOf(added.dataFiles, removed),
+      parent.summary,
+      options.summary,
+    ),
     schemaId: metadata.currentSchemaId,
   };
   return {

@@ -4,7 +4,8 @@ import type { CommitClock } from '../../../lib/iceberg/commit/commitBackoff.js';
 import { commitTable } from '../../../lib/iceberg/commit/commitTable.js';
 import { ensureTable } from '../../../lib/iceberg/commit/ensureTable.js';
 import { loadTable, readVersionHint } from '../../../lib/iceberg/commit/loadTable.js';
-import { metadataText } from '../../../lib/iceberg/commit/metadataText.js';
+import { metadataText, parseMetadataText } from '../../../lib/iceberg/commit/metadataText.js';
+import { applyUpdates } from '../../../lib/iceberg/spec/tableMetadataBuilder.js';
 import { parseTableMetadata, serializeTableMetadata } from '../../../lib/iceberg/spec/tableMetadata.js';
 import { UNPARTITIONED } from '../../../lib/iceberg/spec/partitionSpec.js';
 import { UNSORTED } from '../../../lib/iceberg/spec/sortOrder.js';
@@ -171,18 +172,37 @@ describe('commitTable', () => {
 });
 
 describe('metadataText', () => {
-  it('writes the same document as the spec serializer, 64-bit ids exact', async () => {
+  it('writes and reads the same document as the spec serializer, 64-bit ids exact', async () => {
     const { store, table } = await newTable();
-    const big = 9_007_199_254_740_993n; // 2^53 + 1: a double would round it
     const loaded = await loadTable(store, table);
     if (!loaded) throw new Error('no table');
-    const withId = {
-      ...loaded.metadata,
-      properties: { ...loaded.metadata.properties, note: '~bigint-1~ "quoted"' },
+    const big = 9_007_199_254_740_993n; // 2^53 + 1: a double would round it
+    const snapshot = {
+      snapshotId: big,
+      sequenceNumber: 1,
+      timestampMs: 1_700_000_000_001,
+      manifestList: 'memory://anonymous/ns/t/metadata/snap-1.avro',
+      summary: { operation: 'append' as const, 'added-records': '12345678901234567890' },
     };
-    const metadata = { ...withId, statistics: [{ 'snapshot-id': big, path: 'x' }] };
+    const withSnapshot = applyUpdates(
+      loaded.metadata,
+      [
+        {
+          action: 'set-properties',
+          updates: { note: '~bigint-1~ "q" \\ 12345678901234567890, -98765432109876543210' },
+        },
+        { action: 'add-snapshot', snapshot },
+        { action: 'set-snapshot-ref', refName: 'main', type: 'branch', snapshotId: big },
+      ],
+      { nowMs: 1_700_000_000_002, metadataLocation: loaded.metadataLocation },
+    );
+    const metadata = { ...withSnapshot, statistics: [{ 'snapshot-id': big, path: 'x' }] };
     const text = metadataText(metadata);
     expect(text).toContain(`"snapshot-id":${big}`);
-    expect(parseTableMetadata(text)).toEqual(parseTableMetadata(serializeTableMetadata(metadata)));
+    const exact = parseTableMetadata(serializeTableMetadata(metadata));
+    expect(parseTableMetadata(text)).toEqual(exact);
+    expect(parseMetadataText(text)).toEqual(exact);
+    expect(parseMetadataText(serializeTableMetadata(metadata))).toEqual(exact);
+    expect(parseMetadataText(text).currentSnapshotId).toBe(big);
   });
 });
