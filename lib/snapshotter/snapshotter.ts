@@ -1,0 +1,226 @@
+/**
+ * The snapshotter component (DESIGN.md step 5): when snapshots are cut and how long they live.
+ *
+ * - Commit policy: the iceberg_updater holds back files a table's policy says to batch
+ *   (`commitPolicyGate`); the snapshotter commits them once they are due. Time-based triggers
+ *   need a clock, so every `health` message (and a scheduled invocation of its function) is a
+ *   tick: it commits every table whose policy is due, then runs maintenance.
+ * - Maintenance, at most once per `maintenanceIntervalMs` per table: expire snapshots, record
+ *   that in the registry, then delete what no remaining snapshot or metadata file reaches.
+ *
+ * Level-triggered like the others: events only say which table to look at; the registry and
+ * the table metadata are the truth, so a lost tick is made up by the next one.
+ */
+import type { ChangeEvent } from '../astha/events.js';
+import { tableIdOf } from '../astha/events.js';
+import { SUBSCRIPTIONS } from '../astha/subscriptions.js';
+import type { ComponentLogic, HealthReport } from '../components/component.js';
+import { errorMessage } from '../errors.js';
+import type { CommitClock, CommitLimits } from '../iceberg/commit/commitBackoff.js';
+import { systemCommitClock } from '../iceberg/commit/commitBackoff.js';
+import { tablePointer } from '../iceberg/commit/registryRecords.js';
+import { commitPending } from '../iceberg/icebergUpdater.js';
+import type { Logger } from '../log.js';
+import { recordTablePointer } from '../registry/commitState.js';
+import type { Registry } from '../registry/registry.js';
+import {
+  clearAnsweredRequests,
+  pendingStats,
+  pendingStatsOfAll,
+  recordExpiredSnapshots,
+  recordMaintenance,
+  replacedDataFiles,
+  type TablePendingStats,
+  tablesDueForMaintenance,
+} from '../registry/snapshotterState.js';
+import type { ObjectStore } from '../store/objectStore.js';
+import { type CleanupResult, cleanupOrphans, DEFAULT_ORPHAN_AGE_MS } from './cleanupOrphans.js';
+import { isImmediate, parseProperties, policyFromProperties, shouldCommit } from './commitPolicy.js';
+import { expireSnapshots } from './expireSnapshots.js';
+
+export interface SnapshotterDeps {
+  registry: Registry;
+  /** The warehouse store, rooted where registration roots it. */
+  store: ObjectStore;
+  logger: Logger;
+  clock?: CommitClock;
+  limits?: Partial<CommitLimits>;
+  /** Least time between two maintenance runs of one table (default 1 hour). */
+  maintenanceIntervalMs?: number;
+  /** Cleanup's safety age (default 3 days). */
+  orphanAgeMs?: number;
+  /** Tables maintained per tick at most, so a tick stays well inside a Lambda timeout (default 10). */
+  maxMaintainedPerTick?: number;
+  /** Commits one due table may take in one tick when more is pending than one snapshot holds (default 8). */
+  maxCommitsPerTable?: number;
+}
+
+export interface MaintenanceReport {
+  tableId: number;
+  expired: number;
+  version: number | undefined;
+  cleanup: CleanupResult | undefined;
+}
+
+export interface TickReport {
+  committed: { tableId: number; snapshots: number; reason: string }[];
+  maintained: MaintenanceReport[];
+  failed: { tableId: number; error: string }[];
+}
+
+export interface Snapshotter extends ComponentLogic {
+  /** Commits due tables and maintains due ones: what a health message or a schedule runs. */
+  tick(): Promise<TickReport>;
+  /** Expiration then cleanup of one table now, whatever its schedule (the CLI, tests). */
+  maintain(tableId: number, options?: { dryRun?: boolean }): Promise<MaintenanceReport>;
+}
+
+export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
+  const clock = deps.clock ?? systemCommitClock;
+  const updaterDeps = {
+    registry: deps.registry,
+    store: deps.store,
+    clock,
+    ...(deps.limits ? { limits: deps.limits } : {}),
+  };
+  const intervalMs = deps.maintenanceIntervalMs ?? 60 * 60 * 1000;
+  const orphanAgeMs = deps.orphanAgeMs ?? DEFAULT_ORPHAN_AGE_MS;
+
+  /** Commits the table while its policy says so; returns the number of snapshots made. */
+  const commitWhileDue = async (stats: TablePendingStats): Promise<{ snapshots: number; reason: string }> => {
+    const policy = policyFromProperties(parseProperties(stats.propertiesJson));
+    // Immediate tables are the iceberg_updater's: it commits them on the event itself.
+    if (isImmediate(policy) && stats.requestedMs === undefined) return { snapshots: 0, reason: 'immediate' };
+    const decision = shouldCommit(policy, stats, clock.now());
+    if (!decision.commit) return { snapshots: 0, reason: decision.reason };
+    let snapshots = 0;
+    for (let round = 0; round < (deps.maxCommitsPerTable ?? 8); round++) {
+      const result = await commitPending(stats.tableId, updaterDeps);
+      if (result === 'nothing pending') break;
+      snapshots++;
+    }
+    return { snapshots, reason: decision.reason };
+  };
+
+  const maintain = async (
+    tableId: number,
+    options: { dryRun?: boolean } = {},
+  ): Promise<MaintenanceReport> => {
+    const row = await deps.registry.tableById(tableId);
+    if (row?.state !== 'active' || row.metadata_version === null) {
+      return { tableId, expired: 0, version: undefined, cleanup: undefined };
+    }
+    const table = { keyPrefix: row.key_prefix, location: row.location };
+    const nowMs = clock.now();
+    let knownVersion: number = row.metadata_version;
+    let expired = 0;
+    if (!options.dryRun) {
+      const expiration = await expireSnapshots(deps.store, table, {
+        nowMs,
+        knownVersion,
+        clock,
+        ...limitsOf(deps),
+      });
+      if (expiration.committed) {
+        // The pointer first: cleanup protects versions from it on.
+        await recordTablePointer(deps.registry.client, tablePointer(tableId, expiration.table), clock.now());
+        const ids = expiration.expired.map((s) => s.snapshotId.toString());
+        await recordExpiredSnapshots(deps.registry.client, tableId, ids, clock.now());
+        expired = ids.length;
+      }
+      knownVersion = expiration.table.version;
+    }
+    const replaced = await replacedDataFiles(deps.registry.client, tableId, nowMs - orphanAgeMs);
+    const cleanup = await cleanupOrphans(deps.store, table, {
+      olderThanMs: orphanAgeMs,
+      nowMs,
+      knownVersion,
+      replacedDataFiles: replaced.map((f) => f.path),
+      ...(options.dryRun ? { dryRun: true } : {}),
+    });
+    if (!options.dryRun) await recordMaintenance(deps.registry.client, tableId, clock.now());
+    return { tableId, expired, version: cleanup.version, cleanup };
+  };
+
+  const tick = async (): Promise<TickReport> => {
+    const report: TickReport = { committed: [], maintained: [], failed: [] };
+    for (const stats of await pendingStatsOfAll(deps.registry.client)) {
+      try {
+        const done = await commitWhileDue(stats);
+        if (done.snapshots > 0) report.committed.push({ tableId: stats.tableId, ...done });
+      } catch (error) {
+        // One table's failure must not hold back the others; the report carries it.
+        report.failed.push({ tableId: stats.tableId, error: errorMessage(error) });
+      }
+    }
+    await clearAnsweredRequests(deps.registry.client);
+    const due = await tablesDueForMaintenance(deps.registry.client, clock.now() - intervalMs);
+    for (const tableId of due.slice(0, deps.maxMaintainedPerTick ?? 10)) {
+      try {
+        report.maintained.push(await maintain(tableId));
+      } catch (error) {
+        report.failed.push({ tableId, error: errorMessage(error) });
+      }
+    }
+    return report;
+  };
+
+  const logTick = (report: TickReport): void => {
+    const expired = report.maintained.reduce((n, m) => n + m.expired, 0);
+    const deleted = report.maintained.reduce((n, m) => n + (m.cleanup?.orphans.length ?? 0), 0);
+    deps.logger.info(
+      {
+        committed: report.committed.length,
+        maintained: report.maintained.length,
+        expired,
+        deleted,
+        failed: report.failed,
+      },
+      'snapshotter tick',
+    );
+  };
+
+  return {
+    name: 'snapshotter',
+    subscribedTables: SUBSCRIPTIONS.snapshotter,
+
+    async onEvent(event: ChangeEvent) {
+      const tableId = tableIdOf(event);
+      if (tableId === undefined || !wakesSnapshotter(event)) return;
+      // A new file or a request may make a batching table due (count, bytes, request).
+      const done = await commitWhileDue(await pendingStats(deps.registry.client, tableId));
+      if (done.snapshots > 0) deps.logger.info({ tableId, ...done }, 'pending files committed by policy');
+    },
+
+    async onRefresh() {
+      logTick(await tick());
+    },
+
+    async onHealth(): Promise<HealthReport> {
+      try {
+        const report = await tick();
+        logTick(report);
+        return {
+          healthy: true,
+          detail: `${report.committed.length} committed, ${report.maintained.length} maintained, ${report.failed.length} failed`,
+        };
+      } catch (error) {
+        return { healthy: false, detail: `tick failed: ${errorMessage(error)}` };
+      }
+    },
+
+    tick,
+    maintain,
+  };
+}
+
+function limitsOf(deps: SnapshotterDeps): { limits?: Partial<CommitLimits> } {
+  return deps.limits ? { limits: deps.limits } : {};
+}
+
+/** Changes that can make a batching table due: new pending files and definition touches (requests). */
+export function wakesSnapshotter(event: ChangeEvent): boolean {
+  if (event.table === 'table_files')
+    return event.operation !== 'DELETE' && event.after?.iceberg_state === 'pending';
+  return event.table === 'table_metadata' && event.operation === 'UPDATE';
+}
