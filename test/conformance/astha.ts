@@ -79,9 +79,19 @@ export function hyparquetFile(rows: number, seed: number): Uint8Array {
 
 export const HYPARQUET_LONG_MAX = LONG_MAX;
 
-/** Writes a hyparquet-writer file into the stage at `path`. */
-export function stageHyparquetFile(warehouse: Warehouse, path: string, rows: number, seed: number): void {
+/** A hyparquet-writer file of the given columns. */
+export function parquetWith(columns: ColumnSource[]): Uint8Array {
+  return new Uint8Array(parquetWriteBuffer({ columnData: columns }));
+}
+
+/** Puts bytes into the stage at `path` (relative to the warehouse), as a user's upload would be. */
+export function writeStaged(warehouse: Warehouse, path: string, bytes: Uint8Array): void {
   const full = join(warehouse.stage, path);
   mkdirSync(dirname(full), { recursive: true });
-  writeFileSync(full, hyparquetFile(rows, seed));
+  writeFileSync(full, bytes);
+}
+
+/** Writes a hyparquet-writer file into the stage at `path`. */
+export function stageHyparquetFile(warehouse: Warehouse, path: string, rows: number, seed: number): void {
+  writeStaged(warehouse, path, hyparquetFile(rows, seed));
 }

@@ -6,7 +6,15 @@
  * writing the files, never from astha.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HYPARQUET_LONG_MAX, landAndCommit, stageHyparquetFile } from './astha.js';
+import {
+  commitAll,
+  HYPARQUET_LONG_MAX,
+  landAndCommit,
+  parquetWith,
+  stageHyparquetFile,
+  tableId,
+  writeStaged,
+} from './astha.js';
 import {
   addSummaries,
   type FileSpec,
@@ -126,7 +134,18 @@ const EVOLVING_SECOND: FileSpec[] = [
   { dir: 'conf/evolving/data', name: 'second.parquet', profile: 'types_utc', rows: 18, seed: 503 },
 ];
 
+/** `mixed`: good files landed together with one that is not Parquet and one whose `id` is text. */
+const MIXED_GOOD: FileSpec[] = [1, 2].map((seed) => ({
+  dir: 'conf/mixed/data',
+  name: `good-${seed}.parquet`,
+  profile: 'simple',
+  rows: 11,
+  seed: 900 + seed,
+}));
+const MIXED_BAD = ['conf/mixed/data/not-parquet.parquet', 'conf/mixed/data/text-id.parquet'];
+
 interface Written {
+  mixed: { good: WriteReport; rejected: string[] };
   flavors: WriteReport;
   evolving: WriteReport[];
   places: WriteReport;
@@ -153,6 +172,8 @@ async function build(warehouse: Warehouse): Promise<Written> {
     );
     evolving.push(report);
   }
+
+  const mixed = await buildMixed(warehouse);
 
   const flavors = await writeFiles(warehouse.stage, FLAVOR_FILES);
   for (const [i, table] of ['legacy', 'spark', 'ids'].entries()) {
@@ -191,7 +212,18 @@ async function build(warehouse: Warehouse): Promise<Written> {
   }));
   const hyparquet = await writeFiles(warehouse.stage, existing, [LONGEST_NAME]);
   await landAndCommit(warehouse, 'conf', 'hyparquet', HYPARQUET_PATHS);
-  return { flavors, evolving, places, types, zoned, events, hyparquet };
+  return { mixed, flavors, evolving, places, types, zoned, events, hyparquet };
+}
+
+/** Lands the good and the bad files in one batch; commits; returns the reasons of the rejected. */
+async function buildMixed(warehouse: Warehouse): Promise<Written['mixed']> {
+  const good = await writeFiles(warehouse.stage, MIXED_GOOD);
+  writeStaged(warehouse, MIXED_BAD[0]!, new TextEncoder().encode('id,name\n1,not parquet at all\n'));
+  writeStaged(warehouse, MIXED_BAD[1]!, parquetWith([{ name: 'id', data: ['a', 'b'], type: 'STRING' }]));
+  const outcomes = await warehouse.land([...good.files.map((file) => file.path), ...MIXED_BAD]);
+  const rejected = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+  await commitAll(warehouse, await tableId(warehouse, 'conf', 'mixed'));
+  return { good, rejected };
 }
 
 async function metadataOf(warehouse: Warehouse, table: string): Promise<string> {
@@ -206,6 +238,7 @@ const READS: [table: string, filter?: RowFilter][] = [
   ['zoned'],
   ['evolving'],
   ['places'],
+  ['mixed'],
   ['legacy'],
   ['spark'],
   ['ids'],
@@ -287,6 +320,11 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
       expect(seen(result(mode, 'places', SAO_PAULO))).toEqual(places.filters[1]);
     });
 
+    it('a batch with unreadable and incompatible files commits the good ones only', () => {
+      const { good } = written.mixed;
+      expect(seen(result(mode, 'mixed'))).toEqual({ rows: good.total.rows, checksum: good.total.checksum });
+    });
+
     it('reads legacy list layouts (list<item>) exactly', () => {
       const legacy = written.flavors.files[0]!;
       expect(seen(result(mode, 'legacy'))).toEqual({ rows: legacy.rows, checksum: legacy.checksum });
@@ -357,6 +395,12 @@ describe.each<StoreKind>(['fs', 's3'])('astha tables read by PyIceberg and DuckD
       expect(checked.checks).toBeGreaterThan(checked.files_checked ?? 0);
     },
   );
+
+  it('rejected files are left out of the table, each with a reason', () => {
+    expect(written.mixed.rejected).toHaveLength(2);
+    for (const reason of written.mixed.rejected) expect(reason.length).toBeGreaterThan(10);
+    expect(result('pyiceberg', 'mixed').planned_files).toBe(2);
+  });
 
   it('PyIceberg plans only the files of an escaped partition value', () => {
     expect(result('pyiceberg', 'places', SAO_PAULO).planned_files).toBe(2);
