@@ -128,7 +128,7 @@ def uuids_as_bytes(data, columns: set[str]):  # noqa: ANN001, ANN201 - pyarrow t
 def read_duckdb(con, location: str, row_filter: dict | None) -> dict:  # noqa: ANN001
     where, params = filters.duckdb_where(row_filter) if row_filter else ("TRUE", [])
     source = duckdb_location(location)
-    relation = f"iceberg_scan(?)"
+    relation = "iceberg_scan(?)"
     data = con.execute(f"SELECT * FROM {relation} WHERE {where}", [source, *params]).fetch_arrow_table()
     described = con.execute(f"DESCRIBE SELECT * FROM {relation}", [source]).fetchall()
     data = uuids_as_bytes(data, {row[0] for row in described if row[1] == "UUID"})
