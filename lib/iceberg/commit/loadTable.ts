@@ -113,3 +113,8 @@ export async function readVersionHint(store: ObjectStore, table: TableRef): Prom
     throw error;
   }
 }
+
+/** Forgets every cached version (a cold process), for tests and the benchmark. */
+export function forgetCachedVersions(): void {
+  recentVersions.clear();
+}

@@ -17,11 +17,17 @@ import {
 } from '../spec/tableMetadata.js';
 
 const snapshotTexts = new WeakMap<Snapshot, string>();
+/** Marks bigints for native JSON.stringify; random per process, so no metadata string holds it. */
+const BIGINT_MARKER = `~bigint-${randomBytes(8).toString('hex')}~`;
+const MARKED_BIGINT = new RegExp(`"${BIGINT_MARKER}(-?\\d+)"`, 'g');
 
 function snapshotText(snapshot: Snapshot): string {
   let text = snapshotTexts.get(snapshot);
   if (text === undefined) {
-    text = stringifyJson(snapshotToJson(snapshot), 0);
+    // Native stringify even when uncached: after a cold load every snapshot is rendered once.
+    text = JSON.stringify(snapshotToJson(snapshot), (_key, value: unknown) =>
+      typeof value === 'bigint' ? `${BIGINT_MARKER}${value}` : value,
+    ).replace(MARKED_BIGINT, '$1');
     snapshotTexts.set(snapshot, text);
   }
   return text;
@@ -72,7 +78,7 @@ const ZERO = 48;
 const NINE = 57;
 
 function parseWithBigInts(text: string): JsonValue {
-  const marker = `~bigint-${randomBytes(8).toString('hex')}~`;
+  const marker = BIGINT_MARKER;
   const chunks: string[] = [];
   let copied = 0;
   let inString = false;
