@@ -1,0 +1,144 @@
+/**
+ * One compaction look at a table: finish any compaction whose `replace` snapshot committed but
+ * whose registry update was lost (crash), plan rewrite groups from the registry, and for each
+ * group rewrite its files, commit a `replace` snapshot and record it.
+ *
+ * Crash safety without a registry intent: outputs are written before the commit and are
+ * unreferenced until it succeeds (a crash or a refused replace leaves only orphans, which the
+ * snapshotter's cleanup may delete); the commit itself is the one atomic step; and a committed
+ * replace the registry does not know yet is found in the table's snapshots on the next look
+ * (`recoverReplaces`), its inputs and outputs read back from its own manifests.
+ */
+import { isInputsGone, replaceFiles } from '../iceberg/commit/replaceFiles.js';
+import { type CommitClock, type CommitLimits, systemCommitClock } from '../iceberg/commit/commitBackoff.js';
+import { type LoadedTable, loadTable } from '../iceberg/commit/loadTable.js';
+import { snapshotRecord, tablePointer } from '../iceberg/commit/registryRecords.js';
+import { newSnapshotId } from '../iceberg/spec/snapshot.js';
+import { currentSchema, defaultSpec } from '../iceberg/spec/tableMetadata.js';
+import type { TableRef } from '../iceberg/tableLocation.js';
+import { liveFiles, notLive, recordCompaction } from '../registry/compactionState.js';
+import type { Registry } from '../registry/registry.js';
+import type { TableRow } from '../registry/rows.js';
+import type { ObjectStore } from '../store/objectStore.js';
+import { COMPACTION_SUMMARY, compactedOutput, dataFileSource } from './compactedOutput.js';
+import { compactionPolicy, planCompaction, type RewriteGroup } from './planCompaction.js';
+import { recoverReplaces } from './recoverReplaces.js';
+import { type RewriteOptions, rewriteGroup } from './rewriteFiles.js';
+
+export interface CompactorDeps {
+  registry: Registry;
+  store: ObjectStore;
+  clock?: CommitClock;
+  limits?: Partial<CommitLimits>;
+  /** Rewrite groups one look commits at most (default 4); the rest wait for the next look. */
+  maxGroupsPerLook?: number;
+  rowGroupRows?: number;
+  onRowGroup?: () => void;
+}
+
+export interface GroupOutcome {
+  partitionPath: string;
+  inputFiles: number;
+  outputFiles: number;
+  bytesRead: number;
+  bytesWritten: number;
+  /** The replace snapshot, or why the group was not committed. */
+  snapshotId?: string;
+  refused?: 'inputs_gone';
+}
+
+export interface CompactionReport {
+  tableId: number;
+  /** Replace snapshots whose registry update this look finished (after a crash). */
+  recovered: string[];
+  groups: GroupOutcome[];
+}
+
+export async function compactTable(tableId: number, deps: CompactorDeps): Promise<CompactionReport> {
+  const report: CompactionReport = { tableId, recovered: [], groups: [] };
+  const row = await deps.registry.tableById(tableId);
+  if (row?.state !== 'active' || row.metadata_version === null) return report;
+  const table: TableRef = { keyPrefix: row.key_prefix, location: row.location };
+  const loaded = await loadTable(deps.store, table, { knownVersion: row.metadata_version });
+  if (!loaded) return report;
+  const clock = deps.clock ?? systemCommitClock;
+  report.recovered = await recoverReplaces({ ...deps, clock, tableId, loaded });
+  const registryProperties = await tableProperties(deps.registry, tableId);
+  const policy = compactionPolicy({ ...registryProperties, ...loaded.metadata.properties });
+  const groups = planCompaction(await liveFiles(deps.registry.client, tableId), policy);
+  for (const group of groups.slice(0, deps.maxGroupsPerLook ?? 4)) {
+    report.groups.push(
+      await compactGroup(group, { deps, row, table, loaded, clock, target: policy.targetFileSizeBytes }),
+    );
+  }
+  return report;
+}
+
+interface GroupContext {
+  deps: CompactorDeps;
+  row: TableRow;
+  table: TableRef;
+  loaded: LoadedTable;
+  clock: CommitClock;
+  target: number;
+}
+
+async function compactGroup(group: RewriteGroup, context: GroupContext): Promise<GroupOutcome> {
+  const { deps, row, table, loaded, clock } = context;
+  const schema = currentSchema(loaded.metadata);
+  const options: RewriteOptions = {
+    store: deps.store,
+    tableKeyPrefix: row.key_prefix,
+    schema,
+    spec: defaultSpec(loaded.metadata),
+    targetFileSizeBytes: context.target,
+    ...(deps.rowGroupRows ? { rowGroupRows: deps.rowGroupRows } : {}),
+    ...(deps.onRowGroup ? { onRowGroup: deps.onRowGroup } : {}),
+  };
+  const written = await rewriteGroup(group, options);
+  const outcome: GroupOutcome = {
+    partitionPath: group.partitionPath,
+    inputFiles: group.files.length,
+    outputFiles: written.length,
+    bytesRead: group.bytes,
+    bytesWritten: written.reduce((sum, f) => sum + f.size, 0),
+  };
+  const partitionValuesJson = group.files[0]!.partitionValuesJson;
+  const outputs = written.map((file) =>
+    compactedOutput(deps.store, file, group.partitionPath, partitionValuesJson, schema['schema-id']),
+  );
+  const inputs = group.files.map((f) => f.uri);
+  const snapshotId = newSnapshotId();
+  let result: Awaited<ReturnType<typeof replaceFiles>>;
+  try {
+    result = await replaceFiles(deps.store, table, {
+      snapshotId,
+      inputs,
+      outputs: outputs.map(dataFileSource),
+      gone: () => notLive(deps.registry.client, row.id, inputs),
+      summary: COMPACTION_SUMMARY,
+      knownVersion: loaded.version,
+      clock,
+      ...(deps.limits ? { limits: deps.limits } : {}),
+    });
+  } catch (error) {
+    // A concurrent delete or compaction won: our outputs stay unreferenced, the registry untouched.
+    if (isInputsGone(error)) return { ...outcome, refused: 'inputs_gone' };
+    throw error;
+  }
+  const { commit, snapshot } = result;
+  await recordCompaction(deps.registry.client, {
+    tableId: row.id,
+    pointer: tablePointer(row.id, commit),
+    snapshot: snapshotRecord(snapshot, commit.metadataLocation),
+    inputUris: inputs,
+    outputs,
+    nowMs: clock.now(),
+  });
+  return { ...outcome, snapshotId: snapshot.snapshotId.toString() };
+}
+
+async function tableProperties(registry: Registry, tableId: number): Promise<Record<string, string>> {
+  const metadata = await registry.tableMetadata(tableId);
+  return metadata ? (JSON.parse(metadata.properties_json) as Record<string, string>) : {};
+}

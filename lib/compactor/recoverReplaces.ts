@@ -1,0 +1,103 @@
+/**
+ * Finishes compactions whose `replace` snapshot is in the table but not in the registry (the
+ * compactor died, or the registry failed, between the commit and `recordCompaction`). The
+ * snapshot's own manifests say what it did: entries it ADDED are the outputs (their footers
+ * give the statistics again), entries it DELETED are the inputs. Recording is idempotent.
+ */
+import type { CommitClock } from '../iceberg/commit/commitBackoff.js';
+import type { LoadedTable } from '../iceberg/commit/loadTable.js';
+import { snapshotRecord, tablePointer } from '../iceberg/commit/registryRecords.js';
+import { ManifestEntryStatus } from '../iceberg/spec/dataFile.js';
+import { inheritFromManifestFile, readManifest } from '../iceberg/spec/manifest.js';
+import { readManifestList } from '../iceberg/spec/manifestList.js';
+import type { Snapshot } from '../iceberg/spec/snapshot.js';
+import { keyOfUri } from '../iceberg/tableLocation.js';
+import { inspectParquet } from '../parquet/inspectParquet.js';
+import {
+  type CompactedOutput,
+  partitionOfFiles,
+  recordCompaction,
+  recordedSnapshots,
+} from '../registry/compactionState.js';
+import type { Registry } from '../registry/registry.js';
+import type { ObjectStore } from '../store/objectStore.js';
+import { COMPACTION_SUMMARY, compactedOutput } from './compactedOutput.js';
+
+export interface RecoverContext {
+  registry: Registry;
+  store: ObjectStore;
+  clock: CommitClock;
+  tableId: number;
+  loaded: LoadedTable;
+}
+
+/** The ids of the snapshots whose registry update was finished now. */
+export async function recoverReplaces(context: RecoverContext): Promise<string[]> {
+  const ours = context.loaded.metadata.snapshots.filter(
+    (s) =>
+      s.summary.operation === 'replace' &&
+      s.summary['astha.operation'] === COMPACTION_SUMMARY['astha.operation'],
+  );
+  if (ours.length === 0) return [];
+  const recorded = await recordedSnapshots(context.registry.client, context.tableId);
+  const finished: string[] = [];
+  for (const snapshot of ours) {
+    if (recorded.has(snapshot.snapshotId.toString())) continue;
+    await recoverOne(context, snapshot);
+    finished.push(snapshot.snapshotId.toString());
+  }
+  return finished;
+}
+
+async function recoverOne(context: RecoverContext, snapshot: Snapshot): Promise<void> {
+  const { store, loaded, tableId } = context;
+  const { inputs, outputs } = await changesOf(store, snapshot);
+  const partition = await partitionOfFiles(context.registry.client, tableId, inputs);
+  const schemaId = snapshot.schemaId ?? loaded.metadata.currentSchemaId;
+  const registered: CompactedOutput[] = [];
+  for (const uri of outputs) {
+    const path = keyOfUri(store, uri);
+    const info = await store.head(path);
+    // An output of a committed snapshot is never deleted while the snapshot lives.
+    if (!info) continue;
+    const inspection = await inspectParquet(store, path, info.size);
+    const file = {
+      path,
+      size: info.size,
+      etag: info.etag.replace(/^"(.*)"$/, '$1'),
+      rowCount: inspection.recordCount,
+      inspection,
+    };
+    registered.push(
+      compactedOutput(store, file, partition.partitionPath, partition.partitionValuesJson, schemaId),
+    );
+  }
+  await recordCompaction(context.registry.client, {
+    tableId,
+    pointer: tablePointer(tableId, loaded),
+    snapshot: snapshotRecord(snapshot, loaded.metadataLocation),
+    inputUris: inputs,
+    outputs: registered,
+    nowMs: context.clock.now(),
+  });
+}
+
+/** The data files a snapshot added and deleted, from the manifests it wrote. */
+async function changesOf(
+  store: ObjectStore,
+  snapshot: Snapshot,
+): Promise<{ inputs: string[]; outputs: string[] }> {
+  const inputs: string[] = [];
+  const outputs: string[] = [];
+  const list = readManifestList(await store.get(keyOfUri(store, snapshot.manifestList))).manifests;
+  for (const manifest of list) {
+    if (manifest.addedSnapshotId !== snapshot.snapshotId) continue;
+    const read = readManifest(await store.get(keyOfUri(store, manifest.manifestPath)));
+    for (const entry of inheritFromManifestFile(read.entries, manifest)) {
+      if (entry.snapshotId !== snapshot.snapshotId) continue;
+      if (entry.status === ManifestEntryStatus.ADDED) outputs.push(entry.dataFile.filePath);
+      if (entry.status === ManifestEntryStatus.DELETED) inputs.push(entry.dataFile.filePath);
+    }
+  }
+  return { inputs, outputs };
+}

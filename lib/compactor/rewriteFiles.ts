@@ -1,0 +1,244 @@
+/**
+ * Rewrites one group of small Parquet files as target-size files, streaming by row group: an
+ * input row group is read (raw), converted to the table's current schema and appended to the
+ * output writer; an output is finished and stored once it reaches the target size. Memory holds
+ * at most one output row group's worth of input plus the output being written.
+ *
+ * Outputs are named `<table>/data/<partition>/_astha-compacted-<uuid>.parq`: not `.parquet`,
+ * so neither the S3 notification filter (suffix `.parquet`), the layout parser nor the
+ * warehouse watcher takes them for user files to register (which would add their rows twice),
+ * and the leading `_` hides them from Hive-style directory listings. Readers open data files
+ * by the path and format in the manifest, so the name does not matter to them.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type FileMetaData,
+  parquetMetadataAsync,
+  parquetRead,
+  type SchemaElement as PqElement,
+} from 'hyparquet';
+import { ByteWriter, type ColumnSource, ParquetWriter } from 'hyparquet-writer';
+import { partitionValueFromPath } from '../iceberg/partitionValues.js';
+import type { PartitionSpec } from '../iceberg/spec/partitionSpec.js';
+import type { NestedField, Schema } from '../iceberg/spec/types.js';
+import { type ParquetInspection, inspectFooter } from '../parquet/inspectParquet.js';
+import { readParquetFooter } from '../parquet/parquetFooter.js';
+import { storeAsyncBuffer } from '../parquet/storeAsyncBuffer.js';
+import type { LiveFile } from '../registry/compactionState.js';
+import type { ObjectStore } from '../store/objectStore.js';
+import {
+  type Convert,
+  converter,
+  outputElement,
+  primitiveField,
+  type RawValue,
+  rawMetadata,
+  rawPartitionValue,
+} from './columnConversion.js';
+import type { RewriteGroup } from './planCompaction.js';
+
+export interface RewriteOptions {
+  store: ObjectStore;
+  /** `<namespace>/<table>`. */
+  tableKeyPrefix: string;
+  schema: Schema;
+  spec: PartitionSpec;
+  targetFileSizeBytes: number;
+  /** Rows per output row group (default 100,000): what the writer buffers before encoding. */
+  rowGroupRows?: number;
+  /** Called after each output row group is encoded (the benchmark samples memory here). */
+  onRowGroup?: () => void;
+}
+
+export interface RewrittenFile {
+  path: string;
+  size: number;
+  etag: string;
+  rowCount: number;
+  inspection: ParquetInspection;
+}
+
+/** Column sources of one input file, in output column order. */
+interface InputPlan {
+  metadata: FileMetaData;
+  /** Names of the input leaves read, in read order. */
+  read: string[];
+  /** Per output column: index into the read row and its conversion, or a constant. */
+  columns: ({ index: number; convert: Convert } | { constant: RawValue })[];
+}
+
+export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions): Promise<RewrittenFile[]> {
+  const { store } = options;
+  const fields = await outputFields(group.files, options);
+  const schema: PqElement[] = [{ name: 'schema', num_children: fields.length }, ...fields.map(outputElement)];
+  const rowGroupRows = options.rowGroupRows ?? 100_000;
+  const outputs: RewrittenFile[] = [];
+  let output = newOutput(schema);
+  let buffer = emptyColumns(fields.length);
+  let buffered = 0;
+
+  const flushRowGroup = async () => {
+    if (buffered === 0) return;
+    const columnData: ColumnSource[] = fields.map((field, i) => ({ name: field.name, data: buffer[i]! }));
+    await output.writer.write({ columnData, rowGroupSize: buffered });
+    output.rows += buffered;
+    buffer = emptyColumns(fields.length);
+    buffered = 0;
+    options.onRowGroup?.();
+    if (output.bytes.offset >= options.targetFileSizeBytes) {
+      outputs.push(await finishOutput(output, group, options));
+      output = newOutput(schema);
+    }
+  };
+
+  for (const file of group.files) {
+    const plan = await planInput(file, fields, options);
+    let rowStart = 0;
+    for (const rowGroup of plan.metadata.row_groups) {
+      const rowEnd = rowStart + Number(rowGroup.num_rows);
+      const rows = await readRows(store, file, plan, rowStart, rowEnd);
+      for (const row of rows) {
+        plan.columns.forEach((column, i) => {
+          buffer[i]!.push(
+            'constant' in column ? column.constant : column.convert(row[column.index] as RawValue),
+          );
+        });
+      }
+      buffered += rows.length;
+      rowStart = rowEnd;
+      if (buffered >= rowGroupRows) await flushRowGroup();
+    }
+  }
+  await flushRowGroup();
+  if (output.rows > 0) outputs.push(await finishOutput(output, group, options));
+  return outputs;
+}
+
+/** The table's current columns that at least one input holds (absent ones read as null anyway). */
+async function outputFields(files: readonly LiveFile[], options: RewriteOptions): Promise<NestedField[]> {
+  const present = new Set<string>();
+  for (const file of files) {
+    const metadata = await parquetMetadataAsync(storeAsyncBuffer(options.store, file.path, file.size));
+    for (const name of topLevelLeaves(metadata).keys()) present.add(name);
+  }
+  const fields = options.schema.fields.filter((f) => present.has(f.name));
+  for (const field of fields) primitiveField(field);
+  return fields;
+}
+
+/** Top-level leaf columns by name; groups (nested columns) map to undefined. */
+function topLevelLeaves(metadata: FileMetaData): Map<string, PqElement | undefined> {
+  const leaves = new Map<string, PqElement | undefined>();
+  const elements = metadata.schema;
+  let i = 1;
+  const skip = (index: number): number => {
+    const children = elements[index]?.num_children ?? 0;
+    let next = index + 1;
+    for (let c = 0; c < children; c++) next = skip(next);
+    return next;
+  };
+  while (i < elements.length) {
+    const element = elements[i]!;
+    const nested = (element.num_children ?? 0) > 0 || element.repetition_type === 'REPEATED';
+    leaves.set(element.name, nested ? undefined : element);
+    i = skip(i);
+  }
+  return leaves;
+}
+
+async function planInput(file: LiveFile, fields: NestedField[], options: RewriteOptions): Promise<InputPlan> {
+  const metadata = await parquetMetadataAsync(storeAsyncBuffer(options.store, file.path, file.size));
+  const leaves = topLevelLeaves(metadata);
+  const partitionValues = JSON.parse(file.partitionValuesJson) as Record<string, string | null>;
+  const identitySources = new Set(
+    options.spec.fields.filter((f) => f.transform === 'identity').map((f) => f.sourceId),
+  );
+  const read: string[] = [];
+  const columns = fields.map((field) => {
+    const type = primitiveField(field);
+    const element = leaves.get(field.name);
+    if (element) {
+      read.push(field.name);
+      return { index: read.length - 1, convert: converter(element, type, field.name) };
+    }
+    if (leaves.has(field.name)) primitiveField({ ...field, type: { type: 'struct', fields: [] } });
+    // A Hive file usually lacks its partition columns: their value is the partition's.
+    const raw = identitySources.has(field.id) ? partitionValues[field.name] : undefined;
+    if (raw === undefined || raw === null) return { constant: null };
+    return { constant: rawPartitionValue(partitionValueFromPath(type, encodeURIComponent(raw)), type) };
+  });
+  return { metadata, read, columns };
+}
+
+async function readRows(
+  store: ObjectStore,
+  file: LiveFile,
+  plan: InputPlan,
+  rowStart: number,
+  rowEnd: number,
+): Promise<unknown[][]> {
+  if (plan.read.length === 0) return Array.from({ length: rowEnd - rowStart }, () => []);
+  let rows: unknown[][] = [];
+  await parquetRead({
+    file: storeAsyncBuffer(store, file.path, file.size),
+    metadata: rawMetadata(plan.metadata),
+    columns: plan.read,
+    rowStart,
+    rowEnd,
+    utf8: false,
+    // INT96 is always converted: keep its nanoseconds exact (the converter scales them).
+    parsers: { timestampFromNanoseconds: (nanos: bigint) => nanos },
+    onComplete: (result: unknown[][]) => {
+      rows = result;
+    },
+  });
+  return rows;
+}
+
+interface OpenOutput {
+  bytes: ByteWriter;
+  writer: ParquetWriter;
+  rows: number;
+}
+
+/** hyparquet-writer bundles its own hyparquet types; the elements built here are valid in both. */
+type WriterSchema = ConstructorParameters<typeof ParquetWriter>[0]['schema'];
+
+function newOutput(schema: PqElement[]): OpenOutput {
+  const bytes = new ByteWriter();
+  const writer = new ParquetWriter({
+    writer: bytes,
+    schema: schema as unknown as WriterSchema,
+    codec: 'SNAPPY',
+    createdBy: 'astha compactor',
+  });
+  return { bytes, writer, rows: 0 };
+}
+
+function emptyColumns(count: number): RawValue[][] {
+  return Array.from({ length: count }, () => []);
+}
+
+async function finishOutput(
+  output: OpenOutput,
+  group: RewriteGroup,
+  options: RewriteOptions,
+): Promise<RewrittenFile> {
+  await output.writer.finish();
+  const bytes = output.bytes.getBytes();
+  const partition = group.partitionPath === '' ? '' : `${group.partitionPath}/`;
+  const path = `${options.tableKeyPrefix}/data/${partition}_astha-compacted-${randomUUID()}.parq`;
+  const info = await options.store.put(path, bytes, { contentType: 'application/vnd.apache.parquet' });
+  const footer = await readParquetFooter({
+    byteLength: bytes.length,
+    slice: (start: number, end?: number) =>
+      bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + (end ?? bytes.length)),
+  });
+  return {
+    path,
+    size: bytes.length,
+    etag: info.etag.replace(/^"(.*)"$/, '$1'),
+    rowCount: output.rows,
+    inspection: inspectFooter(footer, bytes.length),
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * The registry side of compaction. Planning reads the table's live committed files with their
+ * statistics; after a `replace` snapshot committed, ONE transaction records it: the pointer and
+ * the snapshot row, the inputs `removed` with `target_snapshot_id` = the replacing snapshot
+ * (so cleanup can tell "replaced by compaction" from "deleted by the user": the snapshot row
+ * says `replace`), the outputs as `committed`, `astha_written = 1`, with their statistics, and
+ * the table's file count and size adjusted.
+ */
+import type { Client } from '@libsql/client';
+import type { CommittedSnapshot, TablePointer } from './commitState.js';
+import type { SnapshotId } from './rows.js';
+import { applyDelta } from './writeRegistrations.js';
+import { writeTransaction } from './writeTransaction.js';
+
+/** A committed file as compaction plans and commits it. */
+export interface LiveFile {
+  id: number;
+  path: string;
+  uri: string;
+  size: number;
+  rowCount: number;
+  partitionPath: string;
+  partitionValuesJson: string;
+  asthaWritten: boolean;
+}
+
+/** The table's committed (live) Parquet files, oldest first. */
+export async function liveFiles(client: Client, tableId: number): Promise<LiveFile[]> {
+  const result = await client.execute({
+    sql: `SELECT f.id, f.path, f.uri, f.size, s.record_count, f.partition_path, f.partition_values_json,
+            f.astha_written
+          FROM table_files f JOIN file_statistics s ON s.file_id = f.id
+          WHERE f.table_id = ? AND f.iceberg_state = 'committed' AND lower(f.file_format) = 'parquet'
+          ORDER BY f.id`,
+    args: [tableId],
+  });
+  return result.rows.map((row) => ({
+    id: Number(row.id),
+    path: String(row.path),
+    uri: String(row.uri),
+    size: Number(row.size),
+    rowCount: Number(row.record_count),
+    partitionPath: String(row.partition_path),
+    partitionValuesJson: String(row.partition_values_json),
+    asthaWritten: Number(row.astha_written) === 1,
+  }));
+}
+
+/** A file compaction wrote, with what `file_statistics` needs. */
+export interface CompactedOutput {
+  path: string;
+  uri: string;
+  size: number;
+  etag: string;
+  rowCount: number;
+  partitionPath: string;
+  partitionValuesJson: string;
+  schemaId: number;
+  columnCount: number;
+  columnStatsJson: string;
+  splitOffsetsJson: string | null;
+}
+
+export interface CompactionRecord {
+  tableId: number;
+  pointer: TablePointer;
+  snapshot: CommittedSnapshot;
+  /** `uri`s of the replaced files (still `committed` in the registry). */
+  inputUris: readonly string[];
+  outputs: readonly CompactedOutput[];
+  nowMs: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Records a committed replace. Idempotent: a second call (recovery after a lost response) finds
+ * the inputs already removed and the outputs already registered, and changes nothing.
+ */
+export async function recordCompaction(client: Client, record: CompactionRecord): Promise<void> {
+  const { tableId, pointer, snapshot, nowMs } = record;
+  await writeTransaction(client, async (tx) => {
+    await tx.execute({
+      sql: `UPDATE tables SET metadata_location = ?, metadata_version = ?, current_snapshot_id = ?, updated_at = ?
+            WHERE id = ? AND (metadata_version IS NULL OR metadata_version < ?)`,
+      args: [
+        pointer.metadataLocation,
+        pointer.metadataVersion,
+        pointer.currentSnapshotId,
+        iso(nowMs),
+        tableId,
+        pointer.metadataVersion,
+      ],
+    });
+    await tx.execute({
+      sql: `INSERT INTO table_snapshots (table_id, snapshot_id, sequence_number, parent_snapshot_id, operation,
+              manifest_list, summary_json, metadata_location, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (table_id, snapshot_id) DO NOTHING`,
+      args: [
+        tableId,
+        snapshot.snapshotId,
+        snapshot.sequenceNumber,
+        snapshot.parentSnapshotId,
+        snapshot.operation,
+        snapshot.manifestList,
+        snapshot.summaryJson,
+        snapshot.metadataLocation,
+        iso(snapshot.timestampMs),
+      ],
+    });
+    const removed = await tx.execute({
+      sql: `UPDATE table_files SET iceberg_state = 'removed', target_snapshot_id = ?, updated_at = ?
+            WHERE table_id = ? AND iceberg_state = 'committed' AND uri IN (SELECT value FROM json_each(?))
+            RETURNING size, row_count`,
+      args: [snapshot.snapshotId, iso(nowMs), tableId, JSON.stringify(record.inputUris)],
+    });
+    let added = 0;
+    let addedBytes = 0;
+    let addedRows = 0;
+    for (const output of record.outputs) {
+      const inserted = await tx.execute({
+        sql: `INSERT INTO table_files (table_id, path, uri, size, etag, row_count, partition_path,
+                partition_values_json, file_format, schema_id, iceberg_state, target_snapshot_id, snapshot_id,
+                astha_written, registered_at, updated_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'parquet', ?, 'committed', ?, ?, 1, ?, ?)
+              ON CONFLICT (table_id, path, etag) DO NOTHING RETURNING id`,
+        args: [
+          tableId,
+          output.path,
+          output.uri,
+          output.size,
+          output.etag,
+          output.rowCount,
+          output.partitionPath,
+          output.partitionValuesJson,
+          output.schemaId,
+          snapshot.snapshotId,
+          snapshot.snapshotId,
+          iso(nowMs),
+          iso(nowMs),
+        ],
+      });
+      const fileId = inserted.rows[0]?.id;
+      if (fileId === undefined || fileId === null) continue;
+      await tx.execute({
+        sql: `INSERT INTO file_statistics (file_id, table_id, record_count, file_size, column_count,
+                column_stats_json, split_offsets_json) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        args: [
+          Number(fileId),
+          tableId,
+          output.rowCount,
+          output.size,
+          output.columnCount,
+          output.columnStatsJson,
+          output.splitOffsetsJson,
+        ],
+      });
+      added += 1;
+      addedBytes += output.size;
+      addedRows += output.rowCount;
+    }
+    const removedBytes = removed.rows.reduce((sum, r) => sum + Number(r.size), 0);
+    const removedRows = removed.rows.reduce((sum, r) => sum + Number(r.row_count ?? 0), 0);
+    await applyDelta(tx, tableId, {
+      rows: addedRows - removedRows,
+      bytes: addedBytes - removedBytes,
+      files: added - removed.rows.length,
+    });
+  });
+}
+
+/** Active tables that have committed files: what a compactor refresh looks at. */
+export async function tablesWithCommittedFiles(client: Client): Promise<number[]> {
+  const result = await client.execute(
+    `SELECT DISTINCT f.table_id FROM table_files f JOIN tables t ON t.id = f.table_id
+      WHERE t.state = 'active' AND f.iceberg_state = 'committed' ORDER BY f.table_id`,
+  );
+  return result.rows.map((row) => Number(row.table_id));
+}
+
+/** Which of `uris` are no longer `committed` files of the table. */
+export async function notLive(client: Client, tableId: number, uris: readonly string[]): Promise<string[]> {
+  const result = await client.execute({
+    sql: `SELECT j.value AS uri FROM json_each(?) j
+          WHERE NOT EXISTS (SELECT 1 FROM table_files f
+                            WHERE f.table_id = ? AND f.uri = j.value AND f.iceberg_state = 'committed')`,
+    args: [JSON.stringify(uris), tableId],
+  });
+  return result.rows.map((row) => String(row.uri));
+}
+
+/** Snapshot ids the registry holds for the table. */
+export async function recordedSnapshots(client: Client, tableId: number): Promise<Set<SnapshotId>> {
+  const result = await client.execute({
+    sql: 'SELECT snapshot_id FROM table_snapshots WHERE table_id = ?',
+    args: [tableId],
+  });
+  return new Set(result.rows.map((row) => String(row.snapshot_id)));
+}
+
+/** The partition the given files (one compaction's inputs) live in; '' and '{}' if none is known. */
+export async function partitionOfFiles(
+  client: Client,
+  tableId: number,
+  uris: readonly string[],
+): Promise<{ partitionPath: string; partitionValuesJson: string }> {
+  const result = await client.execute({
+    sql: `SELECT partition_path, partition_values_json FROM table_files
+          WHERE table_id = ? AND uri IN (SELECT value FROM json_each(?)) LIMIT 1`,
+    args: [tableId, JSON.stringify(uris)],
+  });
+  const row = result.rows[0];
+  return row
+    ? { partitionPath: String(row.partition_path), partitionValuesJson: String(row.partition_values_json) }
+    : { partitionPath: '', partitionValuesJson: '{}' };
+}
