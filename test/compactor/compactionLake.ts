@@ -23,6 +23,8 @@ export interface CompactionLake extends Lake {
   updater: ComponentLogic;
   /** Writes the files with pyarrow, lands and commits them; returns what was written. */
   landFiles(files: FileSpec[]): Promise<Summary>;
+  /** Writes the files with pyarrow only (to land later); each with its absolute path. */
+  writeOnly(files: FileSpec[]): Promise<{ files: (Summary & { path: string; absolute: string })[] }>;
   metadataLocation(namespace: string, table: string): Promise<string>;
   read(namespace: string, table: string): Promise<ReadResult[]>;
   readSnapshots(metadata: string, snapshots: string[]): Promise<(Summary & { error?: string })[]>;
@@ -52,6 +54,17 @@ export async function openCompactionLake(): Promise<CompactionLake> {
       }
       await lake.deliver(updater);
       return { rows: report.total.rows, checksum: report.total.checksum };
+    },
+    async writeOnly(files) {
+      const report = await writeFiles(scratch, files);
+      return {
+        files: report.files.map((f) => ({
+          path: f.path,
+          absolute: join(scratch, f.path),
+          rows: f.rows,
+          checksum: f.checksum,
+        })),
+      };
     },
     metadataLocation,
     async read(namespace, table) {
