@@ -13,7 +13,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -130,6 +130,19 @@ function describeLatencies(label: string, values: number[]): string {
   return `${label.padEnd(26)} p50 ${ms(50)}  p95 ${ms(95)}  p99 ${ms(99)}  max ${ms(100)}`;
 }
 
+/** Landing → committed per 10 s of arrivals: flat means astha keeps up, rising means a backlog grows. */
+function printTimeline(samples: { landedAt: number; latency: number }[]): void {
+  const start = Math.min(...samples.map((s) => s.landedAt));
+  const windows = new Map<number, number[]>();
+  for (const { landedAt, latency } of samples) {
+    const window = Math.floor((landedAt - start) / 10_000);
+    windows.set(window, [...(windows.get(window) ?? []), latency]);
+  }
+  for (const [window, latencies] of [...windows].sort(([a], [b]) => a - b)) {
+    console.log(describeLatencies(`  landed ${window * 10}-${window * 10 + 10} s`, latencies));
+  }
+}
+
 async function report(registry: Registry, files: readonly Arrival[]): Promise<boolean> {
   const landed = new Map(files.map((f) => [f.key, f.landedAt]));
   const rows = await registry.client.execute(
@@ -151,10 +164,17 @@ async function report(registry: Registry, files: readonly Arrival[]): Promise<bo
     [...committed].sort((a, b) => a - b),
     99,
   );
+  const firstLanding = Math.min(...files.map((f) => f.landedAt));
+  const lastRegistered = Math.max(...rows.rows.map((r) => Date.parse(String(r.registered_at))));
+  const throughput = rows.rows.length / ((lastRegistered - firstLanding) / 1000);
+  console.log(`registration throughput    ${throughput.toFixed(1)} files/s (arrival rate ${RATE}/s)`);
   console.log(describeLatencies('landing → registered', registered));
   console.log(describeLatencies('landing → committed', committed));
   console.log(
     `files per commit           mean ${(rows.rows.length / sizes.length).toFixed(1)}  max ${Math.max(...sizes)}  (${sizes.length} commits over ${TABLES} table(s))`,
+  );
+  printTimeline(
+    rows.rows.map((row, i) => ({ landedAt: landed.get(String(row.path))!, latency: committed[i]! })),
   );
   const met = p99 < 2_000;
   console.log(`target p99 < 2000 ms: ${met ? 'met' : 'NOT met'} (${Math.round(p99)} ms)`);
@@ -172,7 +192,7 @@ async function main(): Promise<void> {
   };
   const files = arrivals(Math.round(RATE * DURATION_S));
   console.log(
-    `bench/e2e: ${files.length} files (${ROWS_PER_FILE} rows each) at ${RATE}/s for ${DURATION_S} s into ${TABLES} table(s), embedded default`,
+    `bench/e2e: ${files.length} files (${ROWS_PER_FILE} rows each) at ${RATE}/s for ${DURATION_S} s into ${TABLES} table(s), embedded default, load average ${loadavg()[0]!.toFixed(1)}`,
   );
   const child = await startAstha(env);
   const registry = await openRegistry(env.ASTHA_REGISTRY_URL);
