@@ -98,22 +98,13 @@ export async function pendingStatsOfAll(client: Client): Promise<TablePendingSta
   return result.rows.map(statsOfRow);
 }
 
-/**
- * Records a manual snapshot request and touches the table's `table_metadata` row, whose CDC
- * event wakes the iceberg_updater (and the snapshotter) without waiting for the next tick.
- */
+/** Records a manual snapshot request (a newer request only moves the time forward). */
 export async function recordSnapshotRequest(client: Client, tableId: number, nowMs: number): Promise<void> {
   await ensureSnapshotterState(client);
-  await writeTransaction(client, async (tx) => {
-    await tx.execute({
-      sql: `INSERT INTO snapshot_requests (table_id, requested_at) VALUES (?, ?)
-            ON CONFLICT (table_id) DO UPDATE SET requested_at = max(requested_at, excluded.requested_at)`,
-      args: [tableId, iso(nowMs)],
-    });
-    await tx.execute({
-      sql: 'UPDATE table_metadata SET updated_at = ? WHERE table_id = ?',
-      args: [iso(nowMs), tableId],
-    });
+  await client.execute({
+    sql: `INSERT INTO snapshot_requests (table_id, requested_at) VALUES (?, ?)
+          ON CONFLICT (table_id) DO UPDATE SET requested_at = max(requested_at, excluded.requested_at)`,
+    args: [tableId, iso(nowMs)],
   });
 }
 

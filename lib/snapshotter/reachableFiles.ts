@@ -1,9 +1,11 @@
 /**
  * Every object a table version still reaches: its own metadata file, the previous metadata
  * files its `metadata-log` lists, each remaining snapshot's manifest list, the manifests those
- * list and the data files those hold (live or deleted entries alike: a deleted entry is still
- * what time travel to an older snapshot reads through). Keys are warehouse-store keys.
+ * list, and the data files live in those manifests (ADDED or EXISTING). A DELETED entry only
+ * records that a file left the table: no snapshot listing that manifest reads the file, and a
+ * snapshot that does read it lists it live in a manifest of its own. Keys are store keys.
  */
+import { ManifestEntryStatus } from '../iceberg/spec/dataFile.js';
 import { readManifest } from '../iceberg/spec/manifest.js';
 import { readManifestList } from '../iceberg/spec/manifestList.js';
 import type { TableMetadata } from '../iceberg/spec/tableMetadata.js';
@@ -42,7 +44,7 @@ export async function reachableFiles(
   }
   for (const manifest of reachable.manifests) {
     for (const entry of readManifest(await store.get(manifest)).entries) {
-      reachable.dataFiles.add(key(entry.dataFile.filePath));
+      if (entry.status !== ManifestEntryStatus.DELETED) reachable.dataFiles.add(key(entry.dataFile.filePath));
     }
   }
   return reachable;

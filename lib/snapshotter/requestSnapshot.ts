@@ -1,7 +1,10 @@
 /**
  * `astha snapshot <table>`: a manual request to commit the table's pending files now, whatever
- * its commit policy says. The request is a registry row (so it survives until answered) and a
- * touch of the table's definition row, whose change event wakes the iceberg_updater at once.
+ * its commit policy says. The request is a registry row, so it survives until answered: by the
+ * next look of the iceberg_updater at the table (its gate sees the request) or the snapshotter's
+ * next tick, whichever comes first. The snapshotter's tables are not captured by CDC, so the
+ * request itself sends no event; a caller that wants the commit at once follows it with
+ * `commitPending` (the claim protocol makes that safe next to the components).
  */
 import { AsthaError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';

@@ -20,7 +20,7 @@ import {
 } from './maintenanceFixture.js';
 
 const COMMITS = 300;
-const KEEP = 25;
+const KEEP = 12;
 const PREVIOUS_VERSIONS = 20;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -97,7 +97,7 @@ describe('a table with 300 commits', () => {
 
     // Crashes at several points: each leaves every reachable object in place.
     const deleted: string[] = [];
-    for (const crashAfter of [0, 7, 31, 64, 150]) {
+    for (const crashAfter of [0, 9, 47, 160]) {
       const crashing = new CrashingStore(history.store, crashAfter);
       await expect(cleanupOrphans(crashing, history.table, { nowMs: later() })).rejects.toBeInstanceOf(
         InjectedCrash,
