@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChangeEvent } from '../../lib/astha/events.js';
+import { createCompactor, wakesCompactor } from '../../lib/compactor/compactor.js';
+import { createIcebergUpdater } from '../../lib/components/icebergUpdater.js';
+import { silentLogger } from '../../lib/log.js';
+import type { TableFileRow } from '../../lib/registry/rows.js';
+import { type Lake, openLake } from '../components/lakeFixture.js';
+import { ordersParquet } from '../registry/parquetFiles.js';
+
+function fileEvent(
+  operation: 'INSERT' | 'UPDATE',
+  before: Partial<TableFileRow> | null,
+  after: Partial<TableFileRow>,
+): ChangeEvent {
+  const row = (partial: Partial<TableFileRow>) =>
+    ({ id: 1, table_id: 7, astha_written: 0, ...partial }) as TableFileRow;
+  return {
+    kind: 'change',
+    id: 1,
+    timestamp: '2026-01-01T00:00:00.000Z',
+    table: 'table_files',
+    operation,
+    before: before ? row(before) : null,
+    after: row(after),
+  } as ChangeEvent;
+}
+
+describe('wakesCompactor', () => {
+  it('wakes on a user file becoming committed, not on its own writes', () => {
+    expect(
+      wakesCompactor(fileEvent('UPDATE', { iceberg_state: 'committing' }, { iceberg_state: 'committed' })),
+    ).toBe(true);
+    expect(wakesCompactor(fileEvent('INSERT', null, { iceberg_state: 'committed', astha_written: 1 }))).toBe(
+      false,
+    );
+    expect(
+      wakesCompactor(
+        fileEvent(
+          'UPDATE',
+          { iceberg_state: 'pending', astha_written: 1 },
+          { iceberg_state: 'committed', astha_written: 1 },
+        ),
+      ),
+    ).toBe(false);
+    expect(
+      wakesCompactor(fileEvent('UPDATE', { iceberg_state: 'committed' }, { iceberg_state: 'removed' })),
+    ).toBe(false);
+    expect(wakesCompactor(fileEvent('INSERT', null, { iceberg_state: 'pending' }))).toBe(false);
+  });
+});
+
+describe('the compactor component on a real registry and warehouse', () => {
+  let lake: Lake | undefined;
+  afterEach(() => {
+    lake?.close();
+    lake = undefined;
+  });
+
+  async function landSmallFiles(target: Lake, count: number, partition: string) {
+    for (let i = 0; i < count; i++) {
+      const outcome = await target.land(
+        `sales/orders/data/${partition}/f${i}.parquet`,
+        ordersParquet(20, { firstId: i * 20 + 1 }),
+      );
+      expect(outcome.status).toBe('registered');
+    }
+  }
+
+  it('commit events make it compact the partition; its own changes do not wake it again', async () => {
+    lake = await openLake('fs');
+    const deps = { registry: lake.registry, store: lake.store, logger: silentLogger() };
+    const updater = createIcebergUpdater(deps);
+    const compactor = createCompactor(deps);
+    await landSmallFiles(lake, 6, 'region=eu');
+    await landSmallFiles(lake, 2, 'region=us');
+    await lake.deliver(updater);
+    const beforeVersion = (await lake.iceberg('sales', 'orders'))!.version;
+    await lake.deliver(compactor);
+    const afterCompaction = await lake.iceberg('sales', 'orders');
+    expect(afterCompaction!.version).toBe(beforeVersion + 1);
+    const current = afterCompaction!.metadata.snapshots.at(-1)!;
+    expect(current.summary).toMatchObject({
+      operation: 'replace',
+      'added-data-files': '1',
+      'deleted-data-files': '6',
+      'added-records': '120',
+      'deleted-records': '120',
+      'total-data-files': '3',
+      'total-records': '160',
+    });
+    // The compaction's own registry changes reach it as events: nothing new is committed.
+    await lake.deliver(compactor, updater);
+    expect((await lake.iceberg('sales', 'orders'))!.version).toBe(beforeVersion + 1);
+    const table = await lake.registry.tableByName('sales', 'orders');
+    expect({ files: table!.file_count, rows: table!.row_count }).toEqual({ files: 3, rows: 160 });
+    expect(await compactor.onHealth()).toMatchObject({ healthy: true, detail: '1 live compacted files' });
+  });
+
+  it('refresh compacts every table with enough small files', async () => {
+    lake = await openLake('fs');
+    const deps = { registry: lake.registry, store: lake.store, logger: silentLogger() };
+    await landSmallFiles(lake, 5, 'region=eu');
+    await lake.deliver(createIcebergUpdater(deps));
+    await createCompactor(deps).onRefresh();
+    const snapshot = (await lake.iceberg('sales', 'orders'))!.metadata.snapshots.at(-1)!;
+    expect(snapshot.summary).toMatchObject({
+      operation: 'replace',
+      'total-data-files': '1',
+      'total-records': '100',
+    });
+  });
+});
