@@ -154,6 +154,8 @@ export interface ReplacedDataFile {
   /** Key in the warehouse store. */
   path: string;
   uri: string;
+  /** The ETag of the version that was replaced. */
+  etag: string;
   replacedBy: SnapshotId;
 }
 
@@ -169,7 +171,7 @@ export async function replacedDataFiles(
 ): Promise<ReplacedDataFile[]> {
   await ensureSnapshotterState(client);
   const result = await client.execute({
-    sql: `SELECT f.id, f.path, f.uri, f.target_snapshot_id FROM table_files f
+    sql: `SELECT f.id, f.path, f.uri, f.etag, f.target_snapshot_id FROM table_files f
           WHERE f.table_id = ? AND f.iceberg_state = 'removed' AND f.snapshot_id IS NOT NULL
             AND f.target_snapshot_id IS NOT NULL AND f.target_snapshot_id <> f.snapshot_id
             AND f.target_snapshot_id IN (
@@ -185,6 +187,7 @@ export async function replacedDataFiles(
     fileId: Number(row.id),
     path: String(row.path),
     uri: String(row.uri),
+    etag: String(row.etag),
     replacedBy: String(row.target_snapshot_id),
   }));
 }

@@ -17,6 +17,7 @@
  */
 import { type LoadedTable, loadTable } from '../iceberg/commit/loadTable.js';
 import { writeVersionHint } from '../iceberg/commit/commitTable.js';
+import { normalizeEtag } from '../registry/planRegistration.js';
 import { metadataDir, type TableRef, versionOfMetadataFile } from '../iceberg/tableLocation.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { allReachable, reachableFiles } from './reachableFiles.js';
@@ -31,8 +32,16 @@ export interface CleanupOptions {
   nowMs?: number;
   /** A version known to exist (the registry pointer): it and newer versions are never deleted. */
   knownVersion?: number | null;
-  /** Store keys of data files compaction replaced (candidates; reachable ones are kept). */
-  replacedDataFiles?: readonly string[];
+  /**
+   * Data files compaction replaced (candidates; reachable ones are kept). The ETag is the
+   * replaced version's: an object written again at the same key since is someone's new data.
+   */
+  replacedDataFiles?: readonly ReplacedObject[];
+}
+
+export interface ReplacedObject {
+  key: string;
+  etag: string;
 }
 
 export type OrphanKind = 'metadata' | 'manifest-list' | 'manifest' | 'data';
@@ -100,10 +109,11 @@ async function findOrphans(
     if (kind === 'metadata' && (versionOfMetadataFile(name) ?? 0) >= protectFrom) continue;
     found.push({ key: object.key, kind, size: object.size });
   }
-  for (const key of options.replacedDataFiles ?? []) {
+  for (const { key, etag } of options.replacedDataFiles ?? []) {
     if (!key.startsWith(`${table.keyPrefix}/`) || key.startsWith(dir) || reachable.has(key)) continue;
     const info = await store.head(key);
     if (!info || info.lastModified.getTime() >= cutoffMs) continue;
+    if (normalizeEtag(info.etag) !== normalizeEtag(etag)) continue;
     found.push({ key, kind: 'data', size: info.size });
   }
   // Lists before the manifests they name, metadata files last: a crash mid-way leaves no

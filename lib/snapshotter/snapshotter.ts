@@ -112,7 +112,8 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
     }
     const table = { keyPrefix: row.key_prefix, location: row.location };
     const nowMs = clock.now();
-    let knownVersion: number = row.metadata_version;
+    // Versions from the registry pointer on are never deleted (loaders start probing there).
+    const knownVersion: number = row.metadata_version;
     let expired = 0;
     if (!options.dryRun) {
       const expiration = await expireSnapshots(deps.store, table, {
@@ -128,14 +129,13 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
         await recordExpiredSnapshots(deps.registry.client, tableId, ids, clock.now());
         expired = ids.length;
       }
-      knownVersion = expiration.table.version;
     }
     const replaced = await replacedDataFiles(deps.registry.client, tableId, nowMs - orphanAgeMs);
     const cleanup = await cleanupOrphans(deps.store, table, {
       olderThanMs: orphanAgeMs,
       nowMs,
       knownVersion,
-      replacedDataFiles: replaced.map((f) => f.path),
+      replacedDataFiles: replaced.map((f) => ({ key: f.path, etag: f.etag })),
       ...(options.dryRun ? { dryRun: true } : {}),
     });
     if (!options.dryRun) await recordMaintenance(deps.registry.client, tableId, clock.now());

@@ -173,7 +173,7 @@ describe('snapshotter maintenance', () => {
     const early = await cleanupOrphans(lake.store, table, {
       nowMs: later,
       dryRun: true,
-      replacedDataFiles: candidates.map((c) => c.path),
+      replacedDataFiles: candidates.map((c) => ({ key: c.path, etag: c.etag })),
     });
     expect(early.orphans.filter((o) => o.kind === 'data')).toEqual([]);
 
@@ -186,8 +186,15 @@ describe('snapshotter maintenance', () => {
     expect(await lake.store.head(userRemoved!.path)).toBeDefined();
     expect(await lake.store.head(kept!.path)).toBeDefined();
     // The evidence survives the expiration of the replace snapshot.
-    expect(
-      (await replacedDataFiles(lake.registry.client, lake.tableId, lake.clock.now())).map((c) => c.path),
-    ).toEqual([replaced!.path]);
+    const evidence = await replacedDataFiles(lake.registry.client, lake.tableId, lake.clock.now());
+    expect(evidence.map((c) => c.path)).toEqual([replaced!.path]);
+    // Someone writes the key again: that object is new data, not the replaced version.
+    await lake.store.put(replaced!.path, 'new data at an old key');
+    const again = await cleanupOrphans(lake.store, table, {
+      nowMs: lake.clock.now() + 10 * DAY,
+      replacedDataFiles: evidence.map((c) => ({ key: c.path, etag: c.etag })),
+    });
+    expect(again.orphans.filter((o) => o.kind === 'data')).toEqual([]);
+    expect(await lake.store.head(replaced!.path)).toBeDefined();
   });
 });
