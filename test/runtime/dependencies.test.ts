@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -228,14 +228,17 @@ describe('openDependencies', () => {
 
   it('dependenciesOnce builds once and retries a failed start', async () => {
     const root = tempDir();
-    const registryFile = join(root, 'missing-dir', 'registry.db');
+    // The registry's directory is created on first use, so block it with a plain file.
+    const blocker = join(root, 'blocked');
+    writeFileSync(blocker, 'not a directory');
+    const registryFile = join(blocker, 'registry.db');
     const config = loadConfig({
       ASTHA_REGISTRY_URL: `file:${registryFile}`,
       ASTHA_WAREHOUSE: pathToFileURL(join(root, 'warehouse')).href,
     });
     const ready = dependenciesOnce(config, silentLogger());
     await expect(ready()).rejects.toThrow();
-    mkdirSync(join(root, 'missing-dir'));
+    rmSync(blocker);
     const first = await ready();
     opened.push(first);
     expect(await ready()).toBe(first);
