@@ -17,12 +17,14 @@ import { newSnapshotId } from '../iceberg/spec/snapshot.js';
 import { currentSchema, defaultSpec } from '../iceberg/spec/tableMetadata.js';
 import type { TableRef } from '../iceberg/tableLocation.js';
 import { liveFiles, notLive, recordCompaction } from '../registry/compactionState.js';
+import { recordCommit } from '../registry/commitState.js';
 import type { Registry } from '../registry/registry.js';
 import type { TableRow } from '../registry/rows.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { COMPACTION_SUMMARY, compactedOutput, dataFileSource } from './compactedOutput.js';
 import { compactionPolicy, planCompaction, type RewriteGroup } from './planCompaction.js';
 import { recoverReplaces } from './recoverReplaces.js';
+import { manifestMinCount, rewriteManifests } from './rewriteManifests.js';
 import { type RewriteOptions, rewriteGroup } from './rewriteFiles.js';
 
 export interface CompactorDeps {
@@ -52,6 +54,8 @@ export interface CompactionReport {
   /** Replace snapshots whose registry update this look finished (after a crash). */
   recovered: string[];
   groups: GroupOutcome[];
+  /** The manifest rewrite this look committed, if the table had many small manifests. */
+  manifests?: { snapshotId: string; replaced: number; created: number };
 }
 
 export async function compactTable(tableId: number, deps: CompactorDeps): Promise<CompactionReport> {
@@ -70,6 +74,26 @@ export async function compactTable(tableId: number, deps: CompactorDeps): Promis
     report.groups.push(
       await compactGroup(group, { deps, row, table, loaded, clock, target: policy.targetFileSizeBytes }),
     );
+  }
+  const minCount = manifestMinCount({ ...registryProperties, ...loaded.metadata.properties });
+  const rewrite = await rewriteManifests(deps.store, table, {
+    knownVersion: loaded.version,
+    clock,
+    minCount,
+    ...(deps.limits ? { limits: deps.limits } : {}),
+  });
+  if (rewrite) {
+    await recordCommit(deps.registry.client, {
+      pointer: tablePointer(row.id, rewrite.commit),
+      snapshot: snapshotRecord(rewrite.snapshot, rewrite.commit.metadataLocation),
+      fileIds: [],
+      nowMs: clock.now(),
+    });
+    report.manifests = {
+      snapshotId: rewrite.snapshot.snapshotId.toString(),
+      replaced: rewrite.replaced,
+      created: rewrite.created,
+    };
   }
   return report;
 }

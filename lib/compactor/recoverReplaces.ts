@@ -19,9 +19,16 @@ import {
   recordCompaction,
   recordedSnapshots,
 } from '../registry/compactionState.js';
+import { recordCommit } from '../registry/commitState.js';
 import type { Registry } from '../registry/registry.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { COMPACTION_SUMMARY, compactedOutput } from './compactedOutput.js';
+import { REWRITE_MANIFESTS_SUMMARY } from './rewriteManifests.js';
+
+const OURS = new Set<string>([
+  COMPACTION_SUMMARY['astha.operation'],
+  REWRITE_MANIFESTS_SUMMARY['astha.operation'],
+]);
 
 export interface RecoverContext {
   registry: Registry;
@@ -34,16 +41,24 @@ export interface RecoverContext {
 /** The ids of the snapshots whose registry update was finished now. */
 export async function recoverReplaces(context: RecoverContext): Promise<string[]> {
   const ours = context.loaded.metadata.snapshots.filter(
-    (s) =>
-      s.summary.operation === 'replace' &&
-      s.summary['astha.operation'] === COMPACTION_SUMMARY['astha.operation'],
+    (s) => s.summary.operation === 'replace' && OURS.has(s.summary['astha.operation'] ?? ''),
   );
   if (ours.length === 0) return [];
   const recorded = await recordedSnapshots(context.registry.client, context.tableId);
   const finished: string[] = [];
   for (const snapshot of ours) {
     if (recorded.has(snapshot.snapshotId.toString())) continue;
-    await recoverOne(context, snapshot);
+    if (snapshot.summary['astha.operation'] === COMPACTION_SUMMARY['astha.operation']) {
+      await recoverOne(context, snapshot);
+    } else {
+      // A manifest rewrite changes no file: only the snapshot row is missing.
+      await recordCommit(context.registry.client, {
+        pointer: tablePointer(context.tableId, context.loaded),
+        snapshot: snapshotRecord(snapshot, context.loaded.metadataLocation),
+        fileIds: [],
+        nowMs: context.clock.now(),
+      });
+    }
     finished.push(snapshot.snapshotId.toString());
   }
   return finished;
