@@ -12,6 +12,7 @@ import type { TableRef } from '../../lib/iceberg/tableLocation.js';
 import type { Registry } from '../../lib/registry/registry.js';
 import { FsStore } from '../../lib/store/fsStore.js';
 import type { ObjectStore } from '../../lib/store/objectStore.js';
+import type { S3Access } from '../conformance/readers.js';
 import { addOrderFiles, tempDir, tempRegistry } from '../iceberg/commit/commitFixtures.js';
 
 export const ROWS_PER_FILE = 2;
@@ -87,11 +88,16 @@ export interface SnapshotRead {
 /** Every snapshot of the table read by PyIceberg (time travel), in one Python process. */
 export async function readAllSnapshots(
   metadataLocation: string,
+  s3?: S3Access,
 ): Promise<{ snapshots: SnapshotRead[]; current: string | null }> {
   const python = join(process.cwd(), '.venv/bin/python');
   const script = join(process.cwd(), 'test/snapshotter/read_snapshots.py');
-  const { stdout } = await promisify(execFile)(python, [script, metadataLocation], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const { stdout } = await promisify(execFile)(
+    python,
+    [script, metadataLocation, ...(s3 ? [JSON.stringify(s3)] : [])],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   return JSON.parse(stdout) as { snapshots: SnapshotRead[]; current: string | null };
 }

@@ -1,6 +1,6 @@
 """Reads every snapshot of an astha table with PyIceberg (time travel), in one process.
 
-  read_snapshots.py <metadata-location>
+  read_snapshots.py <metadata-location> [<s3 access JSON>]
 
 Prints JSON: {"snapshots": [{"id": "<snapshot id>", "rows": n, "sum": sum of id}, ...],
 "current": "<id>"} in the order the metadata lists the snapshots.
@@ -11,8 +11,17 @@ import sys
 from pyiceberg.table import StaticTable
 
 
-def main(metadata):
-    table = StaticTable.from_metadata(metadata)
+def main(metadata, s3=None):
+    props = {}
+    if s3:
+        access = json.loads(s3)
+        props = {
+            "s3.endpoint": access["endpoint"],
+            "s3.region": access["region"],
+            "s3.access-key-id": access["access_key_id"],
+            "s3.secret-access-key": access["secret_access_key"],
+        }
+    table = StaticTable.from_metadata(metadata, props)
     out = []
     for snapshot in table.metadata.snapshots:
         arrow = table.scan(snapshot_id=snapshot.snapshot_id, selected_fields=("id",)).to_arrow()
