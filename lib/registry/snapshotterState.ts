@@ -148,6 +148,21 @@ export async function recordExpiredSnapshots(
   });
 }
 
+/** The table's `table_snapshots` rows: id and sequence number. */
+export async function registeredSnapshots(
+  client: Client,
+  tableId: number,
+): Promise<{ snapshotId: SnapshotId; sequenceNumber: number }[]> {
+  const result = await client.execute({
+    sql: 'SELECT snapshot_id, sequence_number FROM table_snapshots WHERE table_id = ? ORDER BY sequence_number',
+    args: [tableId],
+  });
+  return result.rows.map((row) => ({
+    snapshotId: String(row.snapshot_id),
+    sequenceNumber: Number(row.sequence_number),
+  }));
+}
+
 /** A data file compaction replaced: a candidate for deletion once no snapshot reaches it. */
 export interface ReplacedDataFile {
   fileId: number;

@@ -20,6 +20,7 @@ import type { CommitClock, CommitLimits } from '../iceberg/commit/commitBackoff.
 import { systemCommitClock } from '../iceberg/commit/commitBackoff.js';
 import { tablePointer } from '../iceberg/commit/registryRecords.js';
 import { commitPending } from '../iceberg/icebergUpdater.js';
+import type { TableMetadata } from '../iceberg/spec/tableMetadata.js';
 import type { Logger } from '../log.js';
 import { recordTablePointer } from '../registry/commitState.js';
 import type { Registry } from '../registry/registry.js';
@@ -29,6 +30,7 @@ import {
   pendingStatsOfAll,
   recordExpiredSnapshots,
   recordMaintenance,
+  registeredSnapshots,
   replacedDataFiles,
   type TablePendingStats,
   tablesDueForMaintenance,
@@ -125,10 +127,8 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
       if (expiration.committed) {
         // The pointer first: cleanup protects versions from it on.
         await recordTablePointer(deps.registry.client, tablePointer(tableId, expiration.table), clock.now());
-        const ids = expiration.expired.map((s) => s.snapshotId.toString());
-        await recordExpiredSnapshots(deps.registry.client, tableId, ids, clock.now());
-        expired = ids.length;
       }
+      expired = await forgetExpired(deps.registry, tableId, expiration.table.metadata, clock.now());
     }
     const replaced = await replacedDataFiles(deps.registry.client, tableId, nowMs - orphanAgeMs);
     const cleanup = await cleanupOrphans(deps.store, table, {
@@ -212,6 +212,25 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
     tick,
     maintain,
   };
+}
+
+/**
+ * Moves the registry rows of snapshots the table no longer holds to `expired_snapshots`: those
+ * this expiration removed, and any an earlier one removed before crashing short of the registry.
+ * Only rows at or below the table's last sequence number: a newer row is a concurrent commit
+ * this version has not seen, not an expired snapshot.
+ */
+async function forgetExpired(
+  registry: Registry,
+  tableId: number,
+  metadata: TableMetadata,
+  nowMs: number,
+): Promise<number> {
+  const held = new Set(metadata.snapshots.map((s) => s.snapshotId.toString()));
+  const gone = (await registeredSnapshots(registry.client, tableId))
+    .filter((row) => row.sequenceNumber <= metadata.lastSequenceNumber && !held.has(row.snapshotId))
+    .map((row) => row.snapshotId);
+  return recordExpiredSnapshots(registry.client, tableId, gone, nowMs);
 }
 
 function limitsOf(deps: SnapshotterDeps): { limits?: Partial<CommitLimits> } {
