@@ -61,6 +61,8 @@ export interface RewrittenFile {
 /** Column sources of one input file, in output column order. */
 interface InputPlan {
   metadata: FileMetaData;
+  /** `metadata` with leaf annotations stripped, what hyparquet decodes with. */
+  raw: FileMetaData;
   /** Names of the input leaves read, in read order. */
   read: string[];
   /** Per output column: index into the read row and its conversion, or a constant. */
@@ -69,7 +71,9 @@ interface InputPlan {
 
 export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions): Promise<RewrittenFile[]> {
   const { store } = options;
-  const fields = await outputFields(group.files, options);
+  // Footers are small next to the data: read once here, reused when each file is rewritten.
+  const footers = new Map<number, FileMetaData>();
+  const fields = await outputFields(group.files, options, footers);
   const schema: PqElement[] = [{ name: 'schema', num_children: fields.length }, ...fields.map(outputElement)];
   const rowGroupRows = options.rowGroupRows ?? 100_000;
   const outputs: RewrittenFile[] = [];
@@ -92,7 +96,8 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
   };
 
   for (const file of group.files) {
-    const plan = await planInput(file, fields, options);
+    const plan = planInput(file, footers.get(file.id)!, fields, options);
+    footers.delete(file.id);
     let rowStart = 0;
     for (const rowGroup of plan.metadata.row_groups) {
       const rowEnd = rowStart + Number(rowGroup.num_rows);
@@ -115,10 +120,15 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
 }
 
 /** The table's current columns that at least one input holds (absent ones read as null anyway). */
-async function outputFields(files: readonly LiveFile[], options: RewriteOptions): Promise<NestedField[]> {
+async function outputFields(
+  files: readonly LiveFile[],
+  options: RewriteOptions,
+  footers: Map<number, FileMetaData>,
+): Promise<NestedField[]> {
   const present = new Set<string>();
   for (const file of files) {
     const metadata = await parquetMetadataAsync(storeAsyncBuffer(options.store, file.path, file.size));
+    footers.set(file.id, metadata);
     for (const name of topLevelLeaves(metadata).keys()) present.add(name);
   }
   const fields = options.schema.fields.filter((f) => present.has(f.name));
@@ -146,8 +156,12 @@ function topLevelLeaves(metadata: FileMetaData): Map<string, PqElement | undefin
   return leaves;
 }
 
-async function planInput(file: LiveFile, fields: NestedField[], options: RewriteOptions): Promise<InputPlan> {
-  const metadata = await parquetMetadataAsync(storeAsyncBuffer(options.store, file.path, file.size));
+function planInput(
+  file: LiveFile,
+  metadata: FileMetaData,
+  fields: NestedField[],
+  options: RewriteOptions,
+): InputPlan {
   const leaves = topLevelLeaves(metadata);
   const partitionValues = JSON.parse(file.partitionValuesJson) as Record<string, string | null>;
   const identitySources = new Set(
@@ -167,7 +181,7 @@ async function planInput(file: LiveFile, fields: NestedField[], options: Rewrite
     if (raw === undefined || raw === null) return { constant: null };
     return { constant: rawPartitionValue(partitionValueFromPath(type, encodeURIComponent(raw)), type) };
   });
-  return { metadata, read, columns };
+  return { metadata, raw: rawMetadata(metadata), read, columns };
 }
 
 async function readRows(
@@ -181,7 +195,7 @@ async function readRows(
   let rows: unknown[][] = [];
   await parquetRead({
     file: storeAsyncBuffer(store, file.path, file.size),
-    metadata: rawMetadata(plan.metadata),
+    metadata: plan.raw,
     columns: plan.read,
     rowStart,
     rowEnd,
