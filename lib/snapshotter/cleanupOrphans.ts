@@ -16,9 +16,13 @@
  * table whole. A dry run computes the same list and deletes nothing.
  */
 import { type LoadedTable, loadTable } from '../iceberg/commit/loadTable.js';
-import { writeVersionHint } from '../iceberg/commit/commitTable.js';
 import { normalizeEtag } from '../registry/planRegistration.js';
-import { metadataDir, type TableRef, versionOfMetadataFile } from '../iceberg/tableLocation.js';
+import {
+  metadataDir,
+  type TableRef,
+  versionHintKey,
+  versionOfMetadataFile,
+} from '../iceberg/tableLocation.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { allReachable, reachableFiles } from './reachableFiles.js';
 
@@ -82,8 +86,12 @@ export async function cleanupOrphans(
   const cutoffMs = (options.nowMs ?? Date.now()) - (options.olderThanMs ?? DEFAULT_ORPHAN_AGE_MS);
   const orphans = await findOrphans(store, table, loaded, cutoffMs, options);
   if (!dryRun) {
-    // Loaders start probing at the hint: it must name a version that stays.
-    if (orphans.some((o) => o.kind === 'metadata')) await writeVersionHint(store, table, loaded.version);
+    // Loaders without a registry pointer start probing at the hint, and a probe that starts
+    // at a deleted version finds nothing: the hint must name a version that stays. Unlike the
+    // commit's best-effort hint, a failure here stops the cleanup before anything is deleted.
+    if (orphans.some((o) => o.kind === 'metadata')) {
+      await store.put(versionHintKey(table), String(loaded.version), { contentType: 'text/plain' });
+    }
     for (const orphan of orphans) await store.delete(orphan.key);
   }
   return { version: loaded.version, orphans, dryRun };

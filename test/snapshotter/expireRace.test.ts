@@ -4,12 +4,13 @@
  * registry step never ran (a crash after the commit) is caught up by the next maintenance.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadTable } from '../../lib/iceberg/commit/loadTable.js';
+import { loadTable, readVersionHint } from '../../lib/iceberg/commit/loadTable.js';
 import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
 import { silentLogger } from '../../lib/log.js';
+import { cleanupOrphans } from '../../lib/snapshotter/cleanupOrphans.js';
 import { expireSnapshots } from '../../lib/snapshotter/expireSnapshots.js';
 import { createSnapshotter } from '../../lib/snapshotter/snapshotter.js';
-import { FaultyStore } from '../iceberg/commit/faultyStore.js';
+import { FaultyStore, transient500 } from '../iceberg/commit/faultyStore.js';
 import { type PolicyLake, policyLake } from './policyFixture.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -17,8 +18,11 @@ let lake: PolicyLake | undefined;
 afterEach(() => lake?.remove());
 
 /** A table with `commits` append snapshots of one file each. */
-async function tableWithCommits(commits: number): Promise<PolicyLake> {
-  const l = await policyLake({});
+async function tableWithCommits(
+  commits: number,
+  properties: Record<string, string> = {},
+): Promise<PolicyLake> {
+  const l = await policyLake(properties);
   for (let i = 0; i < commits; i++) {
     if (i > 0) await l.land(1);
     await commitPending(l.tableId, { registry: l.registry, store: l.store });
@@ -76,5 +80,32 @@ describe('expiration next to other writers', () => {
     expect(rows.rows.map((r) => String(r.snapshot_id))).toEqual([
       lost.table.metadata.currentSnapshotId!.toString(),
     ]);
+  });
+});
+
+describe('cleanup and the version hint', () => {
+  it('points the hint at the current version before deleting old metadata, and stops if it cannot', async () => {
+    lake = await tableWithCommits(6, { 'write.metadata.previous-versions-max': '2' });
+    const table = await tableRef(lake);
+    const later = Date.now() + 10 * DAY;
+    const current = (await loadTable(lake.store, table))!;
+    // A stale hint, as a crash between a commit and its hint leaves it.
+    await lake.store.put(`${table.keyPrefix}/metadata/version-hint.text`, '1');
+
+    const failing = new FaultyStore(lake.store).inject({
+      method: 'put',
+      key: /version-hint\.text$/,
+      when: 'before',
+      fault: transient500,
+    });
+    await expect(cleanupOrphans(failing, table, { nowMs: later })).rejects.toThrow(/injected 500/);
+    expect(failing.calls.delete).toBe(0);
+
+    const done = await cleanupOrphans(lake.store, table, { nowMs: later });
+    expect(done.orphans.filter((o) => o.kind === 'metadata').length).toBeGreaterThan(0);
+    expect(await lake.store.head(`${table.keyPrefix}/metadata/v1.metadata.json`)).toBeUndefined();
+    // A loader with no registry pointer still finds the table through the hint.
+    expect(await readVersionHint(lake.store, table)).toBe(current.version);
+    expect((await loadTable(lake.store, table))?.version).toBe(current.version);
   });
 });
