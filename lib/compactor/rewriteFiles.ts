@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  type AsyncBuffer,
   type FileMetaData,
   parquetMetadataAsync,
   parquetRead,
@@ -95,13 +96,18 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
     }
   };
 
-  for (const file of group.files) {
+  // The next file is fetched while this one is converted: small files are latency-bound.
+  let next = group.files[0] ? sourceOf(store, group.files[0]) : undefined;
+  for (const [index, file] of group.files.entries()) {
+    const source = await next!;
+    const following = group.files[index + 1];
+    next = following ? sourceOf(store, following) : undefined;
     const plan = planInput(file, footers.get(file.id)!, fields, options);
     footers.delete(file.id);
     let rowStart = 0;
     for (const rowGroup of plan.metadata.row_groups) {
       const rowEnd = rowStart + Number(rowGroup.num_rows);
-      const rows = await readRows(store, file, plan, rowStart, rowEnd);
+      const rows = await readRows(source, plan, rowStart, rowEnd);
       for (const row of rows) {
         plan.columns.forEach((column, i) => {
           buffer[i]!.push(
@@ -126,11 +132,16 @@ async function outputFields(
   footers: Map<number, FileMetaData>,
 ): Promise<NestedField[]> {
   const present = new Set<string>();
-  for (const file of files) {
-    const metadata = await parquetMetadataAsync(storeAsyncBuffer(options.store, file.path, file.size));
-    footers.set(file.id, metadata);
-    for (const name of topLevelLeaves(metadata).keys()) present.add(name);
-  }
+  let nextFile = 0;
+  const worker = async () => {
+    while (nextFile < files.length) {
+      const file = files[nextFile++]!;
+      const metadata = await parquetMetadataAsync(storeAsyncBuffer(options.store, file.path, file.size));
+      footers.set(file.id, metadata);
+      for (const name of topLevelLeaves(metadata).keys()) present.add(name);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FOOTER_READS_IN_FLIGHT, files.length) }, worker));
   const fields = options.schema.fields.filter((f) => present.has(f.name));
   for (const field of fields) primitiveField(field);
   return fields;
@@ -184,9 +195,25 @@ function planInput(
   return { metadata, raw: rawMetadata(metadata), read, columns };
 }
 
+const FOOTER_READS_IN_FLIGHT = 8;
+/** Inputs up to this size are read with one GET (no bigger than a typical row group). */
+const WHOLE_FILE_BYTES = 16 * 1024 * 1024;
+
+/** A small input in memory (one GET), a large one as ranged reads of its row groups. */
+async function sourceOf(store: ObjectStore, file: LiveFile): Promise<AsyncBuffer> {
+  if (file.size > WHOLE_FILE_BYTES) return storeAsyncBuffer(store, file.path, file.size);
+  const bytes = await store.get(file.path);
+  // Stores return plain (non-shared) buffers.
+  const buffer = bytes.buffer as ArrayBuffer;
+  return {
+    byteLength: bytes.length,
+    slice: (start: number, end?: number) =>
+      buffer.slice(bytes.byteOffset + start, bytes.byteOffset + (end ?? bytes.length)),
+  };
+}
+
 async function readRows(
-  store: ObjectStore,
-  file: LiveFile,
+  source: AsyncBuffer,
   plan: InputPlan,
   rowStart: number,
   rowEnd: number,
@@ -194,7 +221,7 @@ async function readRows(
   if (plan.read.length === 0) return Array.from({ length: rowEnd - rowStart }, () => []);
   let rows: unknown[][] = [];
   await parquetRead({
-    file: storeAsyncBuffer(store, file.path, file.size),
+    file: source,
     metadata: plan.raw,
     columns: plan.read,
     rowStart,
