@@ -54,6 +54,8 @@ export interface CompactionReport {
   /** Replace snapshots whose registry update this look finished (after a crash). */
   recovered: string[];
   groups: GroupOutcome[];
+  /** Why the table's data files were not considered (manifests may still be rewritten). */
+  skipped?: string;
   /** The manifest rewrite this look committed, if the table had many small manifests. */
   manifests?: { snapshotId: string; replaced: number; created: number };
 }
@@ -69,7 +71,10 @@ export async function compactTable(tableId: number, deps: CompactorDeps): Promis
   report.recovered = await recoverReplaces({ ...deps, clock, tableId, loaded });
   const registryProperties = await tableProperties(deps.registry, tableId);
   const policy = compactionPolicy({ ...registryProperties, ...loaded.metadata.properties });
-  const groups = planCompaction(await liveFiles(deps.registry.client, tableId), policy);
+  // Nested columns are not rewritten yet: such a table is left as it is, not failed on every look.
+  const nested = currentSchema(loaded.metadata).fields.find((f) => typeof f.type !== 'string');
+  if (nested) report.skipped = `nested column ${nested.name} is not compacted`;
+  const groups = nested ? [] : planCompaction(await liveFiles(deps.registry.client, tableId), policy);
   for (const group of groups.slice(0, deps.maxGroupsPerLook ?? 4)) {
     report.groups.push(
       await compactGroup(group, { deps, row, table, loaded, clock, target: policy.targetFileSizeBytes }),

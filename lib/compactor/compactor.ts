@@ -39,7 +39,11 @@ export function wakesCompactor(event: ChangeEvent): boolean {
   return false;
 }
 
+/** How far the registry's clock (CDC timestamps) may be ahead of this process's. */
+const CLOCK_SKEW_MS = 5_000;
+
 export function createCompactor(deps: CompactorComponentDeps): ComponentLogic {
+  const lastLook = new Map<number, number>();
   const look = async (tableId: number): Promise<CompactionReport> => {
     const report = await compactTable(tableId, deps);
     if (report.recovered.length > 0 || report.groups.length > 0) {
@@ -55,7 +59,14 @@ export function createCompactor(deps: CompactorComponentDeps): ComponentLogic {
     async onEvent(event) {
       const tableId = tableIdOf(event);
       if (tableId === undefined || !wakesCompactor(event)) return;
+      // A backlog of commit events for one table needs one look, not one each: a look that
+      // started after the change (with a margin for clock skew) has seen it.
+      const changedAt = Date.parse(event.timestamp);
+      const lookedAt = lastLook.get(tableId);
+      if (lookedAt !== undefined && changedAt < lookedAt - CLOCK_SKEW_MS) return;
+      const startedAt = Date.now();
       await look(tableId);
+      lastLook.set(tableId, startedAt);
     },
 
     async onRefresh() {

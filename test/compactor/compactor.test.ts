@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../lib/astha/events.js';
+import { compactTable } from '../../lib/compactor/compactTable.js';
 import { createCompactor, wakesCompactor } from '../../lib/compactor/compactor.js';
 import { createIcebergUpdater } from '../../lib/components/icebergUpdater.js';
 import { silentLogger } from '../../lib/log.js';
@@ -94,6 +96,23 @@ describe('the compactor component on a real registry and warehouse', () => {
     const table = await lake.registry.tableByName('sales', 'orders');
     expect({ files: table!.file_count, rows: table!.row_count }).toEqual({ files: 3, rows: 160 });
     expect(await compactor.onHealth()).toMatchObject({ healthy: true, detail: '1 live compacted files' });
+  });
+
+  it('leaves a table with nested columns alone instead of failing every look', async () => {
+    lake = await openLake('fs');
+    const deps = { registry: lake.registry, store: lake.store, logger: silentLogger() };
+    const nested = new Uint8Array(readFileSync('test/fixtures/parquet/nested.parquet'));
+    for (let i = 0; i < 5; i++) {
+      expect((await lake.land(`deep/t/data/f${i}.parquet`, nested)).status).toBe('registered');
+    }
+    await lake.deliver(createIcebergUpdater(deps));
+    const row = await lake.registry.tableByName('deep', 't');
+    const version = (await lake.iceberg('deep', 't'))!.version;
+    const report = await compactTable(row!.id, deps);
+    expect(report.groups).toEqual([]);
+    expect(report.skipped).toMatch(/^nested column \w+ is not compacted$/);
+    await lake.deliver(createCompactor(deps));
+    expect((await lake.iceberg('deep', 't'))!.version).toBe(version);
   });
 
   it('refresh compacts every table with enough small files', async () => {
