@@ -7,6 +7,7 @@ import { createIcebergUpdater } from '../../lib/components/icebergUpdater.js';
 import { silentLogger } from '../../lib/log.js';
 import type { TableFileRow } from '../../lib/registry/rows.js';
 import { type Lake, openLake } from '../components/lakeFixture.js';
+import { readTables } from '../conformance/readers.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
 
 function fileEvent(
@@ -114,6 +115,41 @@ describe('the compactor component on a real registry and warehouse', () => {
     await lake.deliver(createCompactor(deps));
     expect((await lake.iceberg('deep', 't'))!.version).toBe(version);
   });
+
+  it('compacts on LocalStack S3: the outputs read back through PyIceberg and DuckDB', async () => {
+    lake = await openLake('s3');
+    const deps = { registry: lake.registry, store: lake.store, logger: silentLogger() };
+    await landSmallFiles(lake, 5, 'region=eu');
+    await lake.deliver(createIcebergUpdater(deps));
+    const metadataBefore = (await lake.iceberg('sales', 'orders'))!.metadataLocation;
+    await lake.deliver(createCompactor(deps));
+    const loaded = await lake.iceberg('sales', 'orders');
+    expect(loaded!.metadata.snapshots.at(-1)!.summary).toMatchObject({
+      operation: 'replace',
+      'total-data-files': '1',
+    });
+    const files = await lake.registry.client.execute(
+      "SELECT uri FROM table_files WHERE iceberg_state = 'committed' AND astha_written = 1",
+    );
+    expect(String(files.rows[0]!.uri)).toMatch(
+      /^s3:\/\/.+\/lake\/sales\/orders\/data\/region=eu\/_astha-compacted-.+\.parq$/,
+    );
+    const reads = await readTables(
+      [
+        { mode: 'pyiceberg', metadata: metadataBefore },
+        { mode: 'pyiceberg', metadata: loaded!.metadataLocation },
+        { mode: 'duckdb', metadata: loaded!.metadataLocation },
+      ],
+      lake.s3,
+    );
+    expect(reads.map((r) => r.error)).toEqual([undefined, undefined, undefined]);
+    expect(reads[0]!.rows).toBe(100);
+    expect(reads.map((r) => r.checksum)).toEqual([
+      reads[0]!.checksum,
+      reads[0]!.checksum,
+      reads[0]!.checksum,
+    ]);
+  }, 60_000);
 
   it('refresh compacts every table with enough small files', async () => {
     lake = await openLake('fs');
