@@ -10,6 +10,7 @@ import { createIcebergUpdater } from '../lib/components/icebergUpdater.js';
 import { loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { dependenciesOnce } from '../lib/runtime/dependencies.js';
+import { commitPolicyGate } from '../lib/snapshotter/commitPolicy.js';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, name: 'iceberg_updater' });
@@ -17,7 +18,12 @@ const dependencies = dependenciesOnce(config, logger);
 
 let handle: ComponentHandler | undefined;
 async function ready(): Promise<ComponentHandler> {
-  handle ??= createComponentHandler(createIcebergUpdater(await dependencies()), logger);
+  const deps = await dependencies();
+  // The table's commit policy (every N files, T seconds, N bytes) decides when a look commits.
+  handle ??= createComponentHandler(
+    createIcebergUpdater({ ...deps, commitGate: commitPolicyGate(deps.registry) }),
+    logger,
+  );
   return handle;
 }
 

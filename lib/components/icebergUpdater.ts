@@ -29,6 +29,8 @@ export interface IcebergUpdaterDeps {
    * (`maxFilesPerCommit`); the rest wait for the next event or refresh. Default 8.
    */
   maxCommitsPerLook?: number;
+  /** The table's commit policy (lib/snapshotter/commitPolicy.ts `commitPolicyGate`); absent = commit at once. */
+  commitGate?: (tableId: number) => Promise<boolean>;
 }
 
 /** Whether a change may leave the table with work for the updater. */
@@ -70,6 +72,7 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
     if (removal !== 'nothing removed') {
       deps.logger.info({ tableId, ...removal }, 'removed files taken out of the table');
     }
+    if (deps.commitGate && !(await deps.commitGate(tableId))) return;
     for (let round = 0; round < maxCommits; round++) {
       const result = await commitPending(tableId, updaterDeps);
       if (result === 'nothing pending') return;

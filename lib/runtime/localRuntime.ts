@@ -41,6 +41,8 @@ export interface RuntimeParts {
   failedVisibilitySeconds?: number;
   drainLimits?: DrainDeps['limits'];
   scanIntervalMs?: number;
+  /** Scheduled work, as EventBridge rules start it in AWS (the snapshotter's tick). */
+  ticks?: readonly { name: string; everyMs: number; run: () => Promise<unknown> }[];
 }
 
 export class LocalRuntime {
@@ -48,6 +50,7 @@ export class LocalRuntime {
   private watcher: WarehouseWatcher | undefined;
   private drainLoop: Promise<void> | undefined;
   private running = false;
+  private readonly tickTimers: NodeJS.Timeout[] = [];
   private readonly drainDeps: DrainDeps;
 
   constructor(private readonly parts: RuntimeParts) {
@@ -80,6 +83,15 @@ export class LocalRuntime {
     this.running = true;
     for (const mapping of this.mappings) mapping.start();
     this.drainLoop = this.runDrainer();
+    for (const tick of this.parts.ticks ?? []) {
+      const timer = setInterval(() => {
+        tick.run().catch((error: unknown) => {
+          this.parts.logger.error({ tick: tick.name, err: errorMessage(error) }, 'scheduled tick failed');
+        });
+      }, tick.everyMs);
+      timer.unref();
+      this.tickTimers.push(timer);
+    }
     if (this.parts.watchDir) {
       this.watcher = new WarehouseWatcher({
         store: this.parts.store,
@@ -96,6 +108,7 @@ export class LocalRuntime {
 
   async stop(): Promise<void> {
     this.running = false;
+    for (const timer of this.tickTimers.splice(0)) clearInterval(timer);
     await this.watcher?.stop();
     await Promise.all(this.mappings.map((m) => m.stop()));
     await this.drainLoop;

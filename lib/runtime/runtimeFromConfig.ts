@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { Component } from '../astha/subscriptions.js';
 import { createIcebergUpdater } from '../components/icebergUpdater.js';
 import { createMetadataOrchestrator } from '../components/metadataOrchestrator.js';
+import { commitPolicyGate } from '../snapshotter/commitPolicy.js';
+import { createSnapshotter } from '../snapshotter/snapshotter.js';
 import type { AsthaConfig } from '../config.js';
 import { ConfigError } from '../config.js';
 import type { Logger } from '../log.js';
@@ -20,7 +22,7 @@ import { openRegistry, type Registry } from '../registry/registry.js';
 import { type Dependencies, openDependencies, resolveRegistryConnection } from './dependencies.js';
 import { LocalRuntime } from './localRuntime.js';
 
-/** The components this runtime runs (snapshotter and compactor are not built yet). */
+/** The components this runtime runs (the compactor joins once it is built). */
 export const RUNTIME_COMPONENTS = [
   'iceberg_updater',
   'metadata_orchestrator',
@@ -44,6 +46,8 @@ export interface RuntimeBuildOptions {
   scanIntervalMs?: number;
   /** Seconds before a failed message comes back (embedded default 2 s; queues mode: the queue's own visibility timeout). */
   failedVisibilitySeconds?: number;
+  /** How often the snapshotter's scheduled tick runs (time-based commits, expiration, cleanup). Default 60 s. */
+  tickIntervalMs?: number;
 }
 
 export async function buildRuntime(
@@ -72,10 +76,17 @@ export async function buildRuntime(
   // Opened one after another: each open checks the migrations, and those must not race.
   const updaterRegistry = await openOwn();
   const orchestratorRegistry = await openOwn();
+  const snapshotterRegistry = await openOwn();
   const drainRegistry = await openOwn();
   const observer = await openOwn();
+  const snapshotter = createSnapshotter({
+    registry: snapshotterRegistry,
+    store,
+    logger: logger.child({ component: 'snapshotter' }),
+  });
   const components = [
     createIcebergUpdater({
+      commitGate: commitPolicyGate(updaterRegistry),
       registry: updaterRegistry,
       store,
       logger: logger.child({ component: 'iceberg_updater' }),
@@ -85,6 +96,7 @@ export async function buildRuntime(
       store,
       logger: logger.child({ component: 'metadata_orchestrator' }),
     }),
+    snapshotter,
   ];
   const watchDir = embedded && warehouse.url.startsWith('file:') ? fileURLToPath(warehouse.url) : undefined;
   if (watchDir) mkdirSync(watchDir, { recursive: true });
@@ -98,6 +110,9 @@ export async function buildRuntime(
     componentQueues: queues.queues,
     deadLetterQueues: queues.deadLetter,
     components,
+    ticks: [
+      { name: 'snapshotter', everyMs: options.tickIntervalMs ?? 60_000, run: () => snapshotter.tick() },
+    ],
     logger,
     ...(watchDir ? { watchDir } : {}),
     ...(options.drainPeriodMs ? { drainPeriodMs: options.drainPeriodMs } : {}),
@@ -107,7 +122,8 @@ export async function buildRuntime(
       : {}),
   });
   const closeAll = () => {
-    for (const own of [updaterRegistry, orchestratorRegistry, drainRegistry, observer]) own.close();
+    for (const own of [updaterRegistry, orchestratorRegistry, snapshotterRegistry, drainRegistry, observer])
+      own.close();
     deps.close();
   };
   return {
