@@ -147,7 +147,10 @@ describe(`runtime killed at random points while files arrive (seed ${seed})`, ()
     try {
       registry ??= await openRegistry(env.ASTHA_REGISTRY_URL!);
       const status = await waitUntilSettled(registry, written.length, 120_000);
-      const context = `seed ${seed}, ${written.length} files landed`;
+      const unsettled = await registry.client.execute(
+        "SELECT path, iceberg_state, target_snapshot_id, updated_at FROM table_files WHERE iceberg_state <> 'committed'",
+      );
+      const context = `seed ${seed}, ${written.length} files landed; not committed: ${JSON.stringify(unsettled.rows)}`;
       expect(status.filesByState, context).toMatchObject({
         committed: written.length,
         pending: 0,
