@@ -7,6 +7,7 @@ import { AsthaError, errorMessage } from '../errors.js';
 import { createContext, UsageError } from './context.js';
 import { showCommand, statusCommand, tablesCommand } from './inspectCommands.js';
 import { backfillCommand, registerCommand } from './registerCommands.js';
+import { snapshotCommand } from './snapshotCommand.js';
 import { startCommand } from './startCommand.js';
 
 const HELP = `astha: Parquet files in object storage become Apache Iceberg tables.
@@ -20,6 +21,7 @@ commands:
   status                     tables, files by state, CDC backlog, breakers, rejections
   tables                     every table with its row and file counts
   show <namespace.table>     schema, partitions, snapshots, metadata location, query snippets
+  snapshot <namespace.table> commit the table's pending files now, whatever its commit policy
 
 options:
   --json                     machine-readable output (read commands, register, backfill)
@@ -77,6 +79,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'show':
         await showCommand(ctx, rest[0]);
         return 0;
+      case 'snapshot':
+        return await snapshotCommand(ctx, rest[0]);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

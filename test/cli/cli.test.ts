@@ -136,6 +136,18 @@ describe('astha CLI', () => {
     const sync = await astha(['register', path, '--sync', '--timeout', '1']);
     expect(sync.code).toBe(1);
     expect(sync.stdout).toMatch(/not committed: .*astha start/);
+
+    // With no runtime running, a manual snapshot commits the three pending files itself.
+    const snapshot = await astha(['snapshot', 'shop.orders', '--json']);
+    expect(snapshot.code).toBe(0);
+    const made = JSON.parse(snapshot.stdout) as {
+      committed: boolean;
+      filesAdded: number;
+      metadataLocation: string;
+    };
+    expect(made).toMatchObject({ committed: true, filesAdded: 3 });
+    const [read] = await readTables([{ mode: 'pyiceberg', metadata: made.metadataLocation }]);
+    expect(read?.rows).toBe(18);
   });
 
   it('turns user mistakes into one line and exit code 2', { timeout: 60_000 }, async () => {
