@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -71,5 +73,17 @@ export class ComponentWorker extends Construct {
     this.function.fn.addEventSource(
       new SqsEventSource(this.queue, { batchSize: COMPONENT_BATCH_SIZE, reportBatchItemFailures: true }),
     );
+    if (props.component === 'snapshotter') {
+      // The snapshotter's tick: time-based commits when no file arrives, expiration, cleanup.
+      // A missed tick is not retried; the next minute's does the same work.
+      new Rule(this, 'Tick', {
+        ruleName: `${name}-tick`,
+        description: 'Starts the astha snapshotter tick (commit policy, expiration, cleanup) once a minute',
+        schedule: Schedule.rate(Duration.minutes(1)),
+        targets: [
+          new LambdaFunction(this.function.fn, { retryAttempts: 0, maxEventAge: Duration.seconds(60) }),
+        ],
+      });
+    }
   }
 }

@@ -91,6 +91,18 @@ describe('imported bucket, all four components, alarm topic', () => {
     expect(send.flatMap(resourcesOf)).toHaveLength(4);
   });
 
+  it('starts the snapshotter tick every minute, besides its queue', () => {
+    const rules = ofType(synth.resources, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(2);
+    const tick = rules.find(([, r]) => r.Properties?.['Name'] === 'astha-snapshotter-tick');
+    expect(tick?.[1].Properties?.['ScheduleExpression']).toBe('rate(1 minute)');
+    const target = JSON.stringify(tick?.[1].Properties?.['Targets']);
+    const snapshotterFn = ofType(synth.resources, 'AWS::Lambda::Function').find(
+      ([, f]) => f.Properties?.['FunctionName'] === 'astha-snapshotter',
+    );
+    expect(target).toContain(snapshotterFn?.[0]);
+  });
+
   it('the compactor may also write (never delete) data files; the others only metadata', () => {
     const compactor = statementsOfRole(synth.resources, roleOfFunction(synth.resources, 'astha-compactor'));
     const writes = compactor.filter((s) => actionsOf(s).includes('s3:PutObject'));
