@@ -86,6 +86,7 @@ sys.path.insert(0, 'test/python/readers')
 from read_table import duckdb_connection
 request = json.load(sys.stdin)
 con = duckdb_connection(None)
+con.execute("SET enable_progress_bar = false")
 sql = ("SELECT count(*), sum(id), round(sum(amount), 2), max(customer), sum(qty), max(\\"at\\")::VARCHAR, count(note) "
        "FROM iceberg_scan(?)")
 times, result = [], None
@@ -103,7 +104,8 @@ print(json.dumps({"medianMs": times[len(times) // 2], "result": str(result)}))
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
   });
   if (run.status !== 0) throw new Error(`duckdb read failed: ${run.stderr}`);
-  return JSON.parse(run.stdout) as { medianMs: number; result: string };
+  const last = run.stdout.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as { medianMs: number; result: string };
 }
 
 /** Peak RSS and heap while `work` runs: sampled on a timer and whenever `sample` is called. */

@@ -47,6 +47,8 @@ export interface GroupOutcome {
   /** The replace snapshot, or why the group was not committed. */
   snapshotId?: string;
   refused?: 'inputs_gone';
+  /** Metadata PUT attempts the commit took (more than 1: it lost a race and was rebuilt). */
+  attempts?: number;
 }
 
 export interface CompactionReport {
@@ -164,7 +166,7 @@ async function compactGroup(group: RewriteGroup, context: GroupContext): Promise
     outputs,
     nowMs: clock.now(),
   });
-  return { ...outcome, snapshotId: snapshot.snapshotId.toString() };
+  return { ...outcome, snapshotId: snapshot.snapshotId.toString(), attempts: commit.attempts };
 }
 
 async function tableProperties(registry: Registry, tableId: number): Promise<Record<string, string>> {

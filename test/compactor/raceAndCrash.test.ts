@@ -100,6 +100,56 @@ describe('compaction racing appends and crashing', () => {
     expect(metrics!.violations).toEqual([]);
   }, 120_000);
 
+  it('an append winning the race to the next version: the replace retries on it and keeps its file', async () => {
+    const landed: Summary[] = [await lake.landFiles(smallFiles('won', 5, 3000))];
+    const tableId = await setProperties(lake, 'won', SMALL_POLICY);
+    const late = await lake.writeOnly(smallFiles('won', 1, 3100));
+    landed.push(late.files[0]!);
+    await lake.land(late.files[0]!.path, new Uint8Array(readFileSync(late.files[0]!.absolute)));
+    // Just before the compactor's metadata PUT, the updater commits the new file first.
+    const store = new FaultyStore(lake.store).inject({
+      method: 'putIfAbsent',
+      key: /metadata\/v\d+\.metadata\.json$/,
+      when: 'before',
+      effect: () => lake.deliver(lake.updater),
+    });
+    const report = await compactTable(tableId, { registry: lake.registry, store });
+    expect(report.groups).toHaveLength(1);
+    expect(report.groups[0]).toMatchObject({ inputFiles: 5, attempts: 2 });
+    expect(store.calls.putIfAbsent).toBeGreaterThanOrEqual(2);
+    const live = await registryLiveFiles(lake, tableId);
+    expect(live).toHaveLength(2);
+    expect(live).toEqual(await icebergLiveFiles(lake, 'won'));
+    const [pyiceberg, duckdb] = await lake.read('ns', 'won');
+    expect(summaryOf(pyiceberg!)).toEqual(addSummaries(landed));
+    expect(summaryOf(duckdb!)).toEqual(addSummaries(landed));
+  }, 60_000);
+
+  it('a concurrent compaction of the same files wins: the loser commits nothing and leaves the registry alone', async () => {
+    const landed = await lake.landFiles(smallFiles('twice', 5, 4000));
+    const tableId = await setProperties(lake, 'twice', SMALL_POLICY);
+    let winner: Awaited<ReturnType<typeof compactTable>> | undefined;
+    const store = new FaultyStore(lake.store).inject({
+      method: 'putIfAbsent',
+      key: /metadata\/v\d+\.metadata\.json$/,
+      when: 'before',
+      effect: async () => {
+        winner = await compactTable(tableId, { registry: lake.registry, store: lake.store });
+      },
+    });
+    const loser = await compactTable(tableId, { registry: lake.registry, store });
+    expect(winner!.groups[0]!.snapshotId).toBeDefined();
+    expect(loser.groups[0]).toMatchObject({ refused: 'inputs_gone' });
+    expect(loser.groups[0]!.snapshotId).toBeUndefined();
+    const live = await registryLiveFiles(lake, tableId);
+    expect(live).toHaveLength(1);
+    expect(live).toEqual(await icebergLiveFiles(lake, 'twice'));
+    const loaded = await lake.iceberg('ns', 'twice');
+    expect(loaded!.metadata.snapshots.filter((s) => s.summary.operation === 'replace')).toHaveLength(1);
+    const [pyiceberg] = await lake.read('ns', 'twice');
+    expect(summaryOf(pyiceberg!)).toEqual(landed);
+  }, 60_000);
+
   it('a crash at any store call of a compaction never loses or duplicates a row', async () => {
     const landed: Summary[] = [await lake.landFiles(smallFiles('crash', 4, 1000))];
     const tableId = await setProperties(lake, 'crash', SMALL_POLICY);
