@@ -107,15 +107,18 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
     let rowStart = 0;
     for (const rowGroup of plan.metadata.row_groups) {
       const rowEnd = rowStart + Number(rowGroup.num_rows);
-      const rows = await readRows(source, plan, rowStart, rowEnd);
-      for (const row of rows) {
-        plan.columns.forEach((column, i) => {
-          buffer[i]!.push(
-            'constant' in column ? column.constant : column.convert(row[column.index] as RawValue),
-          );
-        });
-      }
-      buffered += rows.length;
+      const read = await readColumns(source, plan, rowStart, rowEnd);
+      const count = rowEnd - rowStart;
+      plan.columns.forEach((column, i) => {
+        const target = buffer[i]!;
+        if ('constant' in column) {
+          for (let r = 0; r < count; r++) target.push(column.constant);
+          return;
+        }
+        const values = read[column.index]!;
+        for (let r = 0; r < count; r++) target.push(column.convert(values[r] as RawValue));
+      });
+      buffered += count;
       rowStart = rowEnd;
       if (buffered >= rowGroupRows) await flushRowGroup();
     }
@@ -212,14 +215,16 @@ async function sourceOf(store: ObjectStore, file: LiveFile): Promise<AsyncBuffer
   };
 }
 
-async function readRows(
+/** The row group's values of the columns `plan.read`, in that order (columnar: no row objects). */
+async function readColumns(
   source: AsyncBuffer,
   plan: InputPlan,
   rowStart: number,
   rowEnd: number,
 ): Promise<unknown[][]> {
-  if (plan.read.length === 0) return Array.from({ length: rowEnd - rowStart }, () => []);
-  let rows: unknown[][] = [];
+  const columns = plan.read.map(() => new Array<unknown>(rowEnd - rowStart));
+  if (plan.read.length === 0) return columns;
+  const position = new Map(plan.read.map((name, i) => [name, i]));
   await parquetRead({
     file: source,
     metadata: plan.raw,
@@ -229,11 +234,15 @@ async function readRows(
     utf8: false,
     // INT96 is always converted: keep its nanoseconds exact (the converter scales them).
     parsers: { timestampFromNanoseconds: (nanos: bigint) => nanos },
-    onComplete: (result: unknown[][]) => {
-      rows = result;
+    onChunk: (chunk) => {
+      const column = columns[position.get(chunk.columnName) ?? -1];
+      if (!column) return;
+      const from = Math.max(chunk.rowStart, rowStart);
+      const to = Math.min(chunk.rowEnd, rowEnd);
+      for (let row = from; row < to; row++) column[row - rowStart] = chunk.columnData[row - chunk.rowStart];
     },
   });
-  return rows;
+  return columns;
 }
 
 interface OpenOutput {
