@@ -9,7 +9,9 @@
  * replace the registry does not know yet is found in the table's snapshots on the next look
  * (`recoverReplaces`), its inputs and outputs read back from its own manifests.
  */
+import { errorMessage, StoreError } from '../errors.js';
 import { isInputsGone, replaceFiles } from '../iceberg/commit/replaceFiles.js';
+import { IcebergError } from '../iceberg/icebergError.js';
 import { type CommitClock, type CommitLimits, systemCommitClock } from '../iceberg/commit/commitBackoff.js';
 import { type LoadedTable, loadTable } from '../iceberg/commit/loadTable.js';
 import { snapshotRecord, tablePointer } from '../iceberg/commit/registryRecords.js';
@@ -25,7 +27,7 @@ import { COMPACTION_SUMMARY, compactedOutput, dataFileSource } from './compacted
 import { compactionPolicy, planCompaction, type RewriteGroup } from './planCompaction.js';
 import { recoverReplaces } from './recoverReplaces.js';
 import { manifestMinCount, rewriteManifests } from './rewriteManifests.js';
-import { type RewriteOptions, rewriteGroup } from './rewriteFiles.js';
+import { type RewriteOptions, type RewrittenFile, rewriteGroup } from './rewriteFiles.js';
 
 export interface CompactorDeps {
   registry: Registry;
@@ -46,7 +48,8 @@ export interface GroupOutcome {
   bytesWritten: number;
   /** The replace snapshot, or why the group was not committed. */
   snapshotId?: string;
-  refused?: 'inputs_gone';
+  refused?: 'inputs_gone' | 'input_missing' | 'unsupported';
+  reason?: string;
   /** Metadata PUT attempts the commit took (more than 1: it lost a race and was rebuilt). */
   attempts?: number;
 }
@@ -126,14 +129,25 @@ async function compactGroup(group: RewriteGroup, context: GroupContext): Promise
     ...(deps.rowGroupRows ? { rowGroupRows: deps.rowGroupRows } : {}),
     ...(deps.onRowGroup ? { onRowGroup: deps.onRowGroup } : {}),
   };
-  const written = await rewriteGroup(group, options);
   const outcome: GroupOutcome = {
     partitionPath: group.partitionPath,
     inputFiles: group.files.length,
-    outputFiles: written.length,
+    outputFiles: 0,
     bytesRead: group.bytes,
-    bytesWritten: written.reduce((sum, f) => sum + f.size, 0),
+    bytesWritten: 0,
   };
+  let written: RewrittenFile[];
+  try {
+    written = await rewriteGroup(group, options);
+  } catch (error) {
+    // A file gone from the store (its removal not registered yet) or a column astha cannot
+    // rewrite would fail this look every time: report the group and leave it as it is.
+    const refused = unrewritable(error);
+    if (!refused) throw error;
+    return { ...outcome, refused, reason: errorMessage(error) };
+  }
+  outcome.outputFiles = written.length;
+  outcome.bytesWritten = written.reduce((sum, f) => sum + f.size, 0);
   const partitionValuesJson = group.files[0]!.partitionValuesJson;
   const outputs = written.map((file) =>
     compactedOutput(deps.store, file, group.partitionPath, partitionValuesJson, schema['schema-id']),
@@ -167,6 +181,12 @@ async function compactGroup(group: RewriteGroup, context: GroupContext): Promise
     nowMs: clock.now(),
   });
   return { ...outcome, snapshotId: snapshot.snapshotId.toString(), attempts: commit.attempts };
+}
+
+function unrewritable(error: unknown): GroupOutcome['refused'] | undefined {
+  if (error instanceof StoreError && error.code === 'not_found') return 'input_missing';
+  if (error instanceof IcebergError && error.code === 'unsupported') return 'unsupported';
+  return undefined;
 }
 
 async function tableProperties(registry: Registry, tableId: number): Promise<Record<string, string>> {

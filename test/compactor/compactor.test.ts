@@ -151,6 +151,29 @@ describe('the compactor component on a real registry and warehouse', () => {
     ]);
   }, 60_000);
 
+  it('an input deleted from the store but not yet unregistered: the group is refused, nothing changes', async () => {
+    lake = await openLake('fs');
+    const deps = { registry: lake.registry, store: lake.store, logger: silentLogger() };
+    await landSmallFiles(lake, 5, 'region=eu');
+    await lake.deliver(createIcebergUpdater(deps));
+    const row = await lake.registry.tableByName('sales', 'orders');
+    const version = (await lake.iceberg('sales', 'orders'))!.version;
+    await lake.store.delete('sales/orders/data/region=eu/f3.parquet');
+    const report = await compactTable(row!.id, deps);
+    expect(report.groups).toEqual([
+      expect.objectContaining({
+        inputFiles: 5,
+        refused: 'input_missing',
+        reason: expect.stringContaining('f3.parquet'),
+      }),
+    ]);
+    expect((await lake.iceberg('sales', 'orders'))!.version).toBe(version);
+    const live = await lake.registry.client.execute(
+      "SELECT count(*) AS n FROM table_files WHERE iceberg_state = 'committed'",
+    );
+    expect(Number(live.rows[0]!.n)).toBe(5);
+  });
+
   it('refresh compacts every table with enough small files', async () => {
     lake = await openLake('fs');
     const deps = { registry: lake.registry, store: lake.store, logger: silentLogger() };
