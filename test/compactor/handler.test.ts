@@ -1,0 +1,103 @@
+/**
+ * functions/compactor.ts as Lambda loads it: configuration from the environment, dependencies
+ * built on the first invocation, the compactor's FIFO batch (from the real CDC log) in, partial
+ * batch failures out. Registry and warehouse are real (a libSQL file and a directory).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { convertBatch, readBatch } from '../../lib/astha/drain.js';
+import { loadTable } from '../../lib/iceberg/commit/loadTable.js';
+import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
+import { openRegistry, type Registry } from '../../lib/registry/registry.js';
+import type { ObjectStore } from '../../lib/store/objectStore.js';
+import { openStore } from '../../lib/store/openStore.js';
+import { sqsRecord } from '../lambda/sqsRecords.js';
+import { ordersParquet } from '../registry/parquetFiles.js';
+
+type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+let dir: string;
+let registry: Registry;
+let store: ObjectStore;
+const saved = { ...process.env };
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'astha-compactor-handler-'));
+  const registryUrl = `file:${join(dir, 'registry.db')}`;
+  const warehouse = pathToFileURL(join(dir, 'warehouse')).href;
+  registry = await openRegistry(registryUrl);
+  store = openStore(warehouse);
+  process.env.ASTHA_REGISTRY_URL = registryUrl;
+  process.env.ASTHA_WAREHOUSE = warehouse;
+  process.env.ASTHA_LOG_LEVEL = 'silent';
+  vi.resetModules();
+});
+
+afterEach(() => {
+  registry.close();
+  rmSync(dir, { recursive: true, force: true });
+  process.env = { ...saved };
+});
+
+function context(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'astha-compactor',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:astha-compactor',
+    memoryLimitInMB: '2048',
+    awsRequestId: 'request-1',
+    logGroupName: '/aws/lambda/astha-compactor',
+    logStreamName: 'stream',
+    getRemainingTimeInMillis: () => 300_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+async function queuedForCompactor(): Promise<SQSRecord[]> {
+  const records: SQSRecord[] = [];
+  for (;;) {
+    const rows = await readBatch(registry.client, 500);
+    if (rows.length === 0) return records;
+    const batch = convertBatch(rows);
+    for (const m of batch.outgoing.get('compactor') ?? []) {
+      records.push(sqsRecord(m.body, { messageId: `compactor-${m.id}`, groupId: m.groupId ?? '' }));
+    }
+    await registry.client.execute({ sql: 'DELETE FROM __cdc_log WHERE id <= ?', args: [batch.lastId] });
+  }
+}
+
+it('compactor: commit events compact the table; a poison message fails alone', async () => {
+  const refs = [];
+  for (let i = 0; i < 6; i++) {
+    const key = `sales/orders/data/f${i}.parquet`;
+    const info = await store.put(key, ordersParquet(10, { firstId: i * 10 + 1 }));
+    refs.push({ bucket: 'local', key, size: info.size, etag: info.etag });
+  }
+  await registry.registerBatch(refs, store);
+  const tableId = (await registry.tableByName('sales', 'orders'))!.id;
+  await commitPending(tableId, { registry, store });
+  const records = await queuedForCompactor();
+  expect(records.length).toBeGreaterThan(0);
+  const poison = sqsRecord('{"kind":"change","id":"x"}', { messageId: 'poison', groupId: 'table-999' });
+  const { handler } = (await import('../../functions/compactor.js')) as { handler: Handler };
+
+  const response = await handler({ Records: [...records, poison] }, context());
+
+  expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
+  const row = await registry.tableById(tableId);
+  const loaded = await loadTable(store, { keyPrefix: row!.key_prefix, location: row!.location });
+  expect(loaded!.metadata.snapshots.at(-1)!.summary).toMatchObject({
+    operation: 'replace',
+    'deleted-data-files': '6',
+    'added-data-files': '1',
+    'total-records': '60',
+  });
+  expect(row!.file_count).toBe(1);
+});
