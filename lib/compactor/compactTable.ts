@@ -27,7 +27,7 @@ import { COMPACTION_SUMMARY, compactedOutput, dataFileSource } from './compacted
 import { compactionPolicy, planCompaction, type RewriteGroup } from './planCompaction.js';
 import { recoverReplaces } from './recoverReplaces.js';
 import { manifestMinCount, rewriteManifests } from './rewriteManifests.js';
-import { type RewriteOptions, type RewrittenFile, rewriteGroup } from './rewriteFiles.js';
+import { outputCodec, type RewriteOptions, type RewrittenFile, rewriteGroup } from './rewriteFiles.js';
 
 export interface CompactorDeps {
   registry: Registry;
@@ -82,7 +82,15 @@ export async function compactTable(tableId: number, deps: CompactorDeps): Promis
   const groups = nested ? [] : planCompaction(await liveFiles(deps.registry.client, tableId), policy);
   for (const group of groups.slice(0, deps.maxGroupsPerLook ?? 4)) {
     report.groups.push(
-      await compactGroup(group, { deps, row, table, loaded, clock, target: policy.targetFileSizeBytes }),
+      await compactGroup(group, {
+        deps,
+        row,
+        table,
+        loaded,
+        clock,
+        target: policy.targetFileSizeBytes,
+        codecProperty: registryProperties['write.parquet.compression-codec'],
+      }),
     );
   }
   const minCount = manifestMinCount({ ...registryProperties, ...loaded.metadata.properties });
@@ -115,6 +123,8 @@ interface GroupContext {
   loaded: LoadedTable;
   clock: CommitClock;
   target: number;
+  /** The registry's `write.parquet.compression-codec`, when Iceberg's properties lack it. */
+  codecProperty: string | undefined;
 }
 
 async function compactGroup(group: RewriteGroup, context: GroupContext): Promise<GroupOutcome> {
@@ -126,6 +136,9 @@ async function compactGroup(group: RewriteGroup, context: GroupContext): Promise
     schema,
     spec: defaultSpec(loaded.metadata),
     targetFileSizeBytes: context.target,
+    codec: outputCodec(
+      loaded.metadata.properties['write.parquet.compression-codec'] ?? context.codecProperty,
+    ),
     ...(deps.rowGroupRows ? { rowGroupRows: deps.rowGroupRows } : {}),
     ...(deps.onRowGroup ? { onRowGroup: deps.onRowGroup } : {}),
   };

@@ -11,6 +11,7 @@
  * by the path and format in the manifest, so the name does not matter to them.
  */
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import {
   type AsyncBuffer,
   type FileMetaData,
@@ -47,6 +48,8 @@ export interface RewriteOptions {
   targetFileSizeBytes: number;
   /** Rows per output row group (default 100,000): what the writer buffers before encoding. */
   rowGroupRows?: number;
+  /** The table's `write.parquet.compression-codec` (see `outputCodec`). */
+  codec?: OutputCodec;
   /** Called after each output row group is encoded (the benchmark samples memory here). */
   onRowGroup?: () => void;
 }
@@ -78,7 +81,7 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
   const schema: PqElement[] = [{ name: 'schema', num_children: fields.length }, ...fields.map(outputElement)];
   const rowGroupRows = options.rowGroupRows ?? 100_000;
   const outputs: RewrittenFile[] = [];
-  let output = newOutput(schema);
+  let output = newOutput(schema, options.codec ?? 'SNAPPY');
   let buffer = emptyColumns(fields.length);
   let buffered = 0;
 
@@ -92,7 +95,7 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
     options.onRowGroup?.();
     if (output.bytes.offset >= options.targetFileSizeBytes) {
       outputs.push(await finishOutput(output, group, options));
-      output = newOutput(schema);
+      output = newOutput(schema, options.codec ?? 'SNAPPY');
     }
   };
 
@@ -254,12 +257,29 @@ interface OpenOutput {
 /** hyparquet-writer bundles its own hyparquet types; the elements built here are valid in both. */
 type WriterSchema = ConstructorParameters<typeof ParquetWriter>[0]['schema'];
 
-function newOutput(schema: PqElement[]): OpenOutput {
+export type OutputCodec = 'SNAPPY' | 'GZIP' | 'UNCOMPRESSED';
+
+/**
+ * The output codec for a table's `write.parquet.compression-codec`: snappy, gzip (native zlib)
+ * or none. Codecs Node 20 cannot write (zstd, Iceberg's default when the property is set by
+ * another engine; lz4; brotli) fall back to snappy, which every reader decodes fast.
+ */
+export function outputCodec(property: string | undefined): OutputCodec {
+  const wanted = (property ?? '').toLowerCase();
+  if (wanted === 'gzip') return 'GZIP';
+  if (wanted === 'uncompressed' || wanted === 'none') return 'UNCOMPRESSED';
+  return 'SNAPPY';
+}
+
+const gzip = (input: Uint8Array) => new Uint8Array(gzipSync(input, { level: 6 }));
+
+function newOutput(schema: PqElement[], codec: OutputCodec): OpenOutput {
   const bytes = new ByteWriter();
   const writer = new ParquetWriter({
     writer: bytes,
     schema: schema as unknown as WriterSchema,
-    codec: 'SNAPPY',
+    codec,
+    compressors: { GZIP: gzip },
     createdBy: 'astha compactor',
   });
   return { bytes, writer, rows: 0 };

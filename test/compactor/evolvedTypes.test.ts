@@ -4,9 +4,11 @@
  * outputs carry the table's current schema (a widened int, a column older files lack) and every
  * reader sees exactly the rows it saw before.
  */
+import { parquetMetadataAsync } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactTable } from '../../lib/compactor/compactTable.js';
+import { storeAsyncBuffer } from '../../lib/parquet/storeAsyncBuffer.js';
 import { type CompactionLake, openCompactionLake, summaryOf } from './compactionLake.js';
 
 type WriteOptions = Parameters<typeof parquetWriteBuffer>[0];
@@ -95,7 +97,8 @@ describe('compaction keeps exact values across schema evolution', () => {
 
     // Two partitions of three files each; a low threshold makes both compact.
     await lake.registry.client.execute({
-      sql: `UPDATE table_metadata SET properties_json = json_set(properties_json, '$."astha.compaction.min-input-files"', '3')
+      sql: `UPDATE table_metadata SET properties_json = json_set(properties_json,
+              '$."astha.compaction.min-input-files"', '3', '$."write.parquet.compression-codec"', 'gzip')
             WHERE table_id = ?`,
       args: [row!.id],
     });
@@ -109,5 +112,18 @@ describe('compaction keeps exact values across schema evolution', () => {
     expect(summaryOf(after[1]!)).toEqual(baseline);
     expect(after[2]!.violations).toEqual([]);
     expect(after[0]!.planned_files).toBe(2);
+    // Outputs follow the table's codec and carry the table's field ids.
+    const outputs = await lake.registry.client.execute(
+      "SELECT path, size FROM table_files WHERE astha_written = 1 AND iceberg_state = 'committed'",
+    );
+    expect(outputs.rows).toHaveLength(2);
+    for (const output of outputs.rows) {
+      const footer = await parquetMetadataAsync(
+        storeAsyncBuffer(lake.store, String(output.path), Number(output.size)),
+      );
+      const codecs = new Set(footer.row_groups.flatMap((g) => g.columns.map((c) => c.meta_data?.codec)));
+      expect([...codecs]).toEqual(['GZIP']);
+      expect(footer.schema.slice(1).map((e) => e.field_id)).toEqual(expect.arrayContaining([1, 2, 3]));
+    }
   }, 60_000);
 });
