@@ -50,6 +50,7 @@ export class LocalRuntime {
   private watcher: WarehouseWatcher | undefined;
   private drainLoop: Promise<void> | undefined;
   private running = false;
+  private startupRefresh: Promise<void> | undefined;
   private readonly tickTimers: NodeJS.Timeout[] = [];
   private readonly drainDeps: DrainDeps;
 
@@ -82,6 +83,18 @@ export class LocalRuntime {
     if (this.running) return;
     this.running = true;
     for (const mapping of this.mappings) mapping.start();
+    // A start may follow a crash: work the previous run left (pending files no event will
+    // announce again, claims of dead committers) is found by each component's refresh.
+    this.startupRefresh = Promise.all(
+      this.parts.components.map((component) =>
+        component.onRefresh().catch((error: unknown) => {
+          this.parts.logger.warn(
+            { component: component.name, err: errorMessage(error) },
+            'start-up refresh failed',
+          );
+        }),
+      ),
+    ).then(() => undefined);
     this.drainLoop = this.runDrainer();
     for (const tick of this.parts.ticks ?? []) {
       const timer = setInterval(() => {
@@ -110,6 +123,7 @@ export class LocalRuntime {
     this.running = false;
     for (const timer of this.tickTimers.splice(0)) clearInterval(timer);
     await this.watcher?.stop();
+    await this.startupRefresh;
     await Promise.all(this.mappings.map((m) => m.stop()));
     await this.drainLoop;
   }
