@@ -11,32 +11,18 @@
  */
 import type { ObjectStore } from '../../store/objectStore.js';
 import { IcebergError } from '../icebergError.js';
-import { type DataFile, type ManifestEntry, ManifestEntryStatus } from '../spec/dataFile.js';
-import { inheritFromManifestFile, readManifest, writeManifest } from '../spec/manifest.js';
-import {
-  describeManifest,
-  type ManifestFile,
-  type ManifestFileInput,
-  readManifestList,
-  writeManifestList,
-} from '../spec/manifestList.js';
+import { type DataFile, ManifestEntryStatus } from '../spec/dataFile.js';
+import { writeManifest } from '../spec/manifest.js';
+import { describeManifest, type ManifestFileInput } from '../spec/manifestList.js';
 import { bindPartitionSpec } from '../spec/partitionSpec.js';
-import { MAIN_BRANCH, type Snapshot } from '../spec/snapshot.js';
-import { buildSnapshotSummary, changesOf } from '../spec/snapshotSummary.js';
-import {
-  currentSchema,
-  currentSnapshot,
-  defaultSpec,
-  schemaById,
-  snapshotById,
-  specById,
-} from '../spec/tableMetadata.js';
+import type { Snapshot } from '../spec/snapshot.js';
+import { currentSchema, currentSnapshot, defaultSpec, snapshotById } from '../spec/tableMetadata.js';
 import type { TableCommit } from '../spec/tableUpdate.js';
-import { keyOfUri, newManifestKey, newManifestListKey, type TableRef, uriInTable } from '../tableLocation.js';
-import { systemCommitClock } from './commitBackoff.js';
+import { newManifestKey, type TableRef, uriInTable } from '../tableLocation.js';
 import { type CommitOptions, type CommitResult, commitTable } from './commitTable.js';
 import { type DataFileSource, dataFileFromRegistry } from './dataFileFromRegistry.js';
 import type { LoadedTable } from './loadTable.js';
+import { snapshotOnParent, takeOutOfManifests } from './rewriteSnapshot.js';
 
 export interface ReplaceOptions extends CommitOptions {
   snapshotId: bigint;
@@ -151,91 +137,25 @@ async function replaceCommit(
   added: AddedManifest,
 ): Promise<TableCommit> {
   const wanted = new Set(options.inputs);
-  const list = readManifestList(await store.get(keyOfUri(store, parent.manifestList))).manifests;
-  const manifests: ManifestFileInput[] = [added.manifest];
-  const removed: DataFile[] = [];
-  for (const manifest of list) {
-    const rewritten = await withoutInputs(store, table, base, manifest, wanted, options.snapshotId);
-    if (!rewritten) {
-      manifests.push(manifest);
-      continue;
-    }
-    removed.push(...rewritten.removed);
-    if (rewritten.manifest) manifests.push(rewritten.manifest);
-  }
+  const { manifests, removed } = await takeOutOfManifests(
+    store,
+    table,
+    base,
+    parent,
+    wanted,
+    options.snapshotId,
+  );
   if (removed.length !== wanted.size) {
     const found = new Set(removed.map((f) => f.filePath));
     throw inputsGone([...wanted].filter((uri) => !found.has(uri)));
   }
-  const metadata = base.metadata;
-  const sequenceNumber = metadata.lastSequenceNumber + 1;
-  const listKey = newManifestListKey(table, options.snapshotId);
-  const listBytes = writeManifestList({
+  return snapshotOnParent(store, table, base, parent, {
     snapshotId: options.snapshotId,
-    parentSnapshotId: parent.snapshotId,
-    sequenceNumber,
-    manifests,
+    operation: 'replace',
+    manifests: [added.manifest, ...manifests],
+    added: added.dataFiles,
+    removed,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.summary ? { summary: options.summary } : {}),
   });
-  await store.put(listKey, listBytes, { contentType: 'application/octet-stream' });
-  const snapshot: Snapshot = {
-    snapshotId: options.snapshotId,
-    parentSnapshotId: parent.snapshotId,
-    sequenceNumber,
-    timestampMs: Math.max((options.clock ?? systemCommitClock).now(), metadata.lastUpdatedMs),
-    manifestList: uriInTable(table, listKey),
-    summary: buildSnapshotSummary(
-      'replace',
-      changesOf(added.dataFiles, removed),
-      parent.summary,
-      options.summary,
-    ),
-    schemaId: metadata.currentSchemaId,
-  };
-  return {
-    updates: [
-      { action: 'add-snapshot', snapshot },
-      { action: 'set-snapshot-ref', refName: MAIN_BRANCH, type: 'branch', snapshotId: options.snapshotId },
-    ],
-    requirements: [{ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, snapshotId: parent.snapshotId }],
-  };
-}
-
-/** Undefined when the manifest holds no input; else its rewrite (absent when nothing stays live). */
-async function withoutInputs(
-  store: ObjectStore,
-  table: TableRef,
-  base: LoadedTable,
-  manifest: ManifestFile,
-  wanted: ReadonlySet<string>,
-  snapshotId: bigint,
-): Promise<{ manifest?: ManifestFileInput; removed: DataFile[] } | undefined> {
-  const read = readManifest(await store.get(keyOfUri(store, manifest.manifestPath)));
-  const entries = inheritFromManifestFile(read.entries, manifest);
-  const live = entries.filter((e) => e.status !== ManifestEntryStatus.DELETED);
-  if (!live.some((e) => wanted.has(e.dataFile.filePath))) return undefined;
-  const removed: DataFile[] = [];
-  const next: ManifestEntry[] = live.map((entry) => {
-    const keep: ManifestEntry = {
-      ...entry,
-      sequenceNumber: entry.sequenceNumber ?? manifest.sequenceNumber,
-      fileSequenceNumber: entry.fileSequenceNumber ?? manifest.sequenceNumber,
-    };
-    if (!wanted.has(entry.dataFile.filePath)) return { ...keep, status: ManifestEntryStatus.EXISTING };
-    removed.push(entry.dataFile);
-    return { ...keep, status: ManifestEntryStatus.DELETED, snapshotId };
-  });
-  const schema = schemaById(base.metadata, read.schema['schema-id']) ?? read.schema;
-  const spec = specById(base.metadata, manifest.partitionSpecId) ?? read.spec;
-  const bytes = writeManifest({ schema, spec, entries: next, snapshotId });
-  const key = newManifestKey(table);
-  await store.put(key, bytes, { contentType: 'application/octet-stream' });
-  const described = describeManifest({
-    manifestPath: uriInTable(table, key),
-    manifestLength: bytes.length,
-    schema,
-    spec,
-    snapshotId,
-    entries: next,
-  });
-  return { manifest: described, removed };
 }

@@ -1,0 +1,146 @@
+/**
+ * What `delete` and `replace` snapshots share: taking files out of the parent's manifests (each
+ * manifest holding one is rewritten once: those files DELETED by the new snapshot, the rest
+ * EXISTING with explicit sequence numbers; earlier DELETED entries dropped; other manifests
+ * carried as they are), and the commit that adds the snapshot on top of the parent.
+ */
+import type { ObjectStore } from '../../store/objectStore.js';
+import { type DataFile, type ManifestEntry, ManifestEntryStatus } from '../spec/dataFile.js';
+import { inheritFromManifestFile, readManifest, writeManifest } from '../spec/manifest.js';
+import {
+  describeManifest,
+  type ManifestFile,
+  type ManifestFileInput,
+  readManifestList,
+  writeManifestList,
+} from '../spec/manifestList.js';
+import { MAIN_BRANCH, type Snapshot, type SnapshotOperation } from '../spec/snapshot.js';
+import { buildSnapshotSummary, changesOf } from '../spec/snapshotSummary.js';
+import { schemaById, specById } from '../spec/tableMetadata.js';
+import type { TableCommit } from '../spec/tableUpdate.js';
+import { keyOfUri, newManifestKey, newManifestListKey, type TableRef, uriInTable } from '../tableLocation.js';
+import { type CommitClock, systemCommitClock } from './commitBackoff.js';
+import type { LoadedTable } from './loadTable.js';
+
+export interface FilesTakenOut {
+  /** The parent's manifests, with those that held a taken-out file replaced by their rewrite. */
+  manifests: ManifestFileInput[];
+  /** The data files taken out (those of `paths` the parent still had live). */
+  removed: DataFile[];
+}
+
+export async function takeOutOfManifests(
+  store: ObjectStore,
+  table: TableRef,
+  base: LoadedTable,
+  parent: Snapshot,
+  paths: ReadonlySet<string>,
+  snapshotId: bigint,
+): Promise<FilesTakenOut> {
+  const list = readManifestList(await store.get(keyOfUri(store, parent.manifestList))).manifests;
+  const manifests: ManifestFileInput[] = [];
+  const removed: DataFile[] = [];
+  for (const manifest of list) {
+    const rewritten = await rewriteWithout(store, table, base, manifest, paths, snapshotId);
+    if (!rewritten) {
+      manifests.push(manifest);
+      continue;
+    }
+    removed.push(...rewritten.removed);
+    if (rewritten.manifest) manifests.push(rewritten.manifest);
+  }
+  return { manifests, removed };
+}
+
+/** Undefined when the manifest holds none of the files; otherwise its rewrite. */
+async function rewriteWithout(
+  store: ObjectStore,
+  table: TableRef,
+  base: LoadedTable,
+  manifest: ManifestFile,
+  paths: ReadonlySet<string>,
+  snapshotId: bigint,
+): Promise<{ manifest?: ManifestFileInput; removed: DataFile[] } | undefined> {
+  const read = readManifest(await store.get(keyOfUri(store, manifest.manifestPath)));
+  const entries = inheritFromManifestFile(read.entries, manifest);
+  const live = entries.filter((e) => e.status !== ManifestEntryStatus.DELETED);
+  if (!live.some((e) => paths.has(e.dataFile.filePath))) return undefined;
+  const removed: DataFile[] = [];
+  const next: ManifestEntry[] = live.map((entry) => {
+    const keep: ManifestEntry = {
+      ...entry,
+      sequenceNumber: entry.sequenceNumber ?? manifest.sequenceNumber,
+      fileSequenceNumber: entry.fileSequenceNumber ?? manifest.sequenceNumber,
+    };
+    if (!paths.has(entry.dataFile.filePath)) return { ...keep, status: ManifestEntryStatus.EXISTING };
+    removed.push(entry.dataFile);
+    return { ...keep, status: ManifestEntryStatus.DELETED, snapshotId };
+  });
+  const schema = schemaById(base.metadata, read.schema['schema-id']) ?? read.schema;
+  const spec = specById(base.metadata, manifest.partitionSpecId) ?? read.spec;
+  const bytes = writeManifest({ schema, spec, entries: next, snapshotId });
+  const key = newManifestKey(table);
+  await store.put(key, bytes, { contentType: 'application/octet-stream' });
+  const described = describeManifest({
+    manifestPath: uriInTable(table, key),
+    manifestLength: bytes.length,
+    schema,
+    spec,
+    snapshotId,
+    entries: next,
+  });
+  return { manifest: described, removed };
+}
+
+export interface SnapshotOnParent {
+  snapshotId: bigint;
+  operation: SnapshotOperation;
+  manifests: ManifestFileInput[];
+  added: DataFile[];
+  removed: DataFile[];
+  clock?: CommitClock;
+  /** Extra summary entries. */
+  summary?: Record<string, string>;
+}
+
+/** Writes the manifest list and returns the commit adding the snapshot on top of `parent`. */
+export async function snapshotOnParent(
+  store: ObjectStore,
+  table: TableRef,
+  base: LoadedTable,
+  parent: Snapshot,
+  change: SnapshotOnParent,
+): Promise<TableCommit> {
+  const metadata = base.metadata;
+  const sequenceNumber = metadata.lastSequenceNumber + 1;
+  const listKey = newManifestListKey(table, change.snapshotId);
+  const listBytes = writeManifestList({
+    snapshotId: change.snapshotId,
+    parentSnapshotId: parent.snapshotId,
+    sequenceNumber,
+    manifests: change.manifests,
+  });
+  await store.put(listKey, listBytes, { contentType: 'application/octet-stream' });
+  const snapshot: Snapshot = {
+    snapshotId: change.snapshotId,
+    parentSnapshotId: parent.snapshotId,
+    sequenceNumber,
+    // Never before the base's last update: readers order history by these timestamps.
+    timestampMs: Math.max((change.clock ?? systemCommitClock).now(), metadata.lastUpdatedMs),
+    manifestList: uriInTable(table, listKey),
+    summary: buildSnapshotSummary(
+      change.operation,
+      changesOf(change.added, change.removed),
+      parent.summary,
+      change.summary,
+    ),
+    schemaId: metadata.currentSchemaId,
+  };
+  return {
+    updates: [
+      { action: 'add-snapshot', snapshot },
+      { action: 'set-snapshot-ref', refName: MAIN_BRANCH, type: 'branch', snapshotId: change.snapshotId },
+    ],
+    requirements: [{ type: 'assert-ref-snapshot-id', ref: MAIN_BRANCH, snapshotId: parent.snapshotId }],
+  };
+}
