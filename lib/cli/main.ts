@@ -7,6 +7,7 @@ import { AsthaError, errorMessage } from '../errors.js';
 import { createContext, UsageError } from './context.js';
 import { showCommand, statusCommand, tablesCommand } from './inspectCommands.js';
 import { backfillCommand, registerCommand } from './registerCommands.js';
+import { propertiesCommand } from './propertiesCommand.js';
 import { snapshotCommand } from './snapshotCommand.js';
 import { startCommand } from './startCommand.js';
 
@@ -22,6 +23,9 @@ commands:
   tables                     every table with its row and file counts
   show <namespace.table>     schema, partitions, snapshots, metadata location, query snippets
   snapshot <namespace.table> commit the table's pending files now, whatever its commit policy
+  properties <namespace.table> [key=value ...] [--unset key]
+                             show or change table properties (commit policy astha.commit.min-files,
+                             astha.commit.max-age-seconds, astha.commit.min-bytes; expiration ...)
 
 options:
   --json                     machine-readable output (read commands, register, backfill)
@@ -81,6 +85,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       case 'snapshot':
         return await snapshotCommand(ctx, rest[0]);
+      case 'properties':
+        return await propertiesCommand(ctx, rest, values.unset ?? []);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
@@ -106,6 +112,7 @@ function parse(argv: readonly string[]) {
       timeout: { type: 'string' },
       'no-sample': { type: 'boolean' },
       'until-idle': { type: 'boolean' },
+      unset: { type: 'string', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -13,7 +13,9 @@ export type RegistryErrorCode =
   /** The libSQL backend failed; `retryable` says whether trying again may help. */
   | 'backend'
   /** A requested row does not exist. */
-  | 'not_found';
+  | 'not_found'
+  /** A table property name or value a person gave is not acceptable. */
+  | 'invalid_property';
 
 export class RegistryError extends AsthaError {
   declare readonly code: RegistryErrorCode;

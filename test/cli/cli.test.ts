@@ -108,6 +108,15 @@ describe('astha CLI', () => {
     expect(text.stdout).toMatch(/demo\.trips\s+\(active\) 600 rows in 3 files, 0 pending/);
     expect(text.stdout).toContain('partitioned by day (identity)');
 
+    const changed = await astha(['properties', 'demo.trips', 'astha.commit.min-files=5', '--json']);
+    expect(changed.code).toBe(0);
+    expect(JSON.parse(changed.stdout)).toMatchObject({ 'astha.commit.min-files': '5' });
+    const unset = await astha(['properties', 'demo.trips', '--unset', 'astha.commit.min-files', '--json']);
+    expect(JSON.parse(unset.stdout)).not.toHaveProperty('astha.commit.min-files');
+    const bad = await astha(['properties', 'demo.trips', 'Bad Key=1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^astha: invalid property name/);
+
     const status = await astha(['status', '--json']);
     const parsed = JSON.parse(status.stdout) as {
       tables: number;
