@@ -23,7 +23,7 @@ const TABLE = { namespace: 'crash', name: 'events' };
 const KILL_AFTER_MS = { min: 300, max: 6_000 };
 const WRITE_EVERY_MS = 180;
 
-const seed = Number(process.env.ASTHA_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const seed = Number(process.env.ASTHA_CRASH_SEED || Math.floor(Math.random() * 2 ** 31));
 let dir: string;
 let warehouse: string;
 let env: NodeJS.ProcessEnv;
