@@ -6,6 +6,7 @@
  * registered half-written.
  */
 import { type FSWatcher, watch } from 'node:fs';
+import { sep } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ObjectChange } from '../register/s3Notification.js';
@@ -38,6 +39,10 @@ export class WarehouseWatcher {
   private readonly known: Map<string, string>;
   private timer: NodeJS.Timeout | undefined;
   private hint: NodeJS.Timeout | undefined;
+  private hintDue = Number.POSITIVE_INFINITY;
+  /** Keys named by file-system events (or still settling), checked without a full scan. */
+  private readonly dirty = new Set<string>();
+  private fullPending = false;
   private fsWatcher: FSWatcher | undefined;
   private scanning: Promise<void> | undefined;
   private rescan = false;
@@ -51,7 +56,12 @@ export class WarehouseWatcher {
     this.stopped = false;
     if (this.options.watchDir) {
       try {
-        this.fsWatcher = watch(this.options.watchDir, { recursive: true }, () => this.scheduleScan(50));
+        this.fsWatcher = watch(this.options.watchDir, { recursive: true }, (_event, filename) => {
+          // The name is a hint: that one key is checked at once; without a name, a full scan.
+          if (filename) this.dirty.add(String(filename).split(sep).join('/'));
+          else this.fullPending = true;
+          this.scheduleWork(20);
+        });
         this.fsWatcher.on('error', (error) => {
           this.options.logger.warn(
             { err: errorMessage(error) },
@@ -65,12 +75,17 @@ export class WarehouseWatcher {
         );
       }
     }
-    this.scheduleScan(0);
+    this.fullPending = true;
+    this.scheduleWork(0);
+    this.timer = setInterval(() => {
+      this.fullPending = true;
+      this.scheduleWork(0);
+    }, this.options.scanIntervalMs ?? 5_000);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    clearInterval(this.timer);
     clearTimeout(this.hint);
     this.fsWatcher?.close();
     await this.scanning;
@@ -92,6 +107,7 @@ export class WarehouseWatcher {
       const age = now() - object.lastModified.getTime();
       if (age < quietMs) {
         youngest = Math.min(youngest, quietMs - age);
+        this.dirty.add(object.key);
         continue;
       }
       this.known.set(object.key, etag);
@@ -103,7 +119,36 @@ export class WarehouseWatcher {
       changes.push(this.change('removed', key, 0, '', new Date(now())));
     }
     if (changes.length > 0) await this.options.emit(changes);
-    if (youngest !== Number.POSITIVE_INFINITY) this.scheduleScan(youngest + 10);
+    if (youngest !== Number.POSITIVE_INFINITY) this.scheduleWork(youngest + 10);
+    return changes;
+  }
+
+  /** Checks named keys only (file-system hints): new or changed quiet files, and vanished ones. */
+  async checkKeys(keys: Iterable<string>): Promise<ObjectChange[]> {
+    const now = this.options.now ?? Date.now;
+    const quietMs = this.options.quietMs ?? 250;
+    const changes: ObjectChange[] = [];
+    let youngest = Number.POSITIVE_INFINITY;
+    for (const key of keys) {
+      if (!isDataFileKey(key)) continue;
+      const object = await this.options.store.head(key);
+      if (!object) {
+        if (this.known.delete(key)) changes.push(this.change('removed', key, 0, '', new Date(now())));
+        continue;
+      }
+      const etag = object.etag.replace(/^"(.*)"$/, '$1');
+      if (this.known.get(key) === etag) continue;
+      const age = now() - object.lastModified.getTime();
+      if (age < quietMs) {
+        youngest = Math.min(youngest, quietMs - age);
+        this.dirty.add(key);
+        continue;
+      }
+      this.known.set(key, etag);
+      changes.push(this.change('created', key, object.size, etag, object.lastModified));
+    }
+    if (changes.length > 0) await this.options.emit(changes);
+    if (youngest !== Number.POSITIVE_INFINITY) this.scheduleWork(youngest + 10);
     return changes;
   }
 
@@ -119,30 +164,41 @@ export class WarehouseWatcher {
     return kind === 'created' ? { kind, ...base, size, etag, eventTime } : { kind, ...base, eventTime };
   }
 
-  private scheduleScan(delayMs: number): void {
+  /** Runs pending work after `delayMs`, unless work is already due sooner (hints must not starve it). */
+  private scheduleWork(delayMs: number): void {
     if (this.stopped) return;
+    const due = Date.now() + delayMs;
+    if (this.hint !== undefined && this.hintDue <= due) return;
     clearTimeout(this.hint);
-    this.hint = setTimeout(() => this.runScan(), delayMs);
+    this.hintDue = due;
+    this.hint = setTimeout(() => {
+      this.hint = undefined;
+      this.hintDue = Number.POSITIVE_INFINITY;
+      this.runWork();
+    }, delayMs);
   }
 
-  private runScan(): void {
+  private runWork(): void {
     if (this.stopped) return;
     if (this.scanning) {
       this.rescan = true;
       return;
     }
-    this.scanning = this.scanOnce()
+    const full = this.fullPending;
+    this.fullPending = false;
+    const keys = [...this.dirty];
+    this.dirty.clear();
+    const work = full ? this.scanOnce() : this.checkKeys(keys);
+    this.scanning = work
       .then(() => undefined)
       .catch((error) => this.options.logger.error({ err: errorMessage(error) }, 'warehouse scan failed'))
       .finally(() => {
         this.scanning = undefined;
         if (this.stopped) return;
-        if (this.rescan) {
+        if (this.rescan || this.fullPending || this.dirty.size > 0) {
           this.rescan = false;
-          this.scheduleScan(0);
+          this.scheduleWork(0);
         }
-        clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.runScan(), this.options.scanIntervalMs ?? 5_000);
       });
   }
 }

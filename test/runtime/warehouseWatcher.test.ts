@@ -98,4 +98,37 @@ describe('WarehouseWatcher.scanOnce', () => {
       await w.stop();
     }
   });
+
+  it('announces a steady stream of files from file-system hints alone, without waiting for a full scan', async () => {
+    const emitted: ObjectChange[] = [];
+    const w = new WarehouseWatcher({
+      store: openStore(`file://${dir}`),
+      bucket: 'local',
+      logger: silentLogger(),
+      emit: async (changes) => {
+        emitted.push(...changes);
+      },
+      watchDir: dir,
+      quietMs: 20,
+      // Only the first scan is a full one: everything after must come from the hints.
+      scanIntervalMs: 600_000,
+    });
+    w.start();
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      // Files 10 ms apart for well over a second: a debounce that restarts on every event
+      // would not fire until the stream stops, so the early files must be out while it goes on.
+      let emittedMidStream = 0;
+      for (let i = 0; i < 150; i++) {
+        write(`ns/t/data/f${String(i).padStart(3, '0')}.parquet`);
+        if (i === 120) emittedMidStream = emitted.length;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(emittedMidStream).toBeGreaterThanOrEqual(60);
+      for (let i = 0; i < 200 && emitted.length < 150; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(new Set(emitted.map((c) => c.key)).size).toBe(150);
+    } finally {
+      await w.stop();
+    }
+  });
 });
