@@ -7,6 +7,7 @@ import type { Client } from '@libsql/client';
 import { AsthaError, errorMessage, StoreError } from '../errors.js';
 import { normalizePrefix, parseWarehouseKey, type WarehouseKey } from '../layout/warehousePath.js';
 import { inspectParquet, type ParquetInspection } from '../parquet/inspectParquet.js';
+import type { IcebergType, StructType } from '../iceberg/spec/types.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { RegistryError } from './registryError.js';
 
@@ -133,6 +134,17 @@ async function readFooter({ object, location }: Located, store: ObjectStore): Pr
   }
   try {
     const inspection = await inspectParquet(store, location.path, info.size);
+    const v3Only = formatV3Columns(inspection.schema);
+    if (v3Only.length > 0) {
+      // astha writes format-version 2 tables, where these types do not exist: readers refuse the
+      // whole table (PyIceberg and DuckDB both do), so the file stays out with the reason.
+      return {
+        kind: 'unreadable',
+        object,
+        location,
+        reason: `column(s) ${v3Only.join(', ')} hold nanosecond timestamps, which need Iceberg format v3; astha writes v2 tables (write microseconds)`,
+      };
+    }
     return { kind: 'file', object: { ...object, size: info.size }, location, inspection };
   } catch (error) {
     if (error instanceof StoreError) {
@@ -175,5 +187,23 @@ async function findRegistered(
     const key = [row.ns, row.tbl, row.path, row.etag].map(String).join('\u0000');
     found.set(key, { tableId: Number(row.table_id), fileId: Number(row.id) });
   }
+  return found;
+}
+
+/** Names of columns (nested ones by path) whose type exists only in Iceberg format v3. */
+function formatV3Columns(schema: StructType): string[] {
+  const found: string[] = [];
+  const visit = (type: IcebergType, path: string): void => {
+    if (typeof type === 'string') {
+      if (type === 'timestamp_ns' || type === 'timestamptz_ns') found.push(path);
+    } else if (type.type === 'struct') {
+      for (const field of type.fields) visit(field.type, path ? `${path}.${field.name}` : field.name);
+    } else if (type.type === 'list') visit(type.element, `${path}.element`);
+    else {
+      visit(type.key, `${path}.key`);
+      visit(type.value, `${path}.value`);
+    }
+  };
+  visit(schema, '');
   return found;
 }
