@@ -9,6 +9,7 @@ import { IcebergError } from '../icebergError.js';
 import { partitionValueFromPath } from '../partitionValues.js';
 import { type DataFile, DataFileContent, type FileFormat, type PartitionValue } from '../spec/dataFile.js';
 import type { BoundPartitionField } from '../spec/partitionSpec.js';
+import { toSingleValue } from '../spec/singleValue.js';
 import type { Schema } from '../spec/types.js';
 
 /** The columns of `file_statistics` a data file needs. */
@@ -57,6 +58,19 @@ export function dataFileFromRegistry(
     if (column.lower !== undefined) lower.set(id, column.lower);
     if (column.upper !== undefined) upper.set(id, column.upper);
   }
+  // An identity partition column the file does not hold is constant in it: its counts and
+  // bounds are known exactly. Readers that treat missing metrics as zero (DuckDB) would
+  // otherwise prune every file on `col IS NULL` / `IS NOT NULL`.
+  partitionFields.forEach((field, i) => {
+    if (field.transform !== 'identity' || values.has(field.sourceId)) return;
+    const value = dataFile.partition[i];
+    values.set(field.sourceId, stats.record_count);
+    nulls.set(field.sourceId, value === null ? stats.record_count : 0);
+    if (value === null || value === undefined) return;
+    const bound = toSingleValue(field.sourceType, value);
+    lower.set(field.sourceId, bound);
+    upper.set(field.sourceId, bound);
+  });
   // Empty maps are left out: "no metrics" must not read as "zero values".
   if (sizes.size > 0) dataFile.columnSizes = sizes;
   if (values.size > 0) dataFile.valueCounts = values;
