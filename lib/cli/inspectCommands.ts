@@ -20,7 +20,7 @@ export async function statusCommand(ctx: CliContext): Promise<void> {
     tables: summary.tables,
     files: summary.filesByState,
     rejectedObjects: summary.rejectedObjects,
-    snapshots: tables.reduce((n, t) => n + (t.current_snapshot_id ? 1 : 0), 0),
+    tablesWithSnapshot: tables.reduce((n, t) => n + (t.current_snapshot_id ? 1 : 0), 0),
     cdc: {
       backlog: drain.backlog.count,
       oldestAgeSeconds: drain.backlog.oldestAgeSeconds,
@@ -34,7 +34,7 @@ export async function statusCommand(ctx: CliContext): Promise<void> {
   const files = Object.entries(summary.filesByState)
     .map(([state, n]) => `${state} ${n}`)
     .join(', ');
-  ctx.out.line(`tables      ${summary.tables} (${result.snapshots} with a committed snapshot)`);
+  ctx.out.line(`tables      ${summary.tables} (${result.tablesWithSnapshot} with a committed snapshot)`);
   ctx.out.line(`files       ${files}`);
   ctx.out.line(`rejected    ${summary.rejectedObjects} objects outside any table`);
   ctx.out.line(

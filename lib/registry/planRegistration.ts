@@ -7,7 +7,7 @@ import type { Client } from '@libsql/client';
 import { AsthaError, errorMessage, StoreError } from '../errors.js';
 import { normalizePrefix, parseWarehouseKey, type WarehouseKey } from '../layout/warehousePath.js';
 import { inspectParquet, type ParquetInspection } from '../parquet/inspectParquet.js';
-import type { IcebergType, StructType } from '../iceberg/spec/types.js';
+import { indexFieldsById, type StructType } from '../iceberg/spec/types.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { RegistryError } from './registryError.js';
 
@@ -190,20 +190,9 @@ async function findRegistered(
   return found;
 }
 
-/** Names of columns (nested ones by path) whose type exists only in Iceberg format v3. */
+/** Names of columns (nested ones too) whose type exists only in Iceberg format v3. */
 function formatV3Columns(schema: StructType): string[] {
-  const found: string[] = [];
-  const visit = (type: IcebergType, path: string): void => {
-    if (typeof type === 'string') {
-      if (type === 'timestamp_ns' || type === 'timestamptz_ns') found.push(path);
-    } else if (type.type === 'struct') {
-      for (const field of type.fields) visit(field.type, path ? `${path}.${field.name}` : field.name);
-    } else if (type.type === 'list') visit(type.element, `${path}.element`);
-    else {
-      visit(type.key, `${path}.key`);
-      visit(type.value, `${path}.value`);
-    }
-  };
-  visit(schema, '');
-  return found;
+  return [...indexFieldsById(schema).values()]
+    .filter((field) => field.type === 'timestamp_ns' || field.type === 'timestamptz_ns')
+    .map((field) => field.name);
 }
