@@ -144,22 +144,7 @@ export async function recordCommit(client: Client, record: CommitRecord): Promis
   const tableId = pointer.tableId;
   return writeTransaction(client, async (tx) => {
     await tx.execute(pointerUpdate(pointer, nowMs));
-    await tx.execute({
-      sql: `INSERT INTO table_snapshots (table_id, snapshot_id, sequence_number, parent_snapshot_id, operation,
-              manifest_list, summary_json, metadata_location, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (table_id, snapshot_id) DO NOTHING`,
-      args: [
-        tableId,
-        snapshot.snapshotId,
-        snapshot.sequenceNumber,
-        snapshot.parentSnapshotId,
-        snapshot.operation,
-        snapshot.manifestList,
-        snapshot.summaryJson,
-        snapshot.metadataLocation,
-        iso(snapshot.timestampMs),
-      ],
-    });
+    await tx.execute(snapshotInsert(tableId, snapshot));
     const files =
       record.fileIds === undefined
         ? await tx.execute({
@@ -195,7 +180,8 @@ export async function recordTablePointer(
   });
 }
 
-function pointerUpdate(pointer: TablePointer, nowMs: number) {
+/** The statement that moves a table's pointer forward (never back). */
+export function pointerUpdate(pointer: TablePointer, nowMs: number) {
   return {
     sql: `UPDATE tables SET metadata_location = ?, metadata_version = ?, current_snapshot_id = ?, updated_at = ?
           WHERE id = ? AND (metadata_version IS NULL OR metadata_version < ?)`,
@@ -216,4 +202,24 @@ export async function tablesWithWork(client: Client): Promise<number[]> {
     "SELECT DISTINCT table_id FROM table_files WHERE iceberg_state IN ('pending', 'committing') ORDER BY table_id",
   );
   return result.rows.map((row) => Number(row.table_id));
+}
+
+/** The statement that records a committed snapshot (idempotent). */
+export function snapshotInsert(tableId: number, snapshot: CommittedSnapshot) {
+  return {
+    sql: `INSERT INTO table_snapshots (table_id, snapshot_id, sequence_number, parent_snapshot_id, operation,
+            manifest_list, summary_json, metadata_location, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (table_id, snapshot_id) DO NOTHING`,
+    args: [
+      tableId,
+      snapshot.snapshotId,
+      snapshot.sequenceNumber,
+      snapshot.parentSnapshotId,
+      snapshot.operation,
+      snapshot.manifestList,
+      snapshot.summaryJson,
+      snapshot.metadataLocation,
+      iso(snapshot.timestampMs),
+    ],
+  };
 }

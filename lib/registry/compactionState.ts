@@ -7,7 +7,7 @@
  * the table's file count and size adjusted.
  */
 import type { Client } from '@libsql/client';
-import type { CommittedSnapshot, TablePointer } from './commitState.js';
+import { type CommittedSnapshot, pointerUpdate, snapshotInsert, type TablePointer } from './commitState.js';
 import type { SnapshotId } from './rows.js';
 import { applyDelta } from './writeRegistrations.js';
 import { writeTransaction } from './writeTransaction.js';
@@ -80,34 +80,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export async function recordCompaction(client: Client, record: CompactionRecord): Promise<void> {
   const { tableId, pointer, snapshot, nowMs } = record;
   await writeTransaction(client, async (tx) => {
-    await tx.execute({
-      sql: `UPDATE tables SET metadata_location = ?, metadata_version = ?, current_snapshot_id = ?, updated_at = ?
-            WHERE id = ? AND (metadata_version IS NULL OR metadata_version < ?)`,
-      args: [
-        pointer.metadataLocation,
-        pointer.metadataVersion,
-        pointer.currentSnapshotId,
-        iso(nowMs),
-        tableId,
-        pointer.metadataVersion,
-      ],
-    });
-    await tx.execute({
-      sql: `INSERT INTO table_snapshots (table_id, snapshot_id, sequence_number, parent_snapshot_id, operation,
-              manifest_list, summary_json, metadata_location, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (table_id, snapshot_id) DO NOTHING`,
-      args: [
-        tableId,
-        snapshot.snapshotId,
-        snapshot.sequenceNumber,
-        snapshot.parentSnapshotId,
-        snapshot.operation,
-        snapshot.manifestList,
-        snapshot.summaryJson,
-        snapshot.metadataLocation,
-        iso(snapshot.timestampMs),
-      ],
-    });
+    // Same pointer and snapshot statements as an append, so the two can never drift apart.
+    await tx.execute(pointerUpdate({ ...pointer, tableId }, nowMs));
+    await tx.execute(snapshotInsert(tableId, snapshot));
     const removed = await tx.execute({
       sql: `UPDATE table_files SET iceberg_state = 'removed', target_snapshot_id = ?, updated_at = ?
             WHERE table_id = ? AND iceberg_state = 'committed' AND uri IN (SELECT value FROM json_each(?))

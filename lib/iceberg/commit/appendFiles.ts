@@ -11,16 +11,12 @@
 import type { ObjectStore } from '../../store/objectStore.js';
 import { IcebergError } from '../icebergError.js';
 import type { DataFile } from '../spec/dataFile.js';
-import { ManifestEntryStatus } from '../spec/dataFile.js';
-import { writeManifest } from '../spec/manifest.js';
 import {
-  describeManifest,
   type ManifestFile,
   type ManifestFileInput,
   readManifestList,
   writeManifestList,
 } from '../spec/manifestList.js';
-import { bindPartitionSpec } from '../spec/partitionSpec.js';
 import { MAIN_BRANCH, type Snapshot } from '../spec/snapshot.js';
 import { buildSnapshotSummary, changesOf } from '../spec/snapshotSummary.js';
 import {
@@ -32,10 +28,11 @@ import {
 } from '../spec/tableMetadata.js';
 import type { TableCommit, TableUpdate } from '../spec/tableUpdate.js';
 import type { Schema } from '../spec/types.js';
-import { keyOfUri, newManifestKey, newManifestListKey, type TableRef, uriInTable } from '../tableLocation.js';
+import { keyOfUri, newManifestListKey, type TableRef, uriInTable } from '../tableLocation.js';
 import { systemCommitClock } from './commitBackoff.js';
 import { type CommitOptions, type CommitResult, commitTable } from './commitTable.js';
-import { type DataFileSource, dataFileFromRegistry } from './dataFileFromRegistry.js';
+import { writeAddedManifest } from './addedManifest.js';
+import type { DataFileSource } from './dataFileFromRegistry.js';
 import { managedProperties, type TableDefinitionInput } from './ensureTable.js';
 import type { LoadedTable } from './loadTable.js';
 import { mergeManifests, mergePolicy } from './mergeManifests.js';
@@ -117,22 +114,7 @@ async function writeNewManifest(
   options: AppendOptions,
   sources: DataFileSource[],
 ): Promise<Omit<WrittenManifest, 'signature'>> {
-  const spec = defaultSpec(base.metadata);
-  const fields = bindPartitionSpec(spec, schema);
-  const dataFiles: DataFile[] = sources.map((s) => dataFileFromRegistry(s.file, s.stats, schema, fields));
-  const entries = dataFiles.map((dataFile) => ({ status: ManifestEntryStatus.ADDED, dataFile }));
-  const bytes = writeManifest({ schema, spec, entries, snapshotId: options.snapshotId });
-  const key = newManifestKey(table);
-  await store.put(key, bytes, { contentType: 'application/octet-stream' });
-  const manifest = describeManifest({
-    manifestPath: uriInTable(table, key),
-    manifestLength: bytes.length,
-    schema,
-    spec,
-    snapshotId: options.snapshotId,
-    entries,
-  });
-  return { manifest, dataFiles };
+  return writeAddedManifest(store, table, schema, defaultSpec(base.metadata), sources, options.snapshotId);
 }
 
 async function snapshotCommit(

@@ -11,17 +11,16 @@
  */
 import type { ObjectStore } from '../../store/objectStore.js';
 import { IcebergError } from '../icebergError.js';
-import { type DataFile, ManifestEntryStatus } from '../spec/dataFile.js';
-import { writeManifest } from '../spec/manifest.js';
-import { describeManifest, type ManifestFileInput } from '../spec/manifestList.js';
-import { bindPartitionSpec } from '../spec/partitionSpec.js';
+import type { DataFile } from '../spec/dataFile.js';
+import type { ManifestFileInput } from '../spec/manifestList.js';
 import type { Snapshot } from '../spec/snapshot.js';
 import { currentSchema, currentSnapshot, defaultSpec, snapshotById } from '../spec/tableMetadata.js';
 import type { TableCommit } from '../spec/tableUpdate.js';
-import { newManifestKey, type TableRef, uriInTable } from '../tableLocation.js';
+import type { TableRef } from '../tableLocation.js';
 import { type CommitOptions, type CommitResult, commitTable } from './commitTable.js';
-import { type DataFileSource, dataFileFromRegistry } from './dataFileFromRegistry.js';
+import type { DataFileSource } from './dataFileFromRegistry.js';
 import type { LoadedTable } from './loadTable.js';
+import { writeAddedManifest } from './addedManifest.js';
 import { snapshotOnParent, takeOutOfManifests } from './rewriteSnapshot.js';
 
 export interface ReplaceOptions extends CommitOptions {
@@ -61,7 +60,7 @@ export function isInputsGone(error: unknown): boolean {
   return error instanceof IcebergError && error.details?.reason === 'inputs_gone';
 }
 
-interface AddedManifest {
+interface OutputsManifest {
   schemaId: number;
   specId: number;
   manifest: ManifestFileInput;
@@ -73,7 +72,7 @@ export async function replaceFiles(
   table: TableRef,
   options: ReplaceOptions,
 ): Promise<ReplaceResult> {
-  let added: AddedManifest | undefined;
+  let added: OutputsManifest | undefined;
   const commit = await commitTable(
     store,
     table,
@@ -86,7 +85,7 @@ export async function replaceFiles(
       const schema = currentSchema(base.metadata);
       const spec = defaultSpec(base.metadata);
       if (added?.schemaId !== schema['schema-id'] || added.specId !== spec.specId) {
-        added = await writeAddedManifest(store, table, base, options);
+        added = await writeOutputsManifest(store, table, base, options);
       }
       return replaceCommit(store, table, base, parent, options, added);
     },
@@ -102,30 +101,17 @@ export async function replaceFiles(
   return { commit, snapshot };
 }
 
-/** The outputs' manifest: ADDED entries with inherited sequence numbers, valid on any base. */
-async function writeAddedManifest(
+/** The outputs' manifest, written against the base's current schema and spec. */
+async function writeOutputsManifest(
   store: ObjectStore,
   table: TableRef,
   base: LoadedTable,
   options: ReplaceOptions,
-): Promise<AddedManifest> {
+): Promise<OutputsManifest> {
   const schema = currentSchema(base.metadata);
   const spec = defaultSpec(base.metadata);
-  const fields = bindPartitionSpec(spec, schema);
-  const dataFiles = options.outputs.map((s) => dataFileFromRegistry(s.file, s.stats, schema, fields));
-  const entries = dataFiles.map((dataFile) => ({ status: ManifestEntryStatus.ADDED, dataFile }));
-  const bytes = writeManifest({ schema, spec, entries, snapshotId: options.snapshotId });
-  const key = newManifestKey(table);
-  await store.put(key, bytes, { contentType: 'application/octet-stream' });
-  const manifest = describeManifest({
-    manifestPath: uriInTable(table, key),
-    manifestLength: bytes.length,
-    schema,
-    spec,
-    snapshotId: options.snapshotId,
-    entries,
-  });
-  return { schemaId: schema['schema-id'], specId: spec.specId, manifest, dataFiles };
+  const written = await writeAddedManifest(store, table, schema, spec, options.outputs, options.snapshotId);
+  return { schemaId: schema['schema-id'], specId: spec.specId, ...written };
 }
 
 async function replaceCommit(
@@ -134,7 +120,7 @@ async function replaceCommit(
   base: LoadedTable,
   parent: Snapshot,
   options: ReplaceOptions,
-  added: AddedManifest,
+  added: OutputsManifest,
 ): Promise<TableCommit> {
   const wanted = new Set(options.inputs);
   const { manifests, removed } = await takeOutOfManifests(
