@@ -18,7 +18,15 @@ function write(key: string, body = 'PAR1...PAR1') {
   writeFileSync(join(dir, key), body);
 }
 
-function watcher(emitted: ObjectChange[], options: { quietMs?: number; now?: () => number } = {}) {
+interface WatcherOptions {
+  quietMs?: number;
+  now?: () => number;
+  /** Watch the directory for file-system hints (start() needed). */
+  watch?: boolean;
+  scanIntervalMs?: number;
+}
+
+function watcher(emitted: ObjectChange[], options: WatcherOptions = {}) {
   return new WarehouseWatcher({
     store: openStore(`file://${dir}`),
     bucket: 'local',
@@ -28,6 +36,8 @@ function watcher(emitted: ObjectChange[], options: { quietMs?: number; now?: () 
     },
     quietMs: options.quietMs ?? 0,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.watch ? { watchDir: dir } : {}),
+    ...(options.scanIntervalMs ? { scanIntervalMs: options.scanIntervalMs } : {}),
   });
 }
 
@@ -78,17 +88,7 @@ describe('WarehouseWatcher.scanOnce', () => {
 
   it('picks up a file written while running, through events or the scan', async () => {
     const emitted: ObjectChange[] = [];
-    const w = new WarehouseWatcher({
-      store: openStore(`file://${dir}`),
-      bucket: 'local',
-      logger: silentLogger(),
-      emit: async (changes) => {
-        emitted.push(...changes);
-      },
-      watchDir: dir,
-      quietMs: 20,
-      scanIntervalMs: 200,
-    });
+    const w = watcher(emitted, { watch: true, quietMs: 20, scanIntervalMs: 200 });
     w.start();
     try {
       write('ns/t/data/x=1/late.parquet');
@@ -101,18 +101,8 @@ describe('WarehouseWatcher.scanOnce', () => {
 
   it('announces a steady stream of files from file-system hints alone, without waiting for a full scan', async () => {
     const emitted: ObjectChange[] = [];
-    const w = new WarehouseWatcher({
-      store: openStore(`file://${dir}`),
-      bucket: 'local',
-      logger: silentLogger(),
-      emit: async (changes) => {
-        emitted.push(...changes);
-      },
-      watchDir: dir,
-      quietMs: 20,
-      // Only the first scan is a full one: everything after must come from the hints.
-      scanIntervalMs: 600_000,
-    });
+    // Only the first scan is a full one: everything after must come from the hints.
+    const w = watcher(emitted, { watch: true, quietMs: 20, scanIntervalMs: 600_000 });
     w.start();
     try {
       await new Promise((r) => setTimeout(r, 100));
