@@ -87,6 +87,10 @@ export interface TableFileRow {
   reject_reason: string | null;
   /** 1 when astha itself wrote the file (compaction output): registration must not re-add it. */
   astha_written: 0 | 1;
+  /** A compaction-replaced file the user removed since: its rows still in outputs must go. */
+  retracted_at: RegistryTime | null;
+  /** A compaction-replaced file astha's cleanup deleted (its `ObjectRemoved` is not the user's). */
+  purged_at: RegistryTime | null;
   registered_at: RegistryTime;
   updated_at: RegistryTime;
 }

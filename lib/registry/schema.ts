@@ -142,8 +142,34 @@ const initial: readonly string[] = [
   ) STRICT`,
 ];
 
+/**
+ * Compaction lineage. A compaction output holds the rows of the files it replaced; when a user
+ * later deletes or overwrites one of those files, its rows must leave the table although its own
+ * row is already `removed`. `compacted_rows` says where each source file's rows live: rows
+ * [row_offset, row_offset + row_count) of the output are the source's, in order (composed through
+ * repeated compactions, so a source always points at live outputs). `retracted_at` marks a
+ * replaced source the user removed (the compactor rewrites the outputs holding its rows);
+ * `purged_at` marks a replaced file astha's own cleanup deleted, so that deletion's
+ * `ObjectRemoved` is not taken for the user's.
+ */
+const compactionLineage: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS compacted_rows (
+    output_file_id INTEGER NOT NULL REFERENCES table_files(id),
+    source_file_id INTEGER NOT NULL REFERENCES table_files(id),
+    row_offset INTEGER NOT NULL CHECK (row_offset >= 0),
+    row_count INTEGER NOT NULL CHECK (row_count > 0),
+    PRIMARY KEY (output_file_id, row_offset)
+  ) STRICT`,
+  'CREATE INDEX IF NOT EXISTS compacted_rows_by_source ON compacted_rows(source_file_id)',
+  'ALTER TABLE table_files ADD COLUMN retracted_at TEXT',
+  'ALTER TABLE table_files ADD COLUMN purged_at TEXT',
+];
+
 /** Applied in order; a version once released is never edited, only followed by a new one. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', statements: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', statements: initial },
+  { version: 2, name: 'compaction lineage', statements: compactionLineage },
+];
 
 export const SCHEMA_MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version INTEGER PRIMARY KEY,

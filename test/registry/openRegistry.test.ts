@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'vitest';
+import { migrate } from '../../lib/registry/migrations.js';
+import { acquireClient } from '../../lib/registry/registryClient.js';
 import { openRegistry } from '../../lib/registry/registry.js';
 import { RegistryError } from '../../lib/registry/registryError.js';
 import { MIGRATIONS } from '../../lib/registry/schema.js';
@@ -21,11 +23,38 @@ describe.each(BACKENDS)('openRegistry on %s', (backend) => {
     second.close();
   });
 
+  test('a database at version 1 is upgraded: lineage columns added, triggers regenerated to log them', async () => {
+    const url = await freshDatabaseUrl(backend);
+    const lease = acquireClient(url);
+    const old = await migrate(lease.client, MIGRATIONS.slice(0, 1));
+    expect(old.applied).toEqual([1]);
+    lease.release();
+    const registry = await openRegistry(url);
+    expect(registry.migration.applied).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
+    expect(registry.migration.triggersInstalled).toContain('table_files');
+    const { client } = registry;
+    await client.execute("INSERT INTO namespaces (name) VALUES ('n')");
+    await client.execute(
+      "INSERT INTO tables (namespace_id, name, bucket, key_prefix, location) VALUES (1, 't', 'b', 'n/t', 's3://b/n/t')",
+    );
+    await client.execute(
+      "INSERT INTO table_files (table_id, path, uri, size, etag, purged_at) VALUES (1, 'n/t/data/a.parquet', 's3://b/n/t/data/a.parquet', 1, 'e', '2026-01-01T00:00:00.000Z')",
+    );
+    const logged = await client.execute(
+      "SELECT after FROM __cdc_log WHERE tablename = 'table_files' ORDER BY id DESC LIMIT 1",
+    );
+    expect(JSON.parse(String(logged.rows[0]?.after))).toMatchObject({
+      purged_at: '2026-01-01T00:00:00.000Z',
+      retracted_at: null,
+    });
+    registry.close();
+  });
+
   test('two cold starts racing on one database both succeed and migrate once', async () => {
     const url = await freshDatabaseUrl(backend);
     const [a, b] = await Promise.all([openRegistry(url), openRegistry(url)]);
     const applied = [...a.migration.applied, ...b.migration.applied];
-    expect(applied).toEqual([1]);
+    expect(applied.sort((x, y) => x - y)).toEqual(MIGRATIONS.map((m) => m.version));
     const triggers = await a.client.execute(
       "SELECT count(*) AS n FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '__cdc_%'",
     );
