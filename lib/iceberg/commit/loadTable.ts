@@ -1,15 +1,24 @@
 /**
  * Finding a table's current metadata version on an object store without a catalog
  * (DESIGN.md, "Commit protocol" step 1): start from a known version (the registry pointer,
- * else `version-hint.text`), then probe `v<N+1>`, `v<N+2>`... until one is absent. The
- * pointer and the hint are only hints: they lag after a crash, the probe never does, because
- * versions are created with `putIfAbsent` and never deleted while the table lives.
+ * else `version-hint.text`, else the highest `v<N>.metadata.json` one listing of `metadata/`
+ * shows), then probe `v<N+1>`, `v<N+2>`... until one is absent. The pointer, the hint and the
+ * listing are only start points: they lag after a crash (or, for a listing, behind a write),
+ * the probe never does, because versions are created with `putIfAbsent` and cleanup only
+ * deletes versions older than the newest.
  */
 import { StoreError } from '../../errors.js';
 import type { ObjectStore } from '../../store/objectStore.js';
 import type { TableMetadata } from '../spec/tableMetadata.js';
 import { parseMetadataText } from './metadataText.js';
-import { metadataKey, metadataUri, type TableRef, versionHintKey } from '../tableLocation.js';
+import {
+  metadataDir,
+  metadataKey,
+  metadataUri,
+  type TableRef,
+  versionHintKey,
+  versionOfMetadataFile,
+} from '../tableLocation.js';
 
 export interface LoadedTable {
   version: number;
@@ -80,27 +89,45 @@ export async function readVersion(
 }
 
 /**
- * The highest existing version at or after `from` (0 = none). When `from` itself is missing
- * (a hint from a table that was re-created, or a pointer ahead of the store) it scans from 1.
+ * The highest existing version at or after `from` (0 = none). When `from` is unknown (0) or
+ * missing (a hint from a table that was re-created, a pointer ahead of the store, a version
+ * cleanup deleted) it starts from the highest version a listing shows: probing from v1 would
+ * cost one request per version, and finds nothing at all once cleanup has deleted v1.
  */
 export async function probeLatest(
   store: ObjectStore,
   table: TableRef,
   from: number,
 ): Promise<{ version: number; etag: string }> {
-  let version = from;
-  let etag = '';
-  if (version > 0) {
-    const info = await store.head(metadataKey(table, version));
-    if (info) etag = info.etag;
-    else version = 0;
+  let start = { version: 0, etag: '' };
+  if (from > 0) {
+    const info = await store.head(metadataKey(table, from));
+    if (info) start = { version: from, etag: info.etag };
   }
+  if (start.version === 0) start = await highestListedVersion(store, table);
+  let { version, etag } = start;
   for (;;) {
     const next = await store.head(metadataKey(table, version + 1));
     if (!next) return { version, etag };
     version += 1;
     etag = next.etag;
   }
+}
+
+/** The highest `v<N>.metadata.json` directly under the table's `metadata/` (0 when none). */
+export async function highestListedVersion(
+  store: ObjectStore,
+  table: TableRef,
+): Promise<{ version: number; etag: string }> {
+  const dir = `${metadataDir(table)}/`;
+  let highest = { version: 0, etag: '' };
+  for await (const object of store.list(dir)) {
+    const name = object.key.slice(dir.length);
+    if (!/^v\d+\.metadata\.json$/.test(name)) continue;
+    const version = versionOfMetadataFile(name) ?? 0;
+    if (version > highest.version) highest = { version, etag: object.etag };
+  }
+  return highest;
 }
 
 /** `version-hint.text` as a number; undefined when absent or not a bare integer (hints are best effort). */
