@@ -7,6 +7,7 @@ import { AsthaError, errorMessage } from '../errors.js';
 import { createContext, UsageError } from './context.js';
 import { showCommand, statusCommand, tablesCommand } from './inspectCommands.js';
 import { backfillCommand, registerCommand } from './registerCommands.js';
+import { compactCommand, maintainCommand } from './maintenanceCommands.js';
 import { propertiesCommand } from './propertiesCommand.js';
 import { snapshotCommand } from './snapshotCommand.js';
 import { startCommand } from './startCommand.js';
@@ -26,9 +27,15 @@ commands:
   properties <namespace.table> [key=value ...] [--unset key]
                              show or change table properties (commit policy astha.commit.min-files,
                              astha.commit.max-age-seconds, astha.commit.min-bytes; expiration ...)
+  compact <namespace.table>  merge each partition's small files into target-size files now (policy:
+                             astha.compaction.enabled, .min-input-files, .small-file-fraction,
+                             write.target-file-size-bytes); --dry-run prints the plan only
+  maintain <namespace.table> expire old snapshots and delete what no snapshot reaches now;
+                             --dry-run lists what would be deleted
 
 options:
-  --json                     machine-readable output (read commands, register, backfill)
+  --json                     machine-readable output (read commands, register, backfill, compact, maintain)
+  --dry-run                  compact / maintain: change nothing, print what would be done
   --registry <url>           libSQL URL (default $ASTHA_REGISTRY_URL or file:./.astha/registry.db)
   --warehouse <url>          s3://bucket/prefix, file:///dir or a directory (default $ASTHA_WAREHOUSE or ./warehouse)
   --sync                     register: wait until each file is committed
@@ -87,6 +94,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await snapshotCommand(ctx, rest[0]);
       case 'properties':
         return await propertiesCommand(ctx, rest, values.unset ?? []);
+      case 'compact':
+        return await compactCommand(ctx, rest[0], { dryRun: values['dry-run'] ?? false });
+      case 'maintain':
+        return await maintainCommand(ctx, rest[0], { dryRun: values['dry-run'] ?? false });
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
@@ -112,6 +123,7 @@ function parse(argv: readonly string[]) {
       timeout: { type: 'string' },
       'no-sample': { type: 'boolean' },
       'until-idle': { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
       unset: { type: 'string', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
