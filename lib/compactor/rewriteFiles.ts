@@ -26,6 +26,7 @@ import type { NestedField, Schema } from '../iceberg/spec/types.js';
 import { type ParquetInspection, inspectFooter } from '../parquet/inspectParquet.js';
 import { readParquetFooter } from '../parquet/parquetFooter.js';
 import { storeAsyncBuffer } from '../parquet/storeAsyncBuffer.js';
+import type { RowSegment } from '../registry/compactionLineage.js';
 import type { LiveFile } from '../registry/compactionState.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import {
@@ -52,6 +53,16 @@ export interface RewriteOptions {
   codec?: OutputCodec;
   /** Called after each output row group is encoded (the benchmark samples memory here). */
   onRowGroup?: () => void;
+  /**
+   * Rows to leave out, by input file id: sorted, disjoint [start, end) ranges of the input's rows
+   * (a retracted source's rows inside a compaction output).
+   */
+  excludeRows?: ReadonlyMap<number, readonly RowRange[]>;
+}
+
+export interface RowRange {
+  start: number;
+  end: number;
 }
 
 export interface RewrittenFile {
@@ -60,6 +71,8 @@ export interface RewrittenFile {
   etag: string;
   rowCount: number;
   inspection: ParquetInspection;
+  /** Where each output row came from, in output order: what compaction lineage is built from. */
+  segments: RowSegment[];
 }
 
 /** Column sources of one input file, in output column order. */
@@ -108,20 +121,31 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
     const plan = planInput(file, footers.get(file.id)!, fields, options);
     footers.delete(file.id);
     let rowStart = 0;
+    const excluded = options.excludeRows?.get(file.id) ?? [];
     for (const rowGroup of plan.metadata.row_groups) {
       const rowEnd = rowStart + Number(rowGroup.num_rows);
-      const read = await readColumns(source, plan, rowStart, rowEnd);
-      const count = rowEnd - rowStart;
-      plan.columns.forEach((column, i) => {
-        const target = buffer[i]!;
-        if ('constant' in column) {
-          for (let r = 0; r < count; r++) target.push(column.constant);
-          return;
-        }
-        const values = read[column.index]!;
-        for (let r = 0; r < count; r++) target.push(column.convert(values[r] as RawValue));
-      });
-      buffered += count;
+      const kept = keptRanges(rowStart, rowEnd, excluded);
+      const read = kept.length > 0 ? await readColumns(source, plan, rowStart, rowEnd) : [];
+      for (const range of kept) {
+        const from = range.start - rowStart;
+        const to = range.end - rowStart;
+        plan.columns.forEach((column, i) => {
+          const target = buffer[i]!;
+          if ('constant' in column) {
+            for (let r = from; r < to; r++) target.push(column.constant);
+            return;
+          }
+          const values = read[column.index]!;
+          for (let r = from; r < to; r++) target.push(column.convert(values[r] as RawValue));
+        });
+        addSegment(output.segments, {
+          inputFileId: file.id,
+          inputRowStart: range.start,
+          outputRowStart: output.rows + buffered,
+          rowCount: range.end - range.start,
+        });
+        buffered += range.end - range.start;
+      }
       rowStart = rowEnd;
       if (buffered >= rowGroupRows) await flushRowGroup();
     }
@@ -129,6 +153,36 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
   await flushRowGroup();
   if (output.rows > 0) outputs.push(await finishOutput(output, group, options));
   return outputs;
+}
+
+/** [start, end) minus the sorted, disjoint `excluded` ranges. */
+function keptRanges(start: number, end: number, excluded: readonly RowRange[]): RowRange[] {
+  const kept: RowRange[] = [];
+  let at = start;
+  for (const range of excluded) {
+    if (range.end <= at) continue;
+    if (range.start >= end) break;
+    if (range.start > at) kept.push({ start: at, end: range.start });
+    at = Math.max(at, range.end);
+    if (at >= end) break;
+  }
+  if (at < end) kept.push({ start: at, end });
+  return kept;
+}
+
+/** Appends a segment, extending the last one when it continues it on both sides. */
+function addSegment(segments: RowSegment[], segment: RowSegment): void {
+  const last = segments.at(-1);
+  if (
+    last &&
+    last.inputFileId === segment.inputFileId &&
+    last.inputRowStart + last.rowCount === segment.inputRowStart &&
+    last.outputRowStart + last.rowCount === segment.outputRowStart
+  ) {
+    last.rowCount += segment.rowCount;
+    return;
+  }
+  segments.push(segment);
 }
 
 /** The table's current columns that at least one input holds (absent ones read as null anyway). */
@@ -252,6 +306,7 @@ interface OpenOutput {
   bytes: ByteWriter;
   writer: ParquetWriter;
   rows: number;
+  segments: RowSegment[];
 }
 
 /** hyparquet-writer bundles its own hyparquet types; the elements built here are valid in both. */
@@ -282,7 +337,7 @@ function newOutput(schema: PqElement[], codec: OutputCodec): OpenOutput {
     compressors: { GZIP: gzip },
     createdBy: 'astha compactor',
   });
-  return { bytes, writer, rows: 0 };
+  return { bytes, writer, rows: 0, segments: [] };
 }
 
 function emptyColumns(count: number): RawValue[][] {
@@ -310,5 +365,6 @@ async function finishOutput(
     etag: info.etag.replace(/^"(.*)"$/, '$1'),
     rowCount: output.rows,
     inspection: inspectFooter(footer, bytes.length),
+    segments: output.segments,
   };
 }

@@ -158,7 +158,7 @@ async function unregister(
       warehousePrefix: deps.warehousePrefix,
     },
   );
-  if (outcome.status === 'removed') summary.removed++;
+  if (outcome.status === 'removed' || outcome.status === 'retracted') summary.removed++;
   else summary.ignored++;
 }
 

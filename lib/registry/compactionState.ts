@@ -7,6 +7,7 @@
  * the table's file count and size adjusted.
  */
 import type { Client } from '@libsql/client';
+import { type RowSegment, recordLineage } from './compactionLineage.js';
 import { type CommittedSnapshot, pointerUpdate, snapshotInsert, type TablePointer } from './commitState.js';
 import type { SnapshotId } from './rows.js';
 import { applyDelta } from './writeRegistrations.js';
@@ -59,6 +60,8 @@ export interface CompactedOutput {
   columnCount: number;
   columnStatsJson: string;
   splitOffsetsJson: string | null;
+  /** Where its rows came from (lineage); absent when unknown (recovered before lineage existed). */
+  segments?: readonly RowSegment[];
 }
 
 export interface CompactionRecord {
@@ -130,6 +133,7 @@ export async function recordCompaction(client: Client, record: CompactionRecord)
           output.splitOffsetsJson,
         ],
       });
+      await recordLineage(tx, Number(fileId), output.segments ?? []);
       added += 1;
       addedBytes += output.size;
       addedRows += output.rowCount;

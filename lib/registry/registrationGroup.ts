@@ -9,6 +9,7 @@
  */
 import type { Transaction } from '@libsql/client';
 import type { AsthaError } from '../errors.js';
+import { markRetracted } from './compactionLineage.js';
 import { columnStatsJson } from './columnStatsJson.js';
 import { createTable, evolveSchema, loadTables, type TableState, tableKey } from './groupTables.js';
 import type { RegistrationPlan, S3ObjectRef } from './planRegistration.js';
@@ -311,16 +312,20 @@ async function sumDeltas(tx: Tx, accepted: FileRow[]): Promise<Map<number, Delta
   // The unary + keeps SQLite off the (table_id, iceberg_state) index, which would walk every
   // pending file of the table for each key; (table_id, path, etag) finds a key's versions directly.
   const older = await tx.execute({
-    sql: `SELECT f.id FROM json_each(?) j
+    sql: `SELECT f.id, f.iceberg_state FROM json_each(?) j
           JOIN table_files f ON f.table_id = j.value ->> 0 AND f.path = j.value ->> 1 AND f.etag <> j.value ->> 2
-          WHERE +f.iceberg_state IN ('pending', 'committing', 'committed')`,
+          WHERE +f.iceberg_state IN ('pending', 'committing', 'committed', 'removed')`,
     args: [JSON.stringify(keys)],
   });
-  if (older.rows.length === 0) return deltas;
+  // An overwritten file that compaction already replaced: its rows leave the compaction output.
+  const compactedAway = older.rows.filter((r) => r.iceberg_state === 'removed').map((r) => Number(r.id));
+  await markRetracted(tx, compactedAway, new Date().toISOString());
+  const live = older.rows.filter((r) => r.iceberg_state !== 'removed');
+  if (live.length === 0) return deltas;
   const superseded = await tx.execute({
     sql: `UPDATE table_files SET iceberg_state = 'removed' WHERE id IN (SELECT value FROM json_each(?))
           RETURNING table_id, row_count, size`,
-    args: [JSON.stringify(older.rows.map((r) => Number(r.id)))],
+    args: [JSON.stringify(live.map((r) => Number(r.id)))],
   });
   for (const r of superseded.rows) add(Number(r.table_id), -Number(r.row_count ?? 0), -Number(r.size), -1);
   return deltas;
