@@ -37,9 +37,11 @@ import { StoreError } from '../errors.js';
 import {
   compareKeys,
   type GetOptions,
+  guardedUpload,
   type ListedObject,
   type ObjectInfo,
   type ObjectStore,
+  type ObjectUpload,
   resolveRange,
   toBytes,
   validateKey,
@@ -135,6 +137,47 @@ export class FsStore implements ObjectStore {
     await this.pruneEmptyDirs(dirname(path));
   }
 
+  /**
+   * Streams into a temp file beside the key (created at the first write), published at
+   * `complete` exactly like `put`: synced, then renamed over the key under its lock. `abort`
+   * removes the temp file and any directory only it needed.
+   */
+  upload(key: string): ObjectUpload {
+    const path = this.pathOf(key);
+    let temp: TempFile | undefined;
+    let position = 0;
+    const openTemp = async (): Promise<TempFile> => {
+      temp ??= await this.createTemp(key, path);
+      return temp;
+    };
+    return guardedUpload(key, {
+      write: async (chunk) => {
+        const { handle } = await openTemp();
+        try {
+          for (let done = 0; done < chunk.length; ) {
+            const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position);
+            done += bytesWritten;
+            position += bytesWritten;
+          }
+        } catch (error) {
+          throw fsError('upload', key, error);
+        }
+      },
+      complete: async () => {
+        const file = await openTemp();
+        await file.handle.datasync().catch((error: unknown) => {
+          throw fsError('upload', key, error);
+        });
+        return await this.publish(key, path, file, async () => await fileStats(path));
+      },
+      abort: async () => {
+        if (!temp) return;
+        await discardTemp(temp);
+        await this.pruneEmptyDirs(dirname(path));
+      },
+    });
+  }
+
   private pathOf(key: string): string {
     return join(this.root, ...validateKey(key).split('/'));
   }
@@ -151,17 +194,26 @@ export class FsStore implements ObjectStore {
     throw new StoreError('not_found', `no such key ${key}`, { details: { key } });
   }
 
-  /**
-   * Writes the body to a temp file, then under the key's lock checks `precondition` (which
-   * returns the version being replaced) and renames the temp file over the key.
-   */
+  /** Writes the body to a temp file, then publishes it. */
   private async replace(
     key: string,
     path: string,
     body: Uint8Array | string,
     precondition: () => Promise<BigIntStats | undefined>,
   ): Promise<ObjectInfo> {
-    const temp = await this.writeTemp(key, path, toBytes(body));
+    return await this.publish(key, path, await this.writeTemp(key, path, toBytes(body)), precondition);
+  }
+
+  /**
+   * Under the key's lock, checks `precondition` (which returns the version being replaced)
+   * and renames the written temp file over the key; the temp file is gone afterwards either way.
+   */
+  private async publish(
+    key: string,
+    path: string,
+    temp: TempFile,
+    precondition: () => Promise<BigIntStats | undefined>,
+  ): Promise<ObjectInfo> {
     try {
       return await withKeyLock(key, path, async () => {
         const previous = await precondition();
@@ -180,19 +232,25 @@ export class FsStore implements ObjectStore {
   }
 
   private async writeTemp(key: string, path: string, bytes: Uint8Array): Promise<TempFile> {
+    const temp = await this.createTemp(key, path);
+    try {
+      await temp.handle.writeFile(bytes);
+      // The data must be on disk before the name points at it, or a crash could publish an empty file.
+      await temp.handle.datasync();
+    } catch (error) {
+      await discardTemp(temp);
+      throw fsError('put', key, error);
+    }
+    return temp;
+  }
+
+  /** An empty temp file in the key's directory, named so no key and no other writer can clash. */
+  private async createTemp(key: string, path: string): Promise<TempFile> {
     const tempPath = join(
       dirname(path),
       `${RESERVED_MARK}tmp-${process.pid}-${randomBytes(6).toString('hex')}`,
     );
     const handle = await this.createInDir(key, tempPath, () => open(tempPath, 'wx', 0o644));
-    try {
-      await handle.writeFile(bytes);
-      // The data must be on disk before the name points at it, or a crash could publish an empty file.
-      await handle.datasync();
-    } catch (error) {
-      await discardTemp({ path: tempPath, handle });
-      throw fsError('put', key, error);
-    }
     return { path: tempPath, handle };
   }
 

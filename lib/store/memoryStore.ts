@@ -7,9 +7,11 @@ import { StoreError } from '../errors.js';
 import {
   compareKeys,
   type GetOptions,
+  guardedUpload,
   type ListedObject,
   type ObjectInfo,
   type ObjectStore,
+  type ObjectUpload,
   resolveRange,
   toBytes,
   validateKey,
@@ -90,6 +92,25 @@ export class MemoryStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     this.objects.delete(validateKey(key));
+  }
+
+  /** Collects copies of the chunks; the object appears, whole, at `complete`. */
+  upload(key: string): ObjectUpload {
+    validateKey(key);
+    let chunks: Uint8Array[] = [];
+    return guardedUpload(key, {
+      write: async (chunk) => {
+        chunks.push(chunk.slice());
+      },
+      complete: async () => {
+        const bytes = Buffer.concat(chunks);
+        chunks = [];
+        return this.write(key, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+      },
+      abort: async () => {
+        chunks = [];
+      },
+    });
   }
 
   /** Synchronous from check to write, so conditional writes are atomic on the event loop. */

@@ -50,6 +50,106 @@ export interface ObjectStore {
   putIfMatch(key: string, body: Uint8Array | string, etag: string, options?: PutOptions): Promise<ObjectInfo>;
   /** Delete; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Starts a streaming write of `key`, for objects too big to hold in memory whole. Throws
+   * StoreError `invalid_key` at once for a bad key. See `ObjectUpload` for the semantics.
+   */
+  upload(key: string, options?: PutOptions): ObjectUpload;
+}
+
+/**
+ * A streaming write started by `ObjectStore.upload`. Bytes leave the process as they are
+ * written (S3: multipart upload; filesystem: a temp file; memory: collected) and the adapter
+ * holds at most one part (S3: 8 MiB) of them, so memory stays bounded whatever the size.
+ *
+ * Nothing is visible at the key until `complete` resolves; then the object is replaced
+ * unconditionally, like `put`. `abort` leaves nothing behind (no temp file, no pending
+ * multipart upload). A `write` or `complete` that fails aborts the upload itself before its
+ * error reaches the caller, so a caller's own `abort` on its error path is harmless, not needed.
+ */
+export interface ObjectUpload {
+  readonly key: string;
+  /** Bytes accepted by `write` so far. */
+  readonly bytesWritten: number;
+  /**
+   * Appends `chunk`. The bytes are copied or sent before the promise resolves, so the caller
+   * may reuse the buffer afterwards. One call at a time: await each before the next.
+   */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Publishes everything written as the object (zero writes = an empty object). */
+  complete(): Promise<ObjectInfo>;
+  /** Discards the upload; a no-op once it completed or aborted. Waits for a call in flight. */
+  abort(): Promise<void>;
+}
+
+/** An adapter's raw upload steps; `guardedUpload` sequences them. */
+export interface UploadSink {
+  write(chunk: Uint8Array): Promise<void>;
+  complete(): Promise<ObjectInfo>;
+  /** Must be safe to call at any point, also after a failed write or complete. */
+  abort(): Promise<void>;
+}
+
+type UploadState = 'open' | 'busy' | 'completed' | 'aborted';
+
+/**
+ * The `ObjectUpload` rules every adapter shares: calls do not overlap, nothing is accepted
+ * after complete or abort, and a failed step aborts the sink (its own error is the one thrown).
+ */
+export function guardedUpload(key: string, sink: UploadSink): ObjectUpload {
+  let state: UploadState = 'open';
+  let bytesWritten = 0;
+  let inFlight: Promise<unknown> = Promise.resolve();
+
+  const misuse = (what: string): StoreError =>
+    new StoreError('backend', `upload of ${key}: ${what}`, { details: { key, state } });
+
+  const step = async <T>(name: string, run: () => Promise<T>, done: UploadState): Promise<T> => {
+    if (state !== 'open') {
+      throw misuse(
+        state === 'busy' ? `${name} while another call is in flight` : `${name} after it ${state}`,
+      );
+    }
+    state = 'busy';
+    const running = (async () => {
+      try {
+        const result = await run();
+        state = done;
+        return result;
+      } catch (error) {
+        state = 'aborted';
+        await sink.abort().catch(() => undefined); // the step's error is the one that matters
+        throw error;
+      }
+    })();
+    // abort waits for the whole step, its clean-up after a failure included.
+    inFlight = running.catch(() => undefined);
+    return await running;
+  };
+
+  return {
+    key,
+    get bytesWritten() {
+      return bytesWritten;
+    },
+    write: (chunk) =>
+      step(
+        'write',
+        async () => {
+          if (chunk.length === 0) return;
+          await sink.write(chunk);
+          bytesWritten += chunk.length;
+        },
+        'open',
+      ),
+    complete: () => step('complete', () => sink.complete(), 'completed'),
+    async abort() {
+      await inFlight;
+      if (state === 'completed' || state === 'aborted') return;
+      state = 'aborted';
+      await sink.abort();
+    },
+  };
 }
 
 const MAX_KEY_BYTES = 1024;

@@ -5,6 +5,10 @@
  * `not_found`, 416 is `invalid_range`, 5xx and throttling are retryable `backend` errors.
  */
 import {
+  AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -12,14 +16,17 @@ import {
   PutObjectCommand,
   type PutObjectCommandInput,
   S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { type AwsOptions, s3ClientConfig } from '../aws/awsOptions.js';
 import { StoreError } from '../errors.js';
 import {
   type GetOptions,
+  guardedUpload,
   type ListedObject,
   type ObjectInfo,
   type ObjectStore,
+  type ObjectUpload,
   type PutOptions,
   toBytes,
   validateKey,
@@ -30,7 +37,14 @@ import {
 export interface S3StoreOptions {
   /** ListObjectsV2 page size (1..1000); small values let tests force several pages. */
   pageSize?: number;
+  /** Multipart part size of `upload` (default 8 MiB; S3 refuses parts under 5 MiB but the last). */
+  partBytes?: number;
 }
+
+const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
+const MIN_PART_BYTES = 5 * 1024 * 1024;
+/** S3's limit on parts per multipart upload. */
+const MAX_PARTS = 10_000;
 
 const THROTTLING = new Set([
   'SlowDown',
@@ -45,6 +59,7 @@ export class S3Store implements ObjectStore {
   readonly client: S3Client;
   private readonly keyPrefix: string;
   private readonly pageSize: number | undefined;
+  private readonly partBytes: number;
 
   /** `prefix` may be empty; leading and trailing slashes are ignored. */
   constructor(
@@ -59,6 +74,13 @@ export class S3Store implements ObjectStore {
     this.url = `s3://${bucket}/${trimmed}`;
     this.client = client instanceof S3Client ? client : new S3Client(s3ClientConfig(client));
     this.pageSize = options.pageSize;
+    this.partBytes = options.partBytes ?? DEFAULT_PART_BYTES;
+    if (!Number.isSafeInteger(this.partBytes) || this.partBytes < MIN_PART_BYTES) {
+      throw new StoreError(
+        'backend',
+        `part size ${this.partBytes} is below S3's minimum of ${MIN_PART_BYTES}`,
+      );
+    }
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Uint8Array> {
@@ -135,6 +157,105 @@ export class S3Store implements ObjectStore {
     await this.call('delete', key, () =>
       this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) })),
     );
+  }
+
+  /**
+   * Buffers one part; the multipart upload is created when the first part is full and each
+   * full part is sent (one at a time, so one part is all that is held). An object smaller
+   * than a part is a single PutObject at `complete`. Abort ends a started multipart upload.
+   */
+  upload(key: string, options: PutOptions = {}): ObjectUpload {
+    const Key = this.fullKey(key);
+    const Bucket = this.bucket;
+    let part: Uint8Array | undefined;
+    let filled = 0;
+    let uploadId: string | undefined;
+    const parts: CompletedPart[] = [];
+    let size = 0;
+
+    const sendPart = async (body: Uint8Array): Promise<void> => {
+      if (uploadId === undefined) {
+        const created = await this.call('upload', key, () =>
+          this.client.send(
+            new CreateMultipartUploadCommand({
+              Bucket,
+              Key,
+              ContentType: options.contentType,
+              ChecksumAlgorithm: 'CRC32',
+            }),
+          ),
+        );
+        uploadId = created.UploadId;
+        if (uploadId === undefined)
+          throw this.backendError(key, 'CreateMultipartUpload returned no UploadId');
+      }
+      const PartNumber = parts.length + 1;
+      if (PartNumber > MAX_PARTS) throw this.backendError(key, `more than ${MAX_PARTS} parts`);
+      const UploadId = uploadId;
+      const sent = await this.call('upload', key, () =>
+        this.client.send(
+          new UploadPartCommand({
+            Bucket,
+            Key,
+            UploadId,
+            PartNumber,
+            Body: body,
+            ChecksumAlgorithm: 'CRC32',
+          }),
+        ),
+      );
+      parts.push({ PartNumber, ETag: sent.ETag, ChecksumCRC32: sent.ChecksumCRC32 });
+    };
+
+    return guardedUpload(key, {
+      write: async (chunk) => {
+        for (let done = 0; done < chunk.length; ) {
+          part ??= new Uint8Array(this.partBytes);
+          const take = Math.min(chunk.length - done, part.length - filled);
+          part.set(chunk.subarray(done, done + take), filled);
+          filled += take;
+          done += take;
+          size += take;
+          if (filled === part.length) {
+            // The part buffer is reused: UploadPart has sent it once its promise resolves.
+            await sendPart(part);
+            filled = 0;
+          }
+        }
+      },
+      complete: async () => {
+        const tail = part ? part.subarray(0, filled) : new Uint8Array(0);
+        if (uploadId === undefined) {
+          const info = await this.write('upload', key, tail, options, {});
+          part = undefined;
+          return info;
+        }
+        if (filled > 0) await sendPart(tail);
+        part = undefined;
+        const UploadId = uploadId;
+        const output = await this.call('upload', key, () =>
+          this.client.send(
+            new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
+          ),
+        );
+        uploadId = undefined; // completed: nothing left to abort
+        return { key, size, etag: output.ETag ?? '', lastModified: new Date() };
+      },
+      abort: async () => {
+        part = undefined;
+        if (uploadId === undefined) return;
+        const UploadId = uploadId;
+        await this.call('abort upload', key, () =>
+          this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })),
+        );
+        uploadId = undefined;
+      },
+    });
+  }
+
+  private backendError(key: string, message: string): StoreError {
+    const location = `s3://${this.bucket}/${this.keyPrefix}${key}`;
+    return new StoreError('backend', `upload ${location}: ${message}`, { details: { location } });
   }
 
   private async write(

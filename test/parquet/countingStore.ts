@@ -4,8 +4,14 @@
  * needed here); ranges behave like S3's (end clamped to the object).
  */
 import { StoreError } from '../../lib/errors.js';
-import type { GetOptions, ListedObject, ObjectInfo, ObjectStore } from '../../lib/store/objectStore.js';
-import { toBytes } from '../../lib/store/objectStore.js';
+import type {
+  GetOptions,
+  ListedObject,
+  ObjectInfo,
+  ObjectStore,
+  ObjectUpload,
+} from '../../lib/store/objectStore.js';
+import { guardedUpload, toBytes } from '../../lib/store/objectStore.js';
 
 export interface ReadLog {
   gets: Array<{ key: string; start: number; end: number }>;
@@ -70,6 +76,20 @@ export class CountingStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     this.objects.delete(key);
   }
+
+  /** Collects the chunks and stores them whole at `complete`. */
+  upload(key: string): ObjectUpload {
+    let chunks: Uint8Array[] = [];
+    return guardedUpload(key, {
+      write: async (chunk) => {
+        chunks.push(chunk.slice());
+      },
+      complete: async () => this.put(key, Buffer.concat(chunks)),
+      abort: async () => {
+        chunks = [];
+      },
+    });
+  }
 }
 
 /** Wraps any ObjectStore so its reads are logged the same way, for adapters under test. */
@@ -93,5 +113,6 @@ export function withReadLog(store: ObjectStore): ObjectStore & { reads: ReadLog 
     putIfAbsent: (key, body, options) => store.putIfAbsent(key, body, options),
     putIfMatch: (key, body, etag, options) => store.putIfMatch(key, body, etag, options),
     delete: (key) => store.delete(key),
+    upload: (key, options) => store.upload(key, options),
   };
 }

@@ -1,12 +1,19 @@
 /**
  * A fault-injecting ObjectStore decorator: rules match a method and key and fire a fault
  * before the call (a transient 500, or a "crash" that aborts the committer) or after it (the
- * write happened, then the process died, or the response was lost).
+ * write happened, then the process died, or the response was lost). For `upload` the call is
+ * its `complete()`: writes pass through, and 'before' means the object never appears.
  */
 import { StoreError } from '../../../lib/errors.js';
-import type { GetOptions, ObjectInfo, ObjectStore, PutOptions } from '../../../lib/store/objectStore.js';
+import type {
+  GetOptions,
+  ObjectInfo,
+  ObjectStore,
+  ObjectUpload,
+  PutOptions,
+} from '../../../lib/store/objectStore.js';
 
-export type StoreMethod = 'get' | 'head' | 'put' | 'putIfAbsent' | 'putIfMatch' | 'delete';
+export type StoreMethod = 'get' | 'head' | 'put' | 'putIfAbsent' | 'putIfMatch' | 'delete' | 'upload';
 
 export interface FaultRule {
   method: StoreMethod;
@@ -43,6 +50,7 @@ export class FaultyStore implements ObjectStore {
     putIfAbsent: 0,
     putIfMatch: 0,
     delete: 0,
+    upload: 0,
   };
 
   constructor(private readonly inner: ObjectStore) {
@@ -101,5 +109,18 @@ export class FaultyStore implements ObjectStore {
   }
   delete(key: string): Promise<void> {
     return this.run('delete', key, () => this.inner.delete(key));
+  }
+  /** Counted and faulted at `complete()`; a fault leaves the inner upload for the caller to abort, as a real crash would. */
+  upload(key: string, options?: PutOptions): ObjectUpload {
+    const inner = this.inner.upload(key, options);
+    return {
+      key: inner.key,
+      get bytesWritten() {
+        return inner.bytesWritten;
+      },
+      write: (chunk) => inner.write(chunk),
+      complete: () => this.run('upload', key, () => inner.complete()),
+      abort: () => inner.abort(),
+    };
   }
 }
