@@ -1,7 +1,9 @@
 /**
  * One compaction look at a table: finish any compaction whose `replace` snapshot committed but
- * whose registry update was lost (crash), plan rewrite groups from the registry, and for each
- * group rewrite its files, commit a `replace` snapshot and record it.
+ * whose registry update was lost (crash); take retracted rows out (a file the user deleted or
+ * overwrote after it was compacted: each output holding its rows is rewritten without them, an
+ * `overwrite` snapshot); then plan rewrite groups from the registry, and for each group rewrite
+ * its files, commit a `replace` snapshot and record it.
  *
  * Crash safety without a registry intent: outputs are written before the commit and are
  * unreferenced until it succeeds (a crash or a refused replace leaves only orphans, which the
@@ -18,6 +20,7 @@ import { snapshotRecord, tablePointer } from '../iceberg/commit/registryRecords.
 import { newSnapshotId } from '../iceberg/spec/snapshot.js';
 import { currentSchema, defaultSpec } from '../iceberg/spec/tableMetadata.js';
 import type { TableRef } from '../iceberg/tableLocation.js';
+import { retractedOutputs } from '../registry/compactionLineage.js';
 import { liveFiles, notLive, recordCompaction } from '../registry/compactionState.js';
 import { recordCommit } from '../registry/commitState.js';
 import type { Registry } from '../registry/registry.js';
@@ -27,7 +30,13 @@ import { COMPACTION_SUMMARY, compactedOutput, dataFileSource } from './compacted
 import { compactionPolicy, planCompaction, type RewriteGroup } from './planCompaction.js';
 import { recoverReplaces } from './recoverReplaces.js';
 import { manifestMinCount, rewriteManifests } from './rewriteManifests.js';
-import { outputCodec, type RewriteOptions, type RewrittenFile, rewriteGroup } from './rewriteFiles.js';
+import {
+  outputCodec,
+  type RewriteOptions,
+  type RewrittenFile,
+  type RowRange,
+  rewriteGroup,
+} from './rewriteFiles.js';
 
 export interface CompactorDeps {
   registry: Registry;
@@ -52,6 +61,8 @@ export interface GroupOutcome {
   reason?: string;
   /** Metadata PUT attempts the commit took (more than 1: it lost a race and was rebuilt). */
   attempts?: number;
+  /** A retraction: rows of retracted files left out of the rewritten output. */
+  rowsRetracted?: number;
 }
 
 export interface CompactionReport {
@@ -76,23 +87,32 @@ export async function compactTable(tableId: number, deps: CompactorDeps): Promis
   report.recovered = await recoverReplaces({ ...deps, clock, tableId, loaded });
   const registryProperties = await tableProperties(deps.registry, tableId);
   const policy = compactionPolicy({ ...registryProperties, ...loaded.metadata.properties });
+  const context: GroupContext = {
+    deps,
+    row,
+    table,
+    loaded,
+    clock,
+    target: policy.targetFileSizeBytes,
+    codecProperty: registryProperties['write.parquet.compression-codec'],
+  };
+  const maxGroups = deps.maxGroupsPerLook ?? 4;
+  // Retractions first, whatever the policy says: they are about which rows the table holds.
+  for (const retracted of (await retractedOutputs(deps.registry.client, tableId)).slice(0, maxGroups)) {
+    const { output, ranges } = retracted;
+    const group = {
+      partitionPath: output.partitionPath,
+      files: [output],
+      bytes: output.size,
+      rows: output.rowCount,
+    };
+    report.groups.push(await compactGroup(group, { ...context, exclude: new Map([[output.id, ranges]]) }));
+  }
   // Nested columns are not rewritten yet: such a table is left as it is, not failed on every look.
   const nested = currentSchema(loaded.metadata).fields.find((f) => typeof f.type !== 'string');
   if (nested) report.skipped = `nested column ${nested.name} is not compacted`;
   const groups = nested ? [] : planCompaction(await liveFiles(deps.registry.client, tableId), policy);
-  for (const group of groups.slice(0, deps.maxGroupsPerLook ?? 4)) {
-    report.groups.push(
-      await compactGroup(group, {
-        deps,
-        row,
-        table,
-        loaded,
-        clock,
-        target: policy.targetFileSizeBytes,
-        codecProperty: registryProperties['write.parquet.compression-codec'],
-      }),
-    );
-  }
+  for (const group of groups.slice(0, maxGroups)) report.groups.push(await compactGroup(group, context));
   const minCount = manifestMinCount({ ...registryProperties, ...loaded.metadata.properties });
   const rewrite = await rewriteManifests(deps.store, table, {
     knownVersion: loaded.version,
@@ -125,6 +145,8 @@ interface GroupContext {
   target: number;
   /** The registry's `write.parquet.compression-codec`, when Iceberg's properties lack it. */
   codecProperty: string | undefined;
+  /** Input rows to leave out (a retraction). */
+  exclude?: ReadonlyMap<number, readonly RowRange[]>;
 }
 
 async function compactGroup(group: RewriteGroup, context: GroupContext): Promise<GroupOutcome> {
@@ -141,6 +163,7 @@ async function compactGroup(group: RewriteGroup, context: GroupContext): Promise
     ),
     ...(deps.rowGroupRows ? { rowGroupRows: deps.rowGroupRows } : {}),
     ...(deps.onRowGroup ? { onRowGroup: deps.onRowGroup } : {}),
+    ...(context.exclude ? { excludeRows: context.exclude } : {}),
   };
   const outcome: GroupOutcome = {
     partitionPath: group.partitionPath,
@@ -162,9 +185,14 @@ async function compactGroup(group: RewriteGroup, context: GroupContext): Promise
   outcome.outputFiles = written.length;
   outcome.bytesWritten = written.reduce((sum, f) => sum + f.size, 0);
   const partitionValuesJson = group.files[0]!.partitionValuesJson;
-  const outputs = written.map((file) =>
-    compactedOutput(deps.store, file, group.partitionPath, partitionValuesJson, schema['schema-id']),
-  );
+  const outputs = written.map((file) => ({
+    ...compactedOutput(deps.store, file, group.partitionPath, partitionValuesJson, schema['schema-id']),
+    segments: file.segments,
+  }));
+  const rowsOut = written.reduce((sum, f) => sum + f.rowCount, 0);
+  const rowsRetracted = context.exclude ? group.rows - rowsOut : 0;
+  // Rows left out are a change of data: readers of changes must not skip it as a replace.
+  const operation = !context.exclude ? 'replace' : outputs.length === 0 ? 'delete' : 'overwrite';
   const inputs = group.files.map((f) => f.uri);
   const snapshotId = newSnapshotId();
   let result: Awaited<ReturnType<typeof replaceFiles>>;
@@ -175,6 +203,7 @@ async function compactGroup(group: RewriteGroup, context: GroupContext): Promise
       outputs: outputs.map(dataFileSource),
       gone: () => notLive(deps.registry.client, row.id, inputs),
       summary: COMPACTION_SUMMARY,
+      operation,
       knownVersion: loaded.version,
       clock,
       ...(deps.limits ? { limits: deps.limits } : {}),
@@ -193,7 +222,12 @@ async function compactGroup(group: RewriteGroup, context: GroupContext): Promise
     outputs,
     nowMs: clock.now(),
   });
-  return { ...outcome, snapshotId: snapshot.snapshotId.toString(), attempts: commit.attempts };
+  return {
+    ...outcome,
+    snapshotId: snapshot.snapshotId.toString(),
+    attempts: commit.attempts,
+    ...(rowsRetracted > 0 ? { rowsRetracted } : {}),
+  };
 }
 
 function unrewritable(error: unknown): GroupOutcome['refused'] | undefined {

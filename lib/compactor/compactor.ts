@@ -3,7 +3,8 @@
  * `committed` may push a partition over the small-file threshold, so it is a reason to look at
  * the table; the look plans from the registry, so dropped or repeated events are harmless.
  * The compactor's own writes (outputs inserted `committed` with `astha_written`, inputs moved
- * to `removed`) do not wake it again.
+ * to `removed`) do not wake it again. A compacted-away file being retracted (the user deleted
+ * or overwrote it) does: its rows are taken out of the outputs.
  */
 import type { ChangeEvent } from '../astha/events.js';
 import { tableIdOf } from '../astha/events.js';
@@ -23,9 +24,11 @@ export interface CompactorComponentDeps extends CompactorDeps {
 export function wakesCompactor(event: ChangeEvent): boolean {
   if (event.table === 'table_files') {
     const after = event.after;
+    if (event.operation !== 'UPDATE' || !after) return false;
+    // A compacted-away file the user removed: its rows must leave the outputs.
+    if (after.retracted_at && !event.before?.retracted_at) return true;
     return (
-      event.operation === 'UPDATE' &&
-      after?.iceberg_state === 'committed' &&
+      after.iceberg_state === 'committed' &&
       event.before?.iceberg_state !== 'committed' &&
       after.astha_written === 0
     );

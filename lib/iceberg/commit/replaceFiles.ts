@@ -1,6 +1,7 @@
 /**
  * A `replace` snapshot (compaction): the input data files leave the table and the outputs,
- * holding exactly the same rows, enter it. Manifests holding an input are rewritten once (the
+ * holding exactly the same rows, enter it. The same commit with fewer rows out than in (a
+ * retracted file's rows left out) is an `overwrite`, or a `delete` when nothing is written. Manifests holding an input are rewritten once (the
  * input as DELETED by this snapshot, the rest EXISTING with explicit sequence numbers); one new
  * manifest lists the outputs as ADDED; everything else is carried over.
  *
@@ -13,7 +14,7 @@ import type { ObjectStore } from '../../store/objectStore.js';
 import { IcebergError } from '../icebergError.js';
 import type { DataFile } from '../spec/dataFile.js';
 import type { ManifestFileInput } from '../spec/manifestList.js';
-import type { Snapshot } from '../spec/snapshot.js';
+import type { Snapshot, SnapshotOperation } from '../spec/snapshot.js';
 import { currentSchema, currentSnapshot, defaultSpec, snapshotById } from '../spec/tableMetadata.js';
 import type { TableCommit } from '../spec/tableUpdate.js';
 import type { TableRef } from '../tableLocation.js';
@@ -31,6 +32,11 @@ export interface ReplaceOptions extends CommitOptions {
   outputs: readonly DataFileSource[];
   /** Extra summary entries (e.g. which component wrote the snapshot). */
   summary?: Record<string, string>;
+  /**
+   * `replace` (default) when the outputs hold exactly the inputs' rows; `overwrite` when rows
+   * were left out (readers of changes must not skip it); `delete` when there are no outputs.
+   */
+  operation?: Extract<SnapshotOperation, 'replace' | 'overwrite' | 'delete'>;
   /**
    * Inputs the caller no longer holds as live (e.g. their objects were deleted and the delete
    * snapshot is not committed yet), asked before every attempt: any answer refuses the replace,
@@ -63,7 +69,8 @@ export function isInputsGone(error: unknown): boolean {
 interface OutputsManifest {
   schemaId: number;
   specId: number;
-  manifest: ManifestFileInput;
+  /** Undefined when there are no outputs (nothing to list). */
+  manifest: ManifestFileInput | undefined;
   dataFiles: DataFile[];
 }
 
@@ -110,8 +117,10 @@ async function writeOutputsManifest(
 ): Promise<OutputsManifest> {
   const schema = currentSchema(base.metadata);
   const spec = defaultSpec(base.metadata);
+  const ids = { schemaId: schema['schema-id'], specId: spec.specId };
+  if (options.outputs.length === 0) return { ...ids, manifest: undefined, dataFiles: [] };
   const written = await writeAddedManifest(store, table, schema, spec, options.outputs, options.snapshotId);
-  return { schemaId: schema['schema-id'], specId: spec.specId, ...written };
+  return { ...ids, ...written };
 }
 
 async function replaceCommit(
@@ -137,8 +146,8 @@ async function replaceCommit(
   }
   return snapshotOnParent(store, table, base, parent, {
     snapshotId: options.snapshotId,
-    operation: 'replace',
-    manifests: [added.manifest, ...manifests],
+    operation: options.operation ?? 'replace',
+    manifests: added.manifest ? [added.manifest, ...manifests] : manifests,
     added: added.dataFiles,
     removed,
     ...(options.clock ? { clock: options.clock } : {}),
