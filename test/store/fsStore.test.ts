@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsStore } from '../../lib/store/fsStore.js';
-import { objectStoreContract } from './objectStoreContract.js';
+import { expectSameBytes, objectStoreContract, patternBytes, uploadInChunks } from './objectStoreContract.js';
 
 const roots: string[] = [];
 function freshRoot(): string {
@@ -178,5 +178,59 @@ describe('FsStore', () => {
     expect(readFileSync(join(root, 'locked'), 'utf8')).toBe('v2');
     expect(second.etag).not.toBe(first.etag);
     expect(existsSync(join(root, lockName))).toBe(false);
+  });
+});
+
+/** Every file under `dir`, relative, temp and lock files included. */
+function filesUnder(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1))
+    .sort();
+}
+
+describe('FsStore upload', () => {
+  it('streams into one temp file beside the key, which grows with each write, then becomes the key', async () => {
+    const root = freshRoot();
+    const store = new FsStore(root);
+    const upload = store.upload('t/d/out.bin');
+    const bytes = patternBytes(3_000_000);
+    await upload.write(bytes.subarray(0, 1_000_000));
+    const [temp, ...others] = filesUnder(root);
+    expect(others).toEqual([]);
+    expect(temp).toMatch(/^t\/d\/\\tmp-\d+-[0-9a-f]+$/);
+    expect(statSync(join(root, temp!)).size).toBe(1_000_000); // on disk already, not held in memory
+    await upload.write(bytes.subarray(1_000_000));
+    expect(statSync(join(root, temp!)).size).toBe(3_000_000);
+    await upload.complete();
+    expect(filesUnder(root)).toEqual(['t/d/out.bin']);
+    expectSameBytes(readFileSync(join(root, 't', 'd', 'out.bin')), bytes);
+  });
+
+  it('abort removes the temp file and the directories only it needed', async () => {
+    const root = freshRoot();
+    const store = new FsStore(root);
+    await store.put('t/keep', 'kept');
+    const upload = store.upload('t/new/deep/out.bin');
+    await uploadInChunks(upload, patternBytes(2_000_000), [333_333]);
+    expect(filesUnder(root)).toHaveLength(2);
+    await upload.abort();
+    expect(filesUnder(root)).toEqual(['t/keep']);
+    expect(existsSync(join(root, 't', 'new'))).toBe(false);
+  });
+
+  it('a failed complete (a directory in the way) aborts: no object, no temp file', async () => {
+    const root = freshRoot();
+    const store = new FsStore(root);
+    await store.put('a/b', 'inner');
+    const upload = store.upload('a');
+    await upload.write(patternBytes(1000));
+    await expect(upload.complete()).rejects.toMatchObject({ code: 'invalid_key' });
+    expect(filesUnder(root)).toEqual(['a/b']);
+    // A parent path that is an object fails at the first write, also cleanly.
+    const under = store.upload('a/b/c');
+    await expect(under.write(patternBytes(10))).rejects.toMatchObject({ code: 'invalid_key' });
+    await under.abort();
+    expect(filesUnder(root)).toEqual(['a/b']);
   });
 });

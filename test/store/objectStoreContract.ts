@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../lib/errors.js';
-import type { ObjectStore } from '../../lib/store/objectStore.js';
+import type { ObjectStore, ObjectUpload } from '../../lib/store/objectStore.js';
 
 export interface StoreContractSubject {
   /** A new, empty store; called once per test. */
@@ -16,6 +16,49 @@ export interface StoreContractSubject {
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** `size` bytes that differ at every offset modulo 251 (a prime, so no chunk lines up with it). */
+export function patternBytes(size: number, seed = 0): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i + seed) % 251;
+  return bytes;
+}
+
+/** Writes `bytes` through `upload` in chunks of the given sizes (cycled), reusing one scratch buffer. */
+export async function uploadInChunks(
+  upload: ObjectUpload,
+  bytes: Uint8Array,
+  chunkSizes: readonly number[],
+): Promise<void> {
+  const scratch = new Uint8Array(Math.max(...chunkSizes));
+  for (let at = 0, i = 0; at < bytes.length; i++) {
+    const size = Math.min(chunkSizes[i % chunkSizes.length]!, bytes.length - at);
+    // The same buffer every time: the store must have taken the bytes when write resolves.
+    const chunk = scratch.subarray(0, size);
+    chunk.set(bytes.subarray(at, at + size));
+    await upload.write(chunk);
+    scratch.fill(0xee);
+    at += size;
+  }
+}
+
+/** Byte-exact comparison that reports where two big arrays first differ (toEqual is slow on MiBs). */
+export function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+  expect(actual.length).toBe(expected.length);
+  const differs = Buffer.compare(
+    Buffer.from(actual.buffer, actual.byteOffset, actual.length),
+    Buffer.from(expected.buffer, expected.byteOffset, expected.length),
+  );
+  if (differs !== 0) {
+    const at = actual.findIndex((byte, i) => byte !== expected[i]);
+    expect.fail(`bytes differ first at offset ${at}`);
+  }
+}
+
+/** 12 MiB and a tail: more than two 5-8 MiB parts of a multipart upload. */
+const BIG_UPLOAD_BYTES = 12 * 1024 * 1024 + 54_321;
+/** Odd sizes, one above a whole part, so chunks never line up with part boundaries. */
+const ODD_CHUNKS = [1_000_003, 65_537, 3_333_331, 17, 9 * 1024 * 1024 + 7];
 
 async function rejection(promise: Promise<unknown>): Promise<StoreError> {
   const error = await promise.then(
@@ -159,6 +202,106 @@ export function objectStoreContract(name: string, subject: StoreContractSubject)
         }
       }
       expect((await rejection((async () => listKeys(store, '../'))())).code).toBe('invalid_key');
+      // upload refuses a bad key at once, before any byte is produced.
+      for (const key of invalid) {
+        let thrown: unknown;
+        try {
+          store.upload(key);
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown, `key ${JSON.stringify(key)}`).toBeInstanceOf(StoreError);
+        expect((thrown as StoreError).code).toBe('invalid_key');
+      }
+    });
+
+    it('upload: chunks round-trip exactly, the reported size and ETag are what head says', async () => {
+      const store = await subject.open();
+      const bytes = patternBytes(300_001);
+      const upload = store.upload('up/small.bin', { contentType: 'application/octet-stream' });
+      expect(upload.key).toBe('up/small.bin');
+      await uploadInChunks(upload, bytes, [1, 70_000, 4_096, 99_999]);
+      expect(upload.bytesWritten).toBe(bytes.length);
+      const info = await upload.complete();
+      expect(info).toMatchObject({ key: 'up/small.bin', size: bytes.length });
+      expect(await store.head('up/small.bin')).toMatchObject({ size: bytes.length, etag: info.etag });
+      expectSameBytes(await store.get('up/small.bin'), bytes);
+      expect(await listKeys(store, 'up/')).toEqual(['up/small.bin']);
+    });
+
+    it('upload: 12 MiB and a tail in odd-sized chunks (several S3 parts), invisible until complete', async () => {
+      const store = await subject.open();
+      await store.put('up/big.bin', 'the old version');
+      const bytes = patternBytes(BIG_UPLOAD_BYTES, 7);
+      const upload = store.upload('up/big.bin');
+      await uploadInChunks(upload, bytes, ODD_CHUNKS);
+      // Everything is written but not completed: readers still see the old object, and only it.
+      expect(text(await store.get('up/big.bin'))).toBe('the old version');
+      expect(await listKeys(store, 'up/')).toEqual(['up/big.bin']);
+      const info = await upload.complete();
+      expect(info.size).toBe(BIG_UPLOAD_BYTES);
+      expect(await store.head('up/big.bin')).toMatchObject({ size: BIG_UPLOAD_BYTES, etag: info.etag });
+      expectSameBytes(await store.get('up/big.bin'), bytes);
+      // A ranged read across the first part boundary (8 MiB on S3) sees the right bytes.
+      const start = 8 * 1024 * 1024 - 3;
+      expectSameBytes(
+        await store.get('up/big.bin', { range: { start, end: start + 10 } }),
+        bytes.subarray(start, start + 10),
+      );
+    });
+
+    it('upload: a new key does not exist before complete', async () => {
+      const store = await subject.open();
+      const upload = store.upload('up/new.bin');
+      await upload.write(patternBytes(1000));
+      expect(await store.head('up/new.bin')).toBeUndefined();
+      expect(await listKeys(store, '')).toEqual([]);
+      await upload.complete();
+      expect((await store.head('up/new.bin'))?.size).toBe(1000);
+    });
+
+    it('upload: abort leaves no object and keeps the previous version, also after several parts', async () => {
+      const store = await subject.open();
+      const small = store.upload('up/aborted-small');
+      await small.write(patternBytes(10));
+      await small.abort();
+      await small.abort(); // idempotent
+      expect(await store.head('up/aborted-small')).toBeUndefined();
+
+      await store.put('up/kept', 'previous');
+      const big = store.upload('up/kept');
+      await uploadInChunks(big, patternBytes(BIG_UPLOAD_BYTES), ODD_CHUNKS);
+      await big.abort();
+      expect(text(await store.get('up/kept'))).toBe('previous');
+      expect(await listKeys(store, '')).toEqual(['up/kept']);
+      // Nothing is accepted after an abort.
+      expect((await rejection(big.write(patternBytes(1)))).code).toBe('backend');
+      expect((await rejection(big.complete())).code).toBe('backend');
+      expect(text(await store.get('up/kept'))).toBe('previous');
+    });
+
+    it('upload: zero bytes make an empty object; complete is final', async () => {
+      const store = await subject.open();
+      const upload = store.upload('up/empty');
+      await upload.write(new Uint8Array(0));
+      const info = await upload.complete();
+      expect(info.size).toBe(0);
+      expect((await store.head('up/empty'))?.size).toBe(0);
+      expect((await store.get('up/empty')).length).toBe(0);
+      await upload.abort(); // after complete: a no-op, the object stays
+      expect((await store.head('up/empty'))?.etag).toBe(info.etag);
+      expect((await rejection(upload.write(patternBytes(1)))).code).toBe('backend');
+      expect((await rejection(upload.complete())).code).toBe('backend');
+    });
+
+    it('upload: refuses overlapping calls', async () => {
+      const store = await subject.open();
+      const upload = store.upload('up/overlap');
+      const first = upload.write(patternBytes(1000));
+      expect((await rejection(upload.write(patternBytes(1)))).code).toBe('backend');
+      await first;
+      await upload.complete();
+      expect((await store.head('up/overlap'))?.size).toBe(1000);
     });
 
     it('putIfAbsent creates once, then reports a retryable conflict and keeps the first body', async () => {
