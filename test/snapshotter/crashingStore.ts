@@ -2,7 +2,13 @@
  * A store that "crashes" (throws `InjectedCrash`) when asked for its N+1th delete: the first N
  * deletes happen, nothing after them does, as when a function dies in the middle of a cleanup.
  */
-import type { GetOptions, ObjectInfo, ObjectStore, PutOptions } from '../../lib/store/objectStore.js';
+import type {
+  GetOptions,
+  ObjectInfo,
+  ObjectStore,
+  ObjectUpload,
+  PutOptions,
+} from '../../lib/store/objectStore.js';
 
 export class InjectedCrash extends Error {
   constructor(deletes: number) {
@@ -44,6 +50,10 @@ export class CrashingStore implements ObjectStore {
     options?: PutOptions,
   ): Promise<ObjectInfo> {
     return this.inner.putIfMatch(key, body, etag, options);
+  }
+  /** Not subject to the crash, which counts deletes only. */
+  upload(key: string, options?: PutOptions): ObjectUpload {
+    return this.inner.upload(key, options);
   }
   async delete(key: string): Promise<void> {
     if (this.deleted.length >= this.deletesBeforeCrash) throw new InjectedCrash(this.deleted.length);
