@@ -102,15 +102,24 @@ function partitionLabel(partitionPath: string): string {
 }
 
 function printPlan(ctx: CliContext, name: string, plan: CompactionPlan): void {
-  if (plan.groups.length === 0) {
-    ctx.out.line(`${name}: nothing to compact: ${plan.reason ?? 'no group planned'}`);
-    return;
+  for (const r of plan.retractions) {
+    ctx.out.line(
+      `${name}: would rewrite ${r.path} without ${r.rowsRemoved} rows of files deleted since it was compacted`,
+    );
   }
+  if (plan.groups.length === 0)
+    ctx.out.line(`${name}: nothing to compact: ${plan.reason ?? 'no group planned'}`);
   for (const group of plan.groups) ctx.out.line(`${name}: would compact ${groupPlanLine(group)}`);
-  const files = plan.groups.reduce((n, g) => n + g.files.length, 0);
-  ctx.out.line(
-    `${name}: ${plan.groups.length} group(s), ${files} of ${plan.liveFiles} live files (dry run, nothing written)`,
-  );
+  if (plan.groups.length > 0) {
+    const files = plan.groups.reduce((n, g) => n + g.files.length, 0);
+    ctx.out.line(`${name}: ${plan.groups.length} group(s), ${files} of ${plan.liveFiles} live files`);
+  }
+  if (plan.manifests) {
+    const { small, total, rewriteAt } = plan.manifests;
+    const verdict = small >= rewriteAt ? 'would be merged' : `merged from ${rewriteAt} on`;
+    ctx.out.line(`${name}: manifests: ${small} of ${total} small, ${verdict}`);
+  }
+  ctx.out.line(`${name}: dry run, nothing written`);
 }
 
 function groupPlanLine(group: RewriteGroup): string {

@@ -2,10 +2,15 @@
  * What a compaction look at a table would do, without doing it (`astha compact --dry-run`), and
  * why it would do nothing. The policy is resolved the way `compactTable` resolves it: the
  * registry's properties overlaid by the Iceberg table's, and a table with a nested column is
- * skipped; the groups come from the same `planCompaction` over the same live files.
+ * skipped; the groups come from the same `planCompaction` over the same live files, the
+ * retractions from the same lineage query, and the manifest rewrite from the same thresholds.
  */
-import { loadTable } from '../iceberg/commit/loadTable.js';
-import { currentSchema } from '../iceberg/spec/tableMetadata.js';
+import { type LoadedTable, loadTable } from '../iceberg/commit/loadTable.js';
+import { mergePolicy } from '../iceberg/commit/mergeManifests.js';
+import { ManifestContentType, readManifestList } from '../iceberg/spec/manifestList.js';
+import { currentSchema, currentSnapshot } from '../iceberg/spec/tableMetadata.js';
+import { keyOfUri } from '../iceberg/tableLocation.js';
+import { retractedOutputs } from '../registry/compactionLineage.js';
 import { type LiveFile, liveFiles } from '../registry/compactionState.js';
 import type { Registry } from '../registry/registry.js';
 import type { ObjectStore } from '../store/objectStore.js';
@@ -16,6 +21,7 @@ import {
   planCompaction,
   type RewriteGroup,
 } from './planCompaction.js';
+import { manifestMinCount } from './rewriteManifests.js';
 
 export interface CompactionPlan {
   tableId: number;
@@ -23,6 +29,10 @@ export interface CompactionPlan {
   policy?: CompactionPolicy;
   liveFiles: number;
   groups: RewriteGroup[];
+  /** Compacted outputs to rewrite without the rows of files the user deleted since (done first). */
+  retractions: { path: string; partitionPath: string; rowsRemoved: number }[];
+  /** The current snapshot's small data manifests and how many make a rewrite worth it. */
+  manifests?: { small: number; total: number; rewriteAt: number };
   /** Why the table's data files are not considered at all (as `CompactionReport.skipped`). */
   skipped?: string;
   /** When no group is planned: why, in one line. */
@@ -36,28 +46,48 @@ export async function compactionPlan(
   const row = await deps.registry.tableById(tableId);
   if (row?.state !== 'active' || row.metadata_version === null) {
     const why = row?.state !== 'active' ? `table is ${row?.state ?? 'gone'}` : 'nothing committed yet';
-    return { tableId, liveFiles: 0, groups: [], reason: why };
+    return { tableId, liveFiles: 0, groups: [], retractions: [], reason: why };
   }
   const table = { keyPrefix: row.key_prefix, location: row.location };
   const loaded = await loadTable(deps.store, table, { knownVersion: row.metadata_version });
-  if (!loaded) return { tableId, liveFiles: 0, groups: [], reason: 'no Iceberg metadata found' };
+  if (!loaded) {
+    return { tableId, liveFiles: 0, groups: [], retractions: [], reason: 'no Iceberg metadata found' };
+  }
   const metadata = await deps.registry.tableMetadata(tableId);
   const registryProperties = metadata ? (JSON.parse(metadata.properties_json) as Record<string, string>) : {};
-  const policy = compactionPolicy({ ...registryProperties, ...loaded.metadata.properties });
+  const properties = { ...registryProperties, ...loaded.metadata.properties };
+  const policy = compactionPolicy(properties);
   const files = await liveFiles(deps.registry.client, tableId);
+  const retractions = (await retractedOutputs(deps.registry.client, tableId)).map((r) => ({
+    path: r.output.path,
+    partitionPath: r.output.partitionPath,
+    rowsRemoved: r.ranges.reduce((n, range) => n + range.end - range.start, 0),
+  }));
+  const manifests = await manifestPlan(deps.store, loaded, manifestMinCount(properties));
+  const base = { tableId, policy, liveFiles: files.length, retractions, ...(manifests ? { manifests } : {}) };
   const nested = currentSchema(loaded.metadata).fields.find((f) => typeof f.type !== 'string');
   if (nested) {
     const skipped = `nested column ${nested.name} is not compacted`;
-    return { tableId, policy, liveFiles: files.length, groups: [], skipped, reason: skipped };
+    return { ...base, groups: [], skipped, reason: skipped };
   }
   const groups = planCompaction(files, policy);
-  return {
-    tableId,
-    policy,
-    liveFiles: files.length,
-    groups,
-    ...(groups.length === 0 ? { reason: whyNothingPlanned(files, policy) } : {}),
-  };
+  return { ...base, groups, ...(groups.length === 0 ? { reason: whyNothingPlanned(files, policy) } : {}) };
+}
+
+/** Counted the way `rewriteManifests` decides: data manifests under 75 % of the target size. */
+async function manifestPlan(
+  store: ObjectStore,
+  loaded: LoadedTable,
+  rewriteAt: number,
+): Promise<CompactionPlan['manifests']> {
+  const snapshot = currentSnapshot(loaded.metadata);
+  if (!snapshot) return undefined;
+  const { targetSizeBytes } = mergePolicy(loaded.metadata.properties);
+  const list = readManifestList(await store.get(keyOfUri(store, snapshot.manifestList))).manifests;
+  const small = list.filter(
+    (m) => m.content === ManifestContentType.DATA && m.manifestLength < targetSizeBytes * 0.75,
+  );
+  return { small: small.length, total: list.length, rewriteAt };
 }
 
 /** One line on why `planCompaction` found no group in `files` under `policy`. */

@@ -132,6 +132,7 @@ interface CompactJson {
   }[];
   reason?: string;
   policy?: { minInputFiles: number; targetFileSizeBytes: number };
+  manifests?: { small?: number; total?: number; rewriteAt?: number; snapshotId?: string; replaced?: number };
 }
 
 interface MaintainJson {
@@ -154,9 +155,15 @@ beforeAll(async () => {
     putFile(`shop/orders/data/day=2024-01-02/b${i}.parquet`, ordersParquet(5, { firstId: 1000 + i * 100 }));
   }
   expect(await asthaJson(['backfill', 'shop'])).toMatchObject({ registered: 8, rejected: 0 });
-  // Expire every snapshot but the current one as soon as it is superseded; the Iceberg table
-  // takes the registry's properties when the first snapshot creates it.
-  await asthaJson(['properties', TABLE, 'history.expire.max-snapshot-age-ms=0']);
+  // Expire every snapshot but the current one as soon as it is superseded, and merge manifests
+  // from two small ones on; the Iceberg table takes the registry's properties when the first
+  // snapshot creates it.
+  await asthaJson([
+    'properties',
+    TABLE,
+    'history.expire.max-snapshot-age-ms=0',
+    'astha.compaction.manifest-min-count=2',
+  ]);
   expect(await asthaJson(['snapshot', TABLE])).toMatchObject({ committed: true, filesAdded: 8 });
   const [duck, py] = await readBoth((await tableState()).metadataLocation);
   expect(duck).toEqual({ rows: 85, checksum: py!.checksum });
@@ -180,11 +187,18 @@ describe('astha compact and astha maintain', () => {
       before.live.filter((f) => f.partitionPath === 'day=2024-01-01').map((f) => f.path),
     );
 
+    // One manifest (the append's): under the table's threshold of two.
+    expect(plan.manifests).toEqual({ small: 1, total: 1, rewriteAt: 2 });
+
     const text = await astha(['compact', TABLE, '--dry-run']);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(
-      /^shop\.orders: would compact day=2024-01-01: 6 files, [\d.]+ KiB, 75 rows$/m,
-    );
+    expect(text.stdout.split('\n')).toEqual([
+      expect.stringMatching(/^shop\.orders: would compact day=2024-01-01: 6 files, [\d.]+ KiB, 75 rows$/),
+      'shop.orders: 1 group(s), 6 of 8 live files',
+      'shop.orders: manifests: 1 of 1 small, merged from 2 on',
+      'shop.orders: dry run, nothing written',
+      '',
+    ]);
 
     const after = await tableState();
     expect(after.live).toEqual(before.live);
@@ -205,6 +219,8 @@ describe('astha compact and astha maintain', () => {
     expect(group).toMatchObject({ partitionPath: 'day=2024-01-01', inputFiles: 6, outputFiles: 1 });
     expect(group.refused).toBeUndefined();
     expect(group.snapshotId).toMatch(/^\d+$/);
+    // The replace left two small manifests, the threshold: the same look merged them.
+    expect(report.manifests).toMatchObject({ snapshotId: expect.stringMatching(/^\d+$/), replaced: 2 });
 
     const after = await tableState();
     expect(after.live).toHaveLength(3);
@@ -244,8 +260,9 @@ describe('astha compact and astha maintain', () => {
 
     const real = await asthaJson<MaintainJson>(['maintain', TABLE]);
     expect(real.dryRun).toBe(false);
-    // The append snapshot is superseded by the replace and older than 0 ms: it expires.
-    expect(real.expired).toBe(1);
+    // The append and the replace are superseded by the manifest rewrite and older than 0 ms.
+    expect(real.expired).toBe(2);
+    expect(real.deletedByKind.manifest?.count).toBeGreaterThanOrEqual(1);
     expect(real.deletedByKind['manifest-list']?.count).toBeGreaterThanOrEqual(1);
     const left = warehouseObjects();
     for (const orphan of real.cleanup.orphans) {
