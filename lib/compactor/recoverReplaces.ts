@@ -2,8 +2,10 @@
  * Finishes compactions whose `replace` snapshot is in the table but not in the registry (the
  * compactor died, or the registry failed, between the commit and `recordCompaction`). The
  * snapshot's own manifests say what it did: entries it ADDED are the outputs (their footers
- * give the statistics again), entries it DELETED are the inputs. Recording is idempotent.
+ * give the statistics and the lineage again), entries it DELETED are the inputs. Recording is
+ * idempotent. A retraction (rows left out) is the same commit as an `overwrite` or `delete`.
  */
+import { parquetMetadataAsync } from 'hyparquet';
 import type { CommitClock } from '../iceberg/commit/commitBackoff.js';
 import type { LoadedTable } from '../iceberg/commit/loadTable.js';
 import { snapshotRecord, tablePointer } from '../iceberg/commit/registryRecords.js';
@@ -13,6 +15,8 @@ import { readManifestList } from '../iceberg/spec/manifestList.js';
 import type { Snapshot } from '../iceberg/spec/snapshot.js';
 import { keyOfUri } from '../iceberg/tableLocation.js';
 import { inspectParquet } from '../parquet/inspectParquet.js';
+import { storeAsyncBuffer } from '../parquet/storeAsyncBuffer.js';
+import type { RowSegment } from '../registry/compactionLineage.js';
 import {
   type CompactedOutput,
   partitionOfFiles,
@@ -23,12 +27,20 @@ import { recordCommit } from '../registry/commitState.js';
 import type { Registry } from '../registry/registry.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { COMPACTION_SUMMARY, compactedOutput } from './compactedOutput.js';
+import { LINEAGE_KEY } from './rewriteFiles.js';
 import { REWRITE_MANIFESTS_SUMMARY } from './rewriteManifests.js';
 
-const OURS = new Set<string>([
-  COMPACTION_SUMMARY['astha.operation'],
-  REWRITE_MANIFESTS_SUMMARY['astha.operation'],
-]);
+const COMPACTION = COMPACTION_SUMMARY['astha.operation'];
+const REWRITE_MANIFESTS = REWRITE_MANIFESTS_SUMMARY['astha.operation'];
+
+/** Compactions (replace, or overwrite/delete when rows were retracted) and manifest rewrites. */
+function isOurs(snapshot: Snapshot): boolean {
+  const marker = snapshot.summary['astha.operation'];
+  const operation = snapshot.summary.operation;
+  if (marker === COMPACTION)
+    return operation === 'replace' || operation === 'overwrite' || operation === 'delete';
+  return marker === REWRITE_MANIFESTS && operation === 'replace';
+}
 
 export interface RecoverContext {
   registry: Registry;
@@ -40,15 +52,13 @@ export interface RecoverContext {
 
 /** The ids of the snapshots whose registry update was finished now. */
 export async function recoverReplaces(context: RecoverContext): Promise<string[]> {
-  const ours = context.loaded.metadata.snapshots.filter(
-    (s) => s.summary.operation === 'replace' && OURS.has(s.summary['astha.operation'] ?? ''),
-  );
+  const ours = context.loaded.metadata.snapshots.filter(isOurs);
   if (ours.length === 0) return [];
   const recorded = await recordedSnapshots(context.registry.client, context.tableId);
   const finished: string[] = [];
   for (const snapshot of ours) {
     if (recorded.has(snapshot.snapshotId.toString())) continue;
-    if (snapshot.summary['astha.operation'] === COMPACTION_SUMMARY['astha.operation']) {
+    if (snapshot.summary['astha.operation'] === COMPACTION) {
       await recoverOne(context, snapshot);
     } else {
       // A manifest rewrite changes no file: only the snapshot row is missing.
@@ -83,9 +93,11 @@ async function recoverOne(context: RecoverContext, snapshot: Snapshot): Promise<
       rowCount: inspection.recordCount,
       inspection,
     };
-    registered.push(
-      compactedOutput(store, file, partition.partitionPath, partition.partitionValuesJson, schemaId),
-    );
+    const segments = await lineageOf(store, path, info.size);
+    registered.push({
+      ...compactedOutput(store, file, partition.partitionPath, partition.partitionValuesJson, schemaId),
+      ...(segments ? { segments } : {}),
+    });
   }
   await recordCompaction(context.registry.client, {
     tableId,
@@ -115,4 +127,18 @@ async function changesOf(
     }
   }
   return { inputs, outputs };
+}
+
+/** The segments stamped in an output's footer, if it has them (outputs before lineage do not). */
+async function lineageOf(store: ObjectStore, path: string, size: number): Promise<RowSegment[] | undefined> {
+  const metadata = await parquetMetadataAsync(storeAsyncBuffer(store, path, size));
+  const stamp = metadata.key_value_metadata?.find((kv) => kv.key === LINEAGE_KEY)?.value;
+  if (!stamp) return undefined;
+  const rows = JSON.parse(stamp) as [number, number, number, number][];
+  return rows.map(([inputFileId, inputRowStart, outputRowStart, rowCount]) => ({
+    inputFileId,
+    inputRowStart,
+    outputRowStart,
+    rowCount,
+  }));
 }

@@ -107,6 +107,7 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
     buffered = 0;
     options.onRowGroup?.();
     if (output.bytes.offset >= options.targetFileSizeBytes) {
+      stampLineage(output);
       outputs.push(await finishOutput(output, group, options));
       output = newOutput(schema, options.codec ?? 'SNAPPY');
     }
@@ -151,8 +152,22 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
     }
   }
   await flushRowGroup();
-  if (output.rows > 0) outputs.push(await finishOutput(output, group, options));
+  if (output.rows > 0) {
+    stampLineage(output);
+    outputs.push(await finishOutput(output, group, options));
+  }
   return outputs;
+}
+
+/** Footer key holding an output's segments, for recovery when the registry missed the commit. */
+export const LINEAGE_KEY = 'astha.lineage';
+
+/** Writes the output's segments into its footer as `[[inputFileId, inputRowStart, outputRowStart, rowCount], ...]`. */
+function stampLineage(output: OpenOutput): void {
+  const value = JSON.stringify(
+    output.segments.map((s) => [s.inputFileId, s.inputRowStart, s.outputRowStart, s.rowCount]),
+  );
+  output.writer.kvMetadata = [...(output.writer.kvMetadata ?? []), { key: LINEAGE_KEY, value }];
 }
 
 /** [start, end) minus the sorted, disjoint `excluded` ranges. */

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactTable } from '../../lib/compactor/compactTable.js';
 import { addSummaries, type FileSpec, type ReadResult, type Summary } from '../conformance/readers.js';
+import { FaultyStore, InjectedCrash } from '../iceberg/commit/faultyStore.js';
 import { type CompactionLake, openCompactionLake, summaryOf } from './compactionLake.js';
 
 function spec(table: string, name: string, seed: number, rows: number): FileSpec {
@@ -160,5 +161,34 @@ describe('retracting compacted files, read by PyIceberg and DuckDB', () => {
     expect(await remove(victim.path)).toMatchObject({ status: 'ignored' });
     expect((await compact('p')).groups).toEqual([]);
     expectReads(await lake.read('ns', 'p'), addSummaries([...files.values()]));
+  }, 120_000);
+
+  it('a crash right after a compaction or a retraction commit is recovered with its lineage', async () => {
+    const files = await land(Array.from({ length: 5 }, (_, i) => spec('c', `f${i}.parquet`, 90 + i, 12 + i)));
+    const row = await lake.registry.tableByName('ns', 'c');
+    const crashAfterCommit = () =>
+      new FaultyStore(lake.store).inject({
+        method: 'putIfAbsent',
+        key: /metadata\/v\d+\.metadata\.json$/,
+        when: 'after',
+        fault: () => new InjectedCrash('after the commit'),
+      });
+    const crashingLook = () => compactTable(row!.id, { registry: lake.registry, store: crashAfterCommit() });
+    await expect(crashingLook()).rejects.toBeInstanceOf(InjectedCrash);
+    const recovered = await compact('c');
+    expect(recovered.recovered).toHaveLength(1);
+    // The lineage came back from the output's footer.
+    expect((await lineageOf('c')).map((e) => e.source)).toEqual([...files.keys()]);
+
+    expect(await remove(files.get('f3.parquet')!.path)).toMatchObject({ status: 'retracted' });
+    await expect(crashingLook()).rejects.toBeInstanceOf(InjectedCrash);
+    const again = await compact('c');
+    expect(again.recovered).toHaveLength(1);
+    expect(again.groups).toEqual([]);
+    files.delete('f3.parquet');
+    expect((await lineageOf('c')).map((e) => e.source)).toEqual([...files.keys()]);
+    expectReads(await lake.read('ns', 'c'), addSummaries([...files.values()]));
+    const table = await lake.registry.tableById(row!.id);
+    expect(table!.row_count).toBe(addSummaries([...files.values()]).rows);
   }, 120_000);
 });
