@@ -50,6 +50,15 @@ describe('wakesCompactor', () => {
     ).toBe(false);
     expect(wakesCompactor(fileEvent('INSERT', null, { iceberg_state: 'pending' }))).toBe(false);
   });
+
+  it('wakes on a compacted-away file being retracted, once', () => {
+    const removed = { iceberg_state: 'removed' as const, retracted_at: null };
+    const retracted = { ...removed, retracted_at: '2026-01-01T00:00:00.000Z' };
+    expect(wakesCompactor(fileEvent('UPDATE', removed, retracted))).toBe(true);
+    expect(
+      wakesCompactor(fileEvent('UPDATE', retracted, { ...retracted, purged_at: retracted.retracted_at })),
+    ).toBe(false);
+  });
 });
 
 describe('the compactor component on a real registry and warehouse', () => {
