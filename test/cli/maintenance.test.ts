@@ -9,6 +9,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writ
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatBytes, whyNothingPlanned } from '../../lib/compactor/compactionPlan.js';
+import { compactionPolicy, planCompaction } from '../../lib/compactor/planCompaction.js';
 import { type LiveFile, liveFiles } from '../../lib/registry/compactionState.js';
 import { openRegistry } from '../../lib/registry/registry.js';
 import { readTables, type Summary } from '../conformance/readers.js';
@@ -289,5 +291,60 @@ describe('astha compact and astha maintain', () => {
       expect(run.stdout).toBe('');
       expect(run.stderr).toMatch(/^astha: [^\n]+\n$/);
     }
+  });
+});
+
+describe('why compaction planned nothing', () => {
+  const MiB = 1024 * 1024;
+  const file = (id: number, partitionPath: string, size: number): LiveFile => ({
+    id,
+    path: `ns/t/data/${partitionPath}/f${id}.parquet`,
+    uri: `file:///w/ns/t/data/${partitionPath}/f${id}.parquet`,
+    size,
+    rowCount: 10,
+    partitionPath,
+    partitionValuesJson: '{}',
+    asthaWritten: false,
+  });
+  const explain = (files: LiveFile[], properties: Record<string, string> = {}) => {
+    const policy = compactionPolicy(properties);
+    // Every reason is for a plan that really is empty.
+    expect(planCompaction(files, policy)).toEqual([]);
+    return whyNothingPlanned(files, policy);
+  };
+
+  it('names the rule, the threshold and the partition closest to it', () => {
+    const files = [1, 2, 3].map((i) => file(i, 'd=1', MiB)).concat([file(4, 'd=2', MiB)]);
+    expect(explain(files)).toBe('no partition has >= 5 files below 96 MiB (most: 3 in d=1)');
+    expect(explain(files.slice(0, 2), { 'write.target-file-size-bytes': String(64 * MiB) })).toBe(
+      'no partition has >= 5 files below 48 MiB (most: 2 in d=1)',
+    );
+    expect(explain([file(1, '', MiB)])).toBe(
+      'no partition has >= 5 files below 96 MiB (most: 1 in the table)',
+    );
+  });
+
+  it('says when compaction is off, the table is empty, no file is small, or small files do not pack', () => {
+    const small = [1, 2, 3, 4, 5].map((i) => file(i, 'd=1', MiB));
+    expect(explain(small, { 'astha.compaction.enabled': 'false' })).toBe(
+      'compaction is disabled (astha.compaction.enabled=false)',
+    );
+    expect(explain([])).toBe('the table has no live Parquet files');
+    expect(explain([file(1, 'd=1', 100 * MiB)])).toBe(
+      'no partition has >= 5 files below 96 MiB (none of the 1 live files is that small)',
+    );
+    // Five files each just under 75 % of the target: no two fit in one target-size file.
+    const big = [1, 2, 3, 4, 5].map((i) => file(i, 'd=1', 95 * MiB));
+    expect(explain(big)).toBe('small files in d=1 do not pack two to a target-size file');
+  });
+
+  it('prints sizes in binary units', () => {
+    expect([0, 883, 3086, 96 * MiB, 1.5 * 1024 * MiB].map(formatBytes)).toEqual([
+      '0 B',
+      '883 B',
+      '3.0 KiB',
+      '96 MiB',
+      '1.5 GiB',
+    ]);
   });
 });
