@@ -7,7 +7,7 @@
  * the table's file count and size adjusted.
  */
 import type { Client } from '@libsql/client';
-import { type RowSegment, recordLineage } from './compactionLineage.js';
+import { markRetracted, type RowSegment, recordLineage } from './compactionLineage.js';
 import { type CommittedSnapshot, pointerUpdate, snapshotInsert, type TablePointer } from './commitState.js';
 import type { SnapshotId } from './rows.js';
 import { applyDelta } from './writeRegistrations.js';
@@ -138,6 +138,18 @@ export async function recordCompaction(client: Client, record: CompactionRecord)
       addedBytes += output.size;
       addedRows += output.rowCount;
     }
+    // An input removed by its user between the commit and now: its rows are in an output.
+    const removedMeanwhile = await tx.execute({
+      sql: `SELECT id FROM table_files
+            WHERE table_id = ? AND iceberg_state = 'removed' AND target_snapshot_id IS NOT ?
+              AND uri IN (SELECT value FROM json_each(?))`,
+      args: [tableId, snapshot.snapshotId, JSON.stringify(record.inputUris)],
+    });
+    await markRetracted(
+      tx,
+      removedMeanwhile.rows.map((r) => Number(r.id)),
+      iso(nowMs),
+    );
     const removedBytes = removed.rows.reduce((sum, r) => sum + Number(r.size), 0);
     const removedRows = removed.rows.reduce((sum, r) => sum + Number(r.row_count ?? 0), 0);
     await applyDelta(tx, tableId, {

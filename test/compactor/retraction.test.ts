@@ -191,4 +191,33 @@ describe('retracting compacted files, read by PyIceberg and DuckDB', () => {
     const table = await lake.registry.tableById(row!.id);
     expect(table!.row_count).toBe(addSummaries([...files.values()]).rows);
   }, 120_000);
+
+  it('a file the user deletes between the compaction commit and its registry record is retracted', async () => {
+    const files = await land(Array.from({ length: 5 }, (_, i) => spec('m', `f${i}.parquet`, 110 + i, 9 + i)));
+    const row = await lake.registry.tableByName('ns', 'm');
+    const victim = files.get('f1.parquet')!;
+    const store = new FaultyStore(lake.store).inject({
+      method: 'putIfAbsent',
+      key: /metadata\/v\d+\.metadata\.json$/,
+      when: 'after',
+      effect: async () => {
+        // The replace is committed; the registry does not know yet. The user deletes f1 now.
+        expect(await remove(victim.path)).toMatchObject({ status: 'removed' });
+      },
+    });
+    const look = await compactTable(row!.id, { registry: lake.registry, store });
+    expect(look.groups[0]!.snapshotId).toBeDefined();
+    const marked = await lake.registry.client.execute({
+      sql: 'SELECT retracted_at FROM table_files WHERE path = ?',
+      args: [victim.path],
+    });
+    expect(marked.rows[0]!.retracted_at).not.toBeNull();
+    // The delete the updater would commit for f1 finds it gone from the table; the compactor
+    // takes its rows out of the output.
+    await lake.deliver(lake.updater);
+    const next = await compact('m');
+    expect(next.groups[0]).toMatchObject({ rowsRetracted: victim.rows });
+    files.delete('f1.parquet');
+    expectReads(await lake.read('ns', 'm'), addSummaries([...files.values()]));
+  }, 120_000);
 });
