@@ -28,7 +28,7 @@ import { readParquetFooter } from '../parquet/parquetFooter.js';
 import { storeAsyncBuffer } from '../parquet/storeAsyncBuffer.js';
 import type { RowSegment } from '../registry/compactionLineage.js';
 import type { LiveFile } from '../registry/compactionState.js';
-import type { ObjectStore } from '../store/objectStore.js';
+import type { ObjectStore, ObjectUpload } from '../store/objectStore.js';
 import {
   type Convert,
   converter,
@@ -94,7 +94,7 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
   const schema: PqElement[] = [{ name: 'schema', num_children: fields.length }, ...fields.map(outputElement)];
   const rowGroupRows = options.rowGroupRows ?? 100_000;
   const outputs: RewrittenFile[] = [];
-  let output = newOutput(schema, options.codec ?? 'SNAPPY');
+  let output = newOutput(schema, group, options);
   let buffer = emptyColumns(fields.length);
   let buffered = 0;
 
@@ -108,55 +108,61 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
     options.onRowGroup?.();
     if (output.bytes.offset >= options.targetFileSizeBytes) {
       stampLineage(output);
-      outputs.push(await finishOutput(output, group, options));
-      output = newOutput(schema, options.codec ?? 'SNAPPY');
+      outputs.push(await finishOutput(output));
+      output = newOutput(schema, group, options);
     }
   };
 
-  // The next file is fetched while this one is converted: small files are latency-bound.
-  let next = group.files[0] ? sourceOf(store, group.files[0]) : undefined;
-  for (const [index, file] of group.files.entries()) {
-    const source = await next!;
-    const following = group.files[index + 1];
-    next = following ? sourceOf(store, following) : undefined;
-    const plan = planInput(file, footers.get(file.id)!, fields, options);
-    footers.delete(file.id);
-    let rowStart = 0;
-    const excluded = options.excludeRows?.get(file.id) ?? [];
-    for (const rowGroup of plan.metadata.row_groups) {
-      const rowEnd = rowStart + Number(rowGroup.num_rows);
-      const kept = keptRanges(rowStart, rowEnd, excluded);
-      const read = kept.length > 0 ? await readColumns(source, plan, rowStart, rowEnd) : [];
-      for (const range of kept) {
-        const from = range.start - rowStart;
-        const to = range.end - rowStart;
-        plan.columns.forEach((column, i) => {
-          const target = buffer[i]!;
-          if ('constant' in column) {
-            for (let r = from; r < to; r++) target.push(column.constant);
-            return;
-          }
-          const values = read[column.index]!;
-          for (let r = from; r < to; r++) target.push(column.convert(values[r] as RawValue));
-        });
-        addSegment(output.segments, {
-          inputFileId: file.id,
-          inputRowStart: range.start,
-          outputRowStart: output.rows + buffered,
-          rowCount: range.end - range.start,
-        });
-        buffered += range.end - range.start;
+  try {
+    // The next file is fetched while this one is converted: small files are latency-bound.
+    let next = group.files[0] ? sourceOf(store, group.files[0]) : undefined;
+    for (const [index, file] of group.files.entries()) {
+      const source = await next!;
+      const following = group.files[index + 1];
+      next = following ? sourceOf(store, following) : undefined;
+      const plan = planInput(file, footers.get(file.id)!, fields, options);
+      footers.delete(file.id);
+      let rowStart = 0;
+      const excluded = options.excludeRows?.get(file.id) ?? [];
+      for (const rowGroup of plan.metadata.row_groups) {
+        const rowEnd = rowStart + Number(rowGroup.num_rows);
+        const kept = keptRanges(rowStart, rowEnd, excluded);
+        const read = kept.length > 0 ? await readColumns(source, plan, rowStart, rowEnd) : [];
+        for (const range of kept) {
+          const from = range.start - rowStart;
+          const to = range.end - rowStart;
+          plan.columns.forEach((column, i) => {
+            const target = buffer[i]!;
+            if ('constant' in column) {
+              for (let r = from; r < to; r++) target.push(column.constant);
+              return;
+            }
+            const values = read[column.index]!;
+            for (let r = from; r < to; r++) target.push(column.convert(values[r] as RawValue));
+          });
+          addSegment(output.segments, {
+            inputFileId: file.id,
+            inputRowStart: range.start,
+            outputRowStart: output.rows + buffered,
+            rowCount: range.end - range.start,
+          });
+          buffered += range.end - range.start;
+        }
+        rowStart = rowEnd;
+        if (buffered >= rowGroupRows) await flushRowGroup();
       }
-      rowStart = rowEnd;
-      if (buffered >= rowGroupRows) await flushRowGroup();
     }
+    await flushRowGroup();
+    if (output.rows > 0) {
+      stampLineage(output);
+      outputs.push(await finishOutput(output));
+    }
+    return outputs;
+  } catch (error) {
+    // The open output is discarded; completed ones stay, as when outputs were put whole.
+    await output.upload.abort().catch(() => undefined);
+    throw error;
   }
-  await flushRowGroup();
-  if (output.rows > 0) {
-    stampLineage(output);
-    outputs.push(await finishOutput(output, group, options));
-  }
-  return outputs;
 }
 
 /** Footer key holding an output's segments, for recovery when the registry missed the commit. */
@@ -318,10 +324,30 @@ async function readColumns(
 }
 
 interface OpenOutput {
+  path: string;
+  /** Holds the bytes since the last row group; `offset` counts the whole file. */
   bytes: ByteWriter;
   writer: ParquetWriter;
+  upload: ObjectUpload;
   rows: number;
   segments: RowSegment[];
+}
+
+/**
+ * A ByteWriter that hands each encoded row group to the upload and reuses its buffer, so an
+ * output never sits in memory whole. ParquetWriter calls `flush` after every row group and
+ * awaits it. `offset` keeps counting from the file's start (only `index` is reset), so the
+ * column chunk offsets in the footer are file offsets.
+ */
+class UploadingWriter extends ByteWriter {
+  constructor(private readonly upload: ObjectUpload) {
+    super();
+  }
+
+  async flush(): Promise<void> {
+    await this.upload.write(this.getBytes());
+    this.index = 0;
+  }
 }
 
 /** hyparquet-writer bundles its own hyparquet types; the elements built here are valid in both. */
@@ -343,43 +369,63 @@ export function outputCodec(property: string | undefined): OutputCodec {
 
 const gzip = (input: Uint8Array) => new Uint8Array(gzipSync(input, { level: 6 }));
 
-function newOutput(schema: PqElement[], codec: OutputCodec): OpenOutput {
-  const bytes = new ByteWriter();
+/**
+ * Starts an output file and its upload. Nothing reaches the store before the first row group
+ * is flushed, so an output that never gets rows leaves nothing behind.
+ */
+function newOutput(schema: PqElement[], group: RewriteGroup, options: RewriteOptions): OpenOutput {
+  const partition = group.partitionPath === '' ? '' : `${group.partitionPath}/`;
+  const path = `${options.tableKeyPrefix}/data/${partition}_astha-compacted-${randomUUID()}.parq`;
+  // Unconditional, like the put it replaces: the name is a fresh UUID.
+  const upload = options.store.upload(path, { contentType: 'application/vnd.apache.parquet' });
+  const bytes = new UploadingWriter(upload);
   const writer = new ParquetWriter({
     writer: bytes,
     schema: schema as unknown as WriterSchema,
-    codec,
+    codec: options.codec ?? 'SNAPPY',
     compressors: { GZIP: gzip },
     createdBy: 'astha compactor',
   });
-  return { bytes, writer, rows: 0, segments: [] };
+  return { path, bytes, writer, upload, rows: 0, segments: [] };
 }
 
 function emptyColumns(count: number): RawValue[][] {
   return Array.from({ length: count }, () => []);
 }
 
-async function finishOutput(
-  output: OpenOutput,
-  group: RewriteGroup,
-  options: RewriteOptions,
-): Promise<RewrittenFile> {
+/** Writes the footer, inspects it and completes the upload: the file appears whole or not at all. */
+async function finishOutput(output: OpenOutput): Promise<RewrittenFile> {
   await output.writer.finish();
-  const bytes = output.bytes.getBytes();
-  const partition = group.partitionPath === '' ? '' : `${group.partitionPath}/`;
-  const path = `${options.tableKeyPrefix}/data/${partition}_astha-compacted-${randomUUID()}.parq`;
-  const info = await options.store.put(path, bytes, { contentType: 'application/vnd.apache.parquet' });
-  const footer = await readParquetFooter({
-    byteLength: bytes.length,
-    slice: (start: number, end?: number) =>
-      bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + (end ?? bytes.length)),
-  });
+  // Everything after the last row group: page indexes, metadata, length and magic.
+  const tail = output.bytes.getBytes();
+  const size = output.bytes.offset;
+  const footer = await readParquetFooter(tailBuffer(tail, size));
+  await output.upload.write(tail);
+  const info = await output.upload.complete();
   return {
-    path,
-    size: bytes.length,
+    path: output.path,
+    size,
     etag: info.etag.replace(/^"(.*)"$/, '$1'),
     rowCount: output.rows,
-    inspection: inspectFooter(footer, bytes.length),
+    inspection: inspectFooter(footer, size),
     segments: output.segments,
+  };
+}
+
+/**
+ * The file's last bytes at their file offsets. The footer reader asks for up to 64 KiB before
+ * the end in one slice but decodes only from the metadata's start, which is inside the tail;
+ * bytes already uploaded read as zeros.
+ */
+function tailBuffer(tail: Uint8Array, size: number): AsyncBuffer {
+  const tailStart = size - tail.length;
+  return {
+    byteLength: size,
+    slice: (start: number, end = size) => {
+      const out = new Uint8Array(end - start);
+      const from = Math.max(start, tailStart);
+      if (end > from) out.set(tail.subarray(from - tailStart, end - tailStart), from - start);
+      return out.buffer;
+    },
   };
 }
