@@ -1,31 +1,42 @@
 /**
- * Snapshot expiration (format spec, "Snapshot Retention Policy"; the snapshotter's step 2).
- * A snapshot is kept when a ref points at it, when it is one of the newest
- * `min-snapshots-to-keep` of a branch's ancestry, or when it is younger than the branch's
- * `max-snapshot-age-ms`; snapshots on no branch's ancestry and not tagged go once older than
- * the table's max age. Tags and branches older than their `max-ref-age-ms` are not removed
- * here (astha creates none besides `main`); their snapshots are kept.
+ * Snapshot expiration (format spec, "Snapshot Retention Policy"; the snapshotter's step 2):
  *
- * The decision is pure (`snapshotsToExpire`); `expireSnapshots` commits it with `commitTable`,
- * recomputing it on every retry so a concurrent append never loses its new snapshot.
+ * 1. refs other than `main` whose snapshot is older than their `max-ref-age-ms` (default the
+ *    table's `history.expire.max-ref-age-ms`, default never) are removed;
+ * 2. every remaining ref's snapshot is kept;
+ * 3. each remaining branch keeps its ancestors while they are among its newest
+ *    `min-snapshots-to-keep` or younger than its `max-snapshot-age-ms` (the branch's own
+ *    settings, else the table's);
+ * 4. the rest goes: ancestors of a remaining branch that step 3 did not keep, and snapshots on
+ *    no remaining branch's ancestry (nor tagged) once older than the table's max age (Java's
+ *    rule for unreferenced snapshots, so a staged snapshot is not dropped the moment it is made).
+ *
+ * The decision is pure (`expirationPlan`); `expireSnapshots` commits it with `commitTable`,
+ * recomputing it on every retry so a concurrent append never loses its new snapshot, and
+ * `previewExpiration` applies it in memory for a dry run.
  */
 import type { CommitClock, CommitLimits } from '../iceberg/commit/commitBackoff.js';
 import { systemCommitClock } from '../iceberg/commit/commitBackoff.js';
 import { commitTable } from '../iceberg/commit/commitTable.js';
 import type { LoadedTable } from '../iceberg/commit/loadTable.js';
-import type { Snapshot } from '../iceberg/spec/snapshot.js';
+import { MAIN_BRANCH, type Snapshot } from '../iceberg/spec/snapshot.js';
 import type { TableMetadata } from '../iceberg/spec/tableMetadata.js';
-import type { TableRef } from '../iceberg/tableLocation.js';
+import { applyUpdates } from '../iceberg/spec/tableMetadataBuilder.js';
+import type { TableUpdate } from '../iceberg/spec/tableUpdate.js';
+import { metadataUri, type TableRef } from '../iceberg/tableLocation.js';
 import type { ObjectStore } from '../store/objectStore.js';
 
 export const MAX_SNAPSHOT_AGE_MS = 'history.expire.max-snapshot-age-ms';
 export const MIN_SNAPSHOTS_TO_KEEP = 'history.expire.min-snapshots-to-keep';
+export const MAX_REF_AGE_MS = 'history.expire.max-ref-age-ms';
 export const DEFAULT_MAX_SNAPSHOT_AGE_MS = 5 * 24 * 60 * 60 * 1000;
 export const DEFAULT_MIN_SNAPSHOTS_TO_KEEP = 1;
 
 export interface RetentionSettings {
   maxSnapshotAgeMs: number;
   minSnapshotsToKeep: number;
+  /** `Infinity` (the default): refs never expire by age. */
+  maxRefAgeMs: number;
 }
 
 /** The table-level retention settings, defaults for absent or unusable values. */
@@ -38,29 +49,70 @@ export function retentionFromProperties(properties: Readonly<Record<string, stri
     maxSnapshotAgeMs: read(MAX_SNAPSHOT_AGE_MS, DEFAULT_MAX_SNAPSHOT_AGE_MS, 0),
     // At least one: the current snapshot always stays.
     minSnapshotsToKeep: read(MIN_SNAPSHOTS_TO_KEEP, DEFAULT_MIN_SNAPSHOTS_TO_KEEP, 1),
+    maxRefAgeMs: read(MAX_REF_AGE_MS, Number.POSITIVE_INFINITY, 0),
   };
 }
 
-/** Ids of the snapshots that retention lets go at `nowMs`, oldest first. */
-export function snapshotsToExpire(metadata: TableMetadata, nowMs: number): bigint[] {
+export interface ExpirationPlan {
+  /** Refs (never `main`) older than their max ref age, by name. */
+  refsToRemove: string[];
+  /** Snapshots retention lets go, oldest first. */
+  snapshotIds: bigint[];
+}
+
+/** What retention removes from `metadata` at `nowMs`. */
+export function expirationPlan(metadata: TableMetadata, nowMs: number): ExpirationPlan {
   const table = retentionFromProperties(metadata.properties);
   const byId = new Map(metadata.snapshots.map((s) => [s.snapshotId, s]));
+  const refsToRemove: string[] = [];
   const retained = new Set<bigint>();
-  for (const ref of Object.values(metadata.refs)) {
+  // Ancestors of a kept branch and tagged snapshots: what is not in here is unreferenced.
+  const referenced = new Set<bigint>();
+  for (const [name, ref] of Object.entries(metadata.refs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const target = byId.get(ref.snapshotId);
+    const maxRefAgeMs = ref.maxRefAgeMs ?? table.maxRefAgeMs;
+    // A ref to a missing snapshot has no age to judge; it is left as it is.
+    if (name !== MAIN_BRANCH && target && nowMs - target.timestampMs > maxRefAgeMs) {
+      refsToRemove.push(name);
+      continue;
+    }
     retained.add(ref.snapshotId);
+    referenced.add(ref.snapshotId);
     if (ref.type !== 'branch') continue;
     const minKeep = ref.minSnapshotsToKeep ?? table.minSnapshotsToKeep;
     const maxAgeMs = ref.maxSnapshotAgeMs ?? table.maxSnapshotAgeMs;
     let kept = 0;
     for (const snapshot of ancestry(byId, ref.snapshotId)) {
+      referenced.add(snapshot.snapshotId);
       if (kept < minKeep || nowMs - snapshot.timestampMs < maxAgeMs) retained.add(snapshot.snapshotId);
       kept++;
     }
   }
-  return metadata.snapshots
-    .filter((s) => !retained.has(s.snapshotId) && nowMs - s.timestampMs >= table.maxSnapshotAgeMs)
+  const snapshotIds = metadata.snapshots
+    .filter(
+      (s) =>
+        !retained.has(s.snapshotId) &&
+        (referenced.has(s.snapshotId) || nowMs - s.timestampMs >= table.maxSnapshotAgeMs),
+    )
     .sort((a, b) => a.timestampMs - b.timestampMs || a.sequenceNumber - b.sequenceNumber)
     .map((s) => s.snapshotId);
+  return { refsToRemove, snapshotIds };
+}
+
+/** Ids of the snapshots that retention lets go at `nowMs`, oldest first. */
+export function snapshotsToExpire(metadata: TableMetadata, nowMs: number): bigint[] {
+  return expirationPlan(metadata, nowMs).snapshotIds;
+}
+
+/** The plan as metadata updates (empty when nothing is due): refs first, then snapshots. */
+export function expirationUpdates(plan: ExpirationPlan): TableUpdate[] {
+  const updates: TableUpdate[] = plan.refsToRemove.map((refName) => ({
+    action: 'remove-snapshot-ref',
+    refName,
+  }));
+  if (plan.snapshotIds.length > 0)
+    updates.push({ action: 'remove-snapshots', snapshotIds: plan.snapshotIds });
+  return updates;
 }
 
 /** A branch head and its parents, newest first, until a parent is missing (expired earlier). */
@@ -86,12 +138,14 @@ export interface ExpireOptions {
 export interface ExpireResult {
   /** The snapshots the committed version no longer holds (empty: nothing was due, no commit). */
   expired: Snapshot[];
+  /** The refs the committed version no longer holds. */
+  removedRefs: string[];
   /** The version after expiration (the base looked at when nothing was due). */
   table: LoadedTable;
   committed: boolean;
 }
 
-/** Commits a `remove-snapshots` of every snapshot due, through the conditional-write protocol. */
+/** Commits the removal of every ref and snapshot due, through the conditional-write protocol. */
 export async function expireSnapshots(
   store: ObjectStore,
   table: TableRef,
@@ -99,16 +153,18 @@ export async function expireSnapshots(
 ): Promise<ExpireResult> {
   const clock = options.clock ?? systemCommitClock;
   let expired: Snapshot[] = [];
+  let removedRefs: string[] = [];
   const result = await commitTable(
     store,
     table,
     (base) => {
-      const ids = snapshotsToExpire(base.metadata, options.nowMs ?? clock.now());
-      if (ids.length === 0) return 'noop';
-      const due = new Set(ids);
-      expired = base.metadata.snapshots.filter((s) => due.has(s.snapshotId));
-      // No requirement on main: the ids were chosen from this base, and a retry chooses again.
-      return { requirements: [], updates: [{ action: 'remove-snapshots', snapshotIds: ids }] };
+      const plan = expirationPlan(base.metadata, options.nowMs ?? clock.now());
+      const updates = expirationUpdates(plan);
+      if (updates.length === 0) return 'noop';
+      expired = expiredSnapshots(base.metadata, plan);
+      removedRefs = plan.refsToRemove;
+      // No requirement on main: the plan was made from this base, and a retry makes it again.
+      return { requirements: [], updates };
     },
     {
       clock,
@@ -117,5 +173,35 @@ export async function expireSnapshots(
     },
   );
   const { committed, attempts: _, ...loaded } = result;
-  return { expired: committed ? expired : [], table: loaded, committed };
+  return {
+    expired: committed ? expired : [],
+    removedRefs: committed ? removedRefs : [],
+    table: loaded,
+    committed,
+  };
+}
+
+function expiredSnapshots(metadata: TableMetadata, plan: ExpirationPlan): Snapshot[] {
+  const due = new Set(plan.snapshotIds);
+  return metadata.snapshots.filter((s) => due.has(s.snapshotId));
+}
+
+/**
+ * What `expireSnapshots` would commit on `base` at `nowMs`, applied in memory only: the
+ * version it would write (`v<N+1>`, not written; `base` itself when nothing is due), with the
+ * metadata log and snapshots that version would hold. A dry run walks it to tell what cleanup
+ * would delete after the expiration.
+ */
+export function previewExpiration(table: TableRef, base: LoadedTable, nowMs: number): ExpireResult {
+  const plan = expirationPlan(base.metadata, nowMs);
+  const updates = expirationUpdates(plan);
+  if (updates.length === 0) return { expired: [], removedRefs: [], table: base, committed: false };
+  const metadata = applyUpdates(base.metadata, updates, { nowMs, metadataLocation: base.metadataLocation });
+  const version = base.version + 1;
+  return {
+    expired: expiredSnapshots(base.metadata, plan),
+    removedRefs: plan.refsToRemove,
+    table: { version, metadata, metadataLocation: metadataUri(table, version) },
+    committed: false,
+  };
 }

@@ -10,7 +10,11 @@ import type { TableMetadata } from '../../lib/iceberg/spec/tableMetadata.js';
 import { applyUpdates } from '../../lib/iceberg/spec/tableMetadataBuilder.js';
 import type { TableUpdate } from '../../lib/iceberg/spec/tableUpdate.js';
 import type { Schema } from '../../lib/iceberg/spec/types.js';
-import { retentionFromProperties, snapshotsToExpire } from '../../lib/snapshotter/expireSnapshots.js';
+import {
+  expirationPlan,
+  retentionFromProperties,
+  snapshotsToExpire,
+} from '../../lib/snapshotter/expireSnapshots.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const T0 = Date.UTC(2026, 0, 1);
@@ -113,13 +117,113 @@ describe('snapshotsToExpire', () => {
     expect(snapshotsToExpire(metadata, T0 + 9 * DAY)).toEqual([1n, 2n, 3n, 20n]);
   });
 
+  it('honours a branch max-snapshot-age-ms shorter than the table max age, and its min-snapshots-to-keep', () => {
+    const base = dailyTable(10);
+    const withMain = (ref: { maxSnapshotAgeMs?: number; minSnapshotsToKeep?: number }) =>
+      applyUpdates(
+        base,
+        [{ action: 'set-snapshot-ref', refName: 'main', type: 'branch', snapshotId: 10n, ...ref }],
+        { nowMs: T0 + 10 * DAY },
+      );
+    // Day 10.5: the table's 5 days would keep days 6..10; main's own 2 days keep 9 and 10 only.
+    expect(snapshotsToExpire(base, T0 + 10.5 * DAY)).toEqual([1n, 2n, 3n, 4n, 5n]);
+    expect(snapshotsToExpire(withMain({ maxSnapshotAgeMs: 2 * DAY }), T0 + 10.5 * DAY)).toEqual([
+      1n,
+      2n,
+      3n,
+      4n,
+      5n,
+      6n,
+      7n,
+      8n,
+    ]);
+    // Main's own count overrides the table's 1.
+    expect(snapshotsToExpire(withMain({ minSnapshotsToKeep: 4 }), T0 + 100 * DAY)).toEqual([
+      1n,
+      2n,
+      3n,
+      4n,
+      5n,
+      6n,
+    ]);
+    // A snapshot on no branch still waits for the table's max age.
+    const staged = applyUpdates(
+      withMain({ maxSnapshotAgeMs: 2 * DAY }),
+      [
+        {
+          action: 'add-snapshot',
+          snapshot: {
+            snapshotId: 20n,
+            sequenceNumber: 11,
+            timestampMs: T0 + 7 * DAY,
+            manifestList: 's3://b/t/metadata/snap-20.avro',
+            summary: { operation: 'append' },
+          },
+        },
+      ],
+      { nowMs: T0 + 10 * DAY },
+    );
+    expect(snapshotsToExpire(staged, T0 + 10.5 * DAY)).toEqual([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n]);
+    expect(snapshotsToExpire(staged, T0 + 12.5 * DAY)).toContain(20n);
+  });
+
+  it('removes refs other than main older than their max-ref-age-ms; their snapshots then expire like any other', () => {
+    const metadata = applyUpdates(
+      dailyTable(10),
+      [
+        { action: 'set-snapshot-ref', refName: 'old', type: 'tag', snapshotId: 2n, maxRefAgeMs: 30 * DAY },
+        {
+          action: 'set-snapshot-ref',
+          refName: 'young',
+          type: 'tag',
+          snapshotId: 3n,
+          maxRefAgeMs: 1000 * DAY,
+        },
+        {
+          action: 'set-snapshot-ref',
+          refName: 'audit',
+          type: 'branch',
+          snapshotId: 5n,
+          minSnapshotsToKeep: 3,
+        },
+      ],
+      { nowMs: T0 + 11 * DAY },
+    );
+    // Day 20: the old tag is 18 days old, within its 30; no table default: nothing removed.
+    expect(expirationPlan(metadata, T0 + 20 * DAY)).toEqual({
+      refsToRemove: [],
+      snapshotIds: [1n, 6n, 7n, 8n, 9n],
+    });
+    // Day 100: the old tag goes and snapshot 2 with it; audit (no max ref age) keeps 3..5.
+    expect(expirationPlan(metadata, T0 + 100 * DAY)).toEqual({
+      refsToRemove: ['old'],
+      snapshotIds: [1n, 2n, 6n, 7n, 8n, 9n],
+    });
+    // The table's default applies to refs without their own, never to main (90 days old here).
+    const byTable = applyUpdates(
+      metadata,
+      [{ action: 'set-properties', updates: { 'history.expire.max-ref-age-ms': String(10 * DAY) } }],
+      { nowMs: T0 + 11 * DAY },
+    );
+    expect(expirationPlan(byTable, T0 + 100 * DAY)).toEqual({
+      refsToRemove: ['audit', 'old'],
+      snapshotIds: [1n, 2n, 4n, 5n, 6n, 7n, 8n, 9n],
+    });
+  });
+
   it('reads retention properties, ignoring unusable values', () => {
-    expect(retentionFromProperties({})).toEqual({ maxSnapshotAgeMs: 5 * DAY, minSnapshotsToKeep: 1 });
+    expect(retentionFromProperties({})).toEqual({
+      maxSnapshotAgeMs: 5 * DAY,
+      minSnapshotsToKeep: 1,
+      maxRefAgeMs: Number.POSITIVE_INFINITY,
+    });
     expect(
       retentionFromProperties({
         'history.expire.max-snapshot-age-ms': 'soon',
         'history.expire.min-snapshots-to-keep': '0',
+        'history.expire.max-ref-age-ms': '-1',
       }),
-    ).toEqual({ maxSnapshotAgeMs: 5 * DAY, minSnapshotsToKeep: 1 });
+    ).toEqual({ maxSnapshotAgeMs: 5 * DAY, minSnapshotsToKeep: 1, maxRefAgeMs: Number.POSITIVE_INFINITY });
+    expect(retentionFromProperties({ 'history.expire.max-ref-age-ms': '86400000' }).maxRefAgeMs).toBe(DAY);
   });
 });
