@@ -207,6 +207,35 @@ export async function replacedDataFiles(
   }));
 }
 
+/**
+ * Marks replaced data files as purged by astha (`table_files.purged_at`), just before cleanup
+ * deletes their objects: the `ObjectRemoved` that follows is astha's own, not a user's
+ * retraction. A file marked earlier (a cleanup that crashed before its delete) keeps its mark.
+ */
+export async function markPurged(
+  client: Client,
+  tableId: number,
+  fileIds: readonly number[],
+  nowMs: number,
+): Promise<number> {
+  if (fileIds.length === 0) return 0;
+  const result = await client.execute({
+    sql: `UPDATE table_files SET purged_at = ?, updated_at = ?
+          WHERE table_id = ? AND purged_at IS NULL AND id IN (SELECT value FROM json_each(?))`,
+    args: [iso(nowMs), iso(nowMs), tableId, JSON.stringify(fileIds)],
+  });
+  return result.rowsAffected;
+}
+
+/** Whether any `table_files` row of the table names `path` (in any state). */
+export async function isRegisteredPath(client: Client, tableId: number, path: string): Promise<boolean> {
+  const result = await client.execute({
+    sql: 'SELECT 1 FROM table_files WHERE table_id = ? AND path = ? LIMIT 1',
+    args: [tableId, path],
+  });
+  return result.rows.length > 0;
+}
+
 /** Active tables whose maintenance last ran before `beforeMs` (or never), oldest first. */
 export async function tablesDueForMaintenance(client: Client, beforeMs: number): Promise<number[]> {
   await ensureSnapshotterState(client);

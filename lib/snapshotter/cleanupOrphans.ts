@@ -9,11 +9,19 @@
  * - only objects last modified more than `olderThanMs` ago (default 3 days, as Iceberg's
  *   orphan removal), so files of a commit in flight, whose metadata is not written yet, stay;
  * - data files only when the caller names them (the registry's compaction-replaced files) and
- *   the walk finds them in no remaining snapshot. User data is never listed or deleted otherwise.
+ *   the walk finds them in no remaining snapshot, or when they are compaction outputs nobody
+ *   committed: named `_astha-compacted-<uuid>.parq` under `<table>/data/` (only the compactor
+ *   writes that name), reached by no snapshot, and named by no registry row of the table (the
+ *   compactor wrote them, then crashed or lost its commit). User data is never deleted.
  *
  * Everything deleted is unreachable from the version the walk read, and objects only become
  * reachable again through new (young) files, so stopping after any delete (a crash) leaves the
- * table whole. A dry run computes the same list and deletes nothing.
+ * table whole. A dry run computes the same list and deletes nothing; given the version an
+ * expiration would write (`base`, in memory), it lists what cleanup would delete after it.
+ *
+ * Replaced data files are marked purged in the registry (`markPurged`) before they are deleted,
+ * so their deletion is not taken for a user's; a crash in between leaves a marked file whose
+ * object is still there, which the next run deletes.
  */
 import { type LoadedTable, loadTable } from '../iceberg/commit/loadTable.js';
 import { normalizeEtag } from '../registry/planRegistration.js';
@@ -41,19 +49,41 @@ export interface CleanupOptions {
    * replaced version's: an object written again at the same key since is someone's new data.
    */
   replacedDataFiles?: readonly ReplacedObject[];
+  /**
+   * Whether a registry row of the table names `key`. Given, compaction outputs under
+   * `<table>/data/` that no snapshot reaches and no row names are deleted too; without it they
+   * are not looked for (nothing else can tell an abandoned output from one being registered).
+   */
+  isRegistered?: (key: string) => Promise<boolean>;
+  /** Called with the registry ids of replaced data files just before they are deleted. */
+  markPurged?: (fileIds: number[]) => Promise<void>;
+  /**
+   * The version whose reachable set is kept, instead of the newest one loaded from the store: a
+   * dry run passes the version expiration would write, computed in memory.
+   */
+  base?: LoadedTable;
 }
 
 export interface ReplacedObject {
   key: string;
   etag: string;
+  /** The registry row (`table_files.id`) of the replaced version, marked purged before the delete. */
+  fileId?: number;
 }
 
 export type OrphanKind = 'metadata' | 'manifest-list' | 'manifest' | 'data';
+
+/** Why a data file goes: replaced by compaction, or a compaction output nobody committed. */
+export type DataOrphanCause = 'replaced' | 'uncommitted-output';
 
 export interface Orphan {
   key: string;
   kind: OrphanKind;
   size: number;
+  /** Data files only. */
+  cause?: DataOrphanCause;
+  /** Replaced data files only: their registry row. */
+  fileId?: number;
 }
 
 export interface CleanupResult {
@@ -65,6 +95,9 @@ export interface CleanupResult {
 }
 
 const MANIFEST = /^[0-9a-f-]{36}-m\d+\.avro$/;
+/** The compactor's output name (lib/compactor/rewriteFiles.ts), in any partition directory. */
+const COMPACTION_OUTPUT =
+  /(?:^|\/)_astha-compacted-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.parq$/;
 const MANIFEST_LIST = /^snap-\d+-[0-9a-f-]{36}\.avro$/;
 
 /** The kind of an astha-written metadata object from its name, or undefined for anything else. */
@@ -81,7 +114,8 @@ export async function cleanupOrphans(
   options: CleanupOptions = {},
 ): Promise<CleanupResult> {
   const dryRun = options.dryRun ?? false;
-  const loaded = await loadTable(store, table, { knownVersion: options.knownVersion ?? null });
+  const loaded =
+    options.base ?? (await loadTable(store, table, { knownVersion: options.knownVersion ?? null }));
   if (!loaded) return { version: undefined, orphans: [], dryRun };
   const cutoffMs = (options.nowMs ?? Date.now()) - (options.olderThanMs ?? DEFAULT_ORPHAN_AGE_MS);
   const orphans = await findOrphans(store, table, loaded, cutoffMs, options);
@@ -92,7 +126,17 @@ export async function cleanupOrphans(
     if (orphans.some((o) => o.kind === 'metadata')) {
       await store.put(versionHintKey(table), String(loaded.version), { contentType: 'text/plain' });
     }
-    for (const orphan of orphans) await store.delete(orphan.key);
+    let marked = false;
+    for (const orphan of orphans) {
+      if (orphan.kind === 'data' && !marked) {
+        // All replaced files at once, before the first data file goes (data files come after
+        // every list and manifest, and before any metadata file).
+        const ids = orphans.flatMap((o) => (o.fileId === undefined ? [] : [o.fileId]));
+        if (ids.length > 0 && options.markPurged) await options.markPurged(ids);
+        marked = true;
+      }
+      await store.delete(orphan.key);
+    }
   }
   return { version: loaded.version, orphans, dryRun };
 }
@@ -117,15 +161,51 @@ async function findOrphans(
     if (kind === 'metadata' && (versionOfMetadataFile(name) ?? 0) >= protectFrom) continue;
     found.push({ key: object.key, kind, size: object.size });
   }
-  for (const { key, etag } of options.replacedDataFiles ?? []) {
+  const replaced = new Set<string>();
+  for (const { key, etag, fileId } of options.replacedDataFiles ?? []) {
     if (!key.startsWith(`${table.keyPrefix}/`) || key.startsWith(dir) || reachable.has(key)) continue;
     const info = await store.head(key);
     if (!info || info.lastModified.getTime() >= cutoffMs) continue;
     if (normalizeEtag(info.etag) !== normalizeEtag(etag)) continue;
-    found.push({ key, kind: 'data', size: info.size });
+    if (replaced.has(key)) continue;
+    replaced.add(key);
+    found.push({
+      key,
+      kind: 'data',
+      size: info.size,
+      cause: 'replaced',
+      ...(fileId === undefined ? {} : { fileId }),
+    });
+  }
+  if (options.isRegistered) {
+    for (const output of await uncommittedOutputs(store, table, reachable, cutoffMs, options.isRegistered)) {
+      if (!replaced.has(output.key)) found.push(output);
+    }
   }
   // Lists before the manifests they name, metadata files last: a crash mid-way leaves no
   // remaining list pointing at a deleted manifest even for a reader of an expired snapshot.
   const order: Record<OrphanKind, number> = { 'manifest-list': 0, manifest: 1, data: 2, metadata: 3 };
   return found.sort((a, b) => order[a.kind] - order[b.kind] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * Compaction outputs under `<table>/data/` that no snapshot of the kept version reaches, past
+ * the safety age, that no registry row names. The name alone picks them: registration never
+ * takes a `.parq` file, so no user file is ever one of them.
+ */
+async function uncommittedOutputs(
+  store: ObjectStore,
+  table: TableRef,
+  reachable: ReadonlySet<string>,
+  cutoffMs: number,
+  isRegistered: (key: string) => Promise<boolean>,
+): Promise<Orphan[]> {
+  const found: Orphan[] = [];
+  for await (const object of store.list(`${table.keyPrefix}/data/`)) {
+    if (!COMPACTION_OUTPUT.test(object.key) || reachable.has(object.key)) continue;
+    if (object.lastModified.getTime() >= cutoffMs) continue;
+    if (await isRegistered(object.key)) continue;
+    found.push({ key: object.key, kind: 'data', size: object.size, cause: 'uncommitted-output' });
+  }
+  return found;
 }

@@ -7,6 +7,8 @@
  *   tick: it commits every table whose policy is due, then runs maintenance.
  * - Maintenance, at most once per `maintenanceIntervalMs` per table: expire snapshots, record
  *   that in the registry, then delete what no remaining snapshot or metadata file reaches.
+ *   A dry run commits nothing: it applies the expiration in memory and lists what cleanup
+ *   would delete after it, so it reports what a real run at the same time would do.
  *
  * Level-triggered like the others: events only say which table to look at; the registry and
  * the table metadata are the truth, so a lost tick is made up by the next one.
@@ -18,14 +20,18 @@ import type { ComponentLogic, HealthReport } from '../components/component.js';
 import { errorMessage } from '../errors.js';
 import type { CommitClock, CommitLimits } from '../iceberg/commit/commitBackoff.js';
 import { systemCommitClock } from '../iceberg/commit/commitBackoff.js';
+import { loadTable } from '../iceberg/commit/loadTable.js';
 import { tablePointer } from '../iceberg/commit/registryRecords.js';
 import { commitPending } from '../iceberg/icebergUpdater.js';
 import type { TableMetadata } from '../iceberg/spec/tableMetadata.js';
+import type { TableRef } from '../iceberg/tableLocation.js';
 import type { Logger } from '../log.js';
 import { recordTablePointer } from '../registry/commitState.js';
 import type { Registry } from '../registry/registry.js';
 import {
   clearAnsweredRequests,
+  isRegisteredPath,
+  markPurged,
   pendingStats,
   pendingStatsOfAll,
   recordExpiredSnapshots,
@@ -38,7 +44,7 @@ import {
 import type { ObjectStore } from '../store/objectStore.js';
 import { type CleanupResult, cleanupOrphans, DEFAULT_ORPHAN_AGE_MS } from './cleanupOrphans.js';
 import { isImmediate, parseProperties, policyFromProperties, shouldCommit } from './commitPolicy.js';
-import { expireSnapshots } from './expireSnapshots.js';
+import { type ExpireResult, expireSnapshots, previewExpiration } from './expireSnapshots.js';
 
 export interface SnapshotterDeps {
   registry: Registry;
@@ -59,9 +65,18 @@ export interface SnapshotterDeps {
 
 export interface MaintenanceReport {
   tableId: number;
+  /**
+   * Registry rows of snapshots moved to `expired_snapshots` (also those of an earlier, interrupted
+   * expiration); a dry run: the number of snapshots expiration would remove.
+   */
   expired: number;
   version: number | undefined;
   cleanup: CleanupResult | undefined;
+  /** Ids (decimal) of the snapshots this run's expiration removed, or with `dryRun` would remove. */
+  expiredSnapshots: string[];
+  /** Refs this run's expiration removed (older than their max ref age), or would remove. */
+  removedRefs: string[];
+  dryRun: boolean;
 }
 
 export interface TickReport {
@@ -104,42 +119,85 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
     return { snapshots, reason: decision.reason };
   };
 
+  /** Commits the expiration, or with `dryRun` applies it in memory only. */
+  const expire = async (
+    tableId: number,
+    table: TableRef,
+    knownVersion: number,
+    nowMs: number,
+    dryRun: boolean,
+  ): Promise<{ expiration: ExpireResult; expired: number } | undefined> => {
+    if (dryRun) {
+      const base = await loadTable(deps.store, table, { knownVersion });
+      if (!base) return undefined;
+      const expiration = previewExpiration(table, base, nowMs);
+      return { expiration, expired: expiration.expired.length };
+    }
+    const expiration = await expireSnapshots(deps.store, table, {
+      nowMs,
+      knownVersion,
+      clock,
+      ...limitsOf(deps),
+    });
+    if (expiration.committed) {
+      // The pointer first: cleanup protects versions from it on.
+      await recordTablePointer(deps.registry.client, tablePointer(tableId, expiration.table), clock.now());
+    }
+    const expired = await forgetExpired(deps.registry, tableId, expiration.table.metadata, clock.now());
+    return { expiration, expired };
+  };
+
   const maintain = async (
     tableId: number,
     options: { dryRun?: boolean } = {},
   ): Promise<MaintenanceReport> => {
+    const dryRun = options.dryRun ?? false;
+    const nothing: MaintenanceReport = {
+      tableId,
+      expired: 0,
+      version: undefined,
+      cleanup: undefined,
+      expiredSnapshots: [],
+      removedRefs: [],
+      dryRun,
+    };
     const row = await deps.registry.tableById(tableId);
-    if (row?.state !== 'active' || row.metadata_version === null) {
-      return { tableId, expired: 0, version: undefined, cleanup: undefined };
-    }
+    if (row?.state !== 'active' || row.metadata_version === null) return nothing;
     const table = { keyPrefix: row.key_prefix, location: row.location };
     const nowMs = clock.now();
     // Versions from the registry pointer on are never deleted (loaders start probing there).
     const knownVersion: number = row.metadata_version;
-    let expired = 0;
-    if (!options.dryRun) {
-      const expiration = await expireSnapshots(deps.store, table, {
-        nowMs,
-        knownVersion,
-        clock,
-        ...limitsOf(deps),
-      });
-      if (expiration.committed) {
-        // The pointer first: cleanup protects versions from it on.
-        await recordTablePointer(deps.registry.client, tablePointer(tableId, expiration.table), clock.now());
-      }
-      expired = await forgetExpired(deps.registry, tableId, expiration.table.metadata, clock.now());
-    }
-    const replaced = await replacedDataFiles(deps.registry.client, tableId, nowMs - orphanAgeMs);
+    const done = await expire(tableId, table, knownVersion, nowMs, dryRun);
+    if (!done) return nothing;
+    const { expiration, expired } = done;
+    const client = deps.registry.client;
+    const replaced = await replacedDataFiles(client, tableId, nowMs - orphanAgeMs);
     const cleanup = await cleanupOrphans(deps.store, table, {
       olderThanMs: orphanAgeMs,
       nowMs,
       knownVersion,
-      replacedDataFiles: replaced.map((f) => ({ key: f.path, etag: f.etag })),
-      ...(options.dryRun ? { dryRun: true } : {}),
+      replacedDataFiles: replaced.map((f) => ({ key: f.path, etag: f.etag, fileId: f.fileId })),
+      isRegistered: (key) => isRegisteredPath(client, tableId, key),
+      // The dry run walks the version the expiration would write; the real run loads the
+      // newest, which is that version unless someone committed since.
+      ...(dryRun
+        ? { dryRun: true, base: expiration.table }
+        : {
+            markPurged: async (ids: number[]) => {
+              await markPurged(client, tableId, ids, clock.now());
+            },
+          }),
     });
-    if (!options.dryRun) await recordMaintenance(deps.registry.client, tableId, clock.now());
-    return { tableId, expired, version: cleanup.version, cleanup };
+    if (!dryRun) await recordMaintenance(client, tableId, clock.now());
+    return {
+      tableId,
+      expired,
+      version: cleanup.version,
+      cleanup,
+      expiredSnapshots: expiration.expired.map((s) => s.snapshotId.toString()),
+      removedRefs: expiration.removedRefs,
+      dryRun,
+    };
   };
 
   const tick = async (): Promise<TickReport> => {

@@ -1,14 +1,10 @@
 /**
  * A store that "crashes" (throws `InjectedCrash`) when asked for its N+1th delete: the first N
  * deletes happen, nothing after them does, as when a function dies in the middle of a cleanup.
+ * Everything else goes to the wrapped store unchanged (a proxy, so methods the port gains
+ * later pass through too).
  */
-import type {
-  GetOptions,
-  ObjectInfo,
-  ObjectStore,
-  ObjectUpload,
-  PutOptions,
-} from '../../lib/store/objectStore.js';
+import type { ObjectStore } from '../../lib/store/objectStore.js';
 
 export class InjectedCrash extends Error {
   constructor(deletes: number) {
@@ -17,47 +13,25 @@ export class InjectedCrash extends Error {
   }
 }
 
-export class CrashingStore implements ObjectStore {
-  readonly url: string;
-  readonly deleted: string[] = [];
+export interface CrashingStore extends ObjectStore {
+  /** Keys deleted before the crash, in order. */
+  readonly deleted: string[];
+}
 
-  constructor(
-    private readonly inner: ObjectStore,
-    private readonly deletesBeforeCrash: number,
-  ) {
-    this.url = inner.url;
-  }
-
-  get(key: string, options?: GetOptions): Promise<Uint8Array> {
-    return this.inner.get(key, options);
-  }
-  head(key: string): Promise<ObjectInfo | undefined> {
-    return this.inner.head(key);
-  }
-  list(prefix: string) {
-    return this.inner.list(prefix);
-  }
-  put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<ObjectInfo> {
-    return this.inner.put(key, body, options);
-  }
-  putIfAbsent(key: string, body: Uint8Array | string, options?: PutOptions): Promise<ObjectInfo> {
-    return this.inner.putIfAbsent(key, body, options);
-  }
-  putIfMatch(
-    key: string,
-    body: Uint8Array | string,
-    etag: string,
-    options?: PutOptions,
-  ): Promise<ObjectInfo> {
-    return this.inner.putIfMatch(key, body, etag, options);
-  }
-  /** Not subject to the crash, which counts deletes only. */
-  upload(key: string, options?: PutOptions): ObjectUpload {
-    return this.inner.upload(key, options);
-  }
-  async delete(key: string): Promise<void> {
-    if (this.deleted.length >= this.deletesBeforeCrash) throw new InjectedCrash(this.deleted.length);
-    await this.inner.delete(key);
-    this.deleted.push(key);
-  }
+export function crashingStore(inner: ObjectStore, deletesBeforeCrash: number): CrashingStore {
+  const deleted: string[] = [];
+  const crashingDelete = async (key: string): Promise<void> => {
+    if (deleted.length >= deletesBeforeCrash) throw new InjectedCrash(deleted.length);
+    await inner.delete(key);
+    deleted.push(key);
+  };
+  const proxy = new Proxy(inner, {
+    get(target, property) {
+      if (property === 'deleted') return deleted;
+      if (property === 'delete') return crashingDelete;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return proxy as CrashingStore;
 }

@@ -10,7 +10,7 @@ import { expireSnapshots, snapshotsToExpire } from '../../lib/snapshotter/expire
 import { allReachable, reachableFiles } from '../../lib/snapshotter/reachableFiles.js';
 import { recordExpiredSnapshots } from '../../lib/registry/snapshotterState.js';
 import type { ObjectStore } from '../../lib/store/objectStore.js';
-import { CrashingStore, InjectedCrash } from './crashingStore.js';
+import { crashingStore, InjectedCrash } from './crashingStore.js';
 import {
   type HistoryTable,
   historyTable,
@@ -98,7 +98,7 @@ describe('a table with 300 commits', () => {
     // Crashes at several points: each leaves every reachable object in place.
     const deleted: string[] = [];
     for (const crashAfter of [0, 9, 47, 160]) {
-      const crashing = new CrashingStore(history.store, crashAfter);
+      const crashing = crashingStore(history.store, crashAfter);
       await expect(cleanupOrphans(crashing, history.table, { nowMs: later() })).rejects.toBeInstanceOf(
         InjectedCrash,
       );

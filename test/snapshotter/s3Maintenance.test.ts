@@ -13,7 +13,7 @@ import { expireSnapshots } from '../../lib/snapshotter/expireSnapshots.js';
 import { allReachable, reachableFiles } from '../../lib/snapshotter/reachableFiles.js';
 import { type Lake, openLake } from '../components/lakeFixture.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
-import { CrashingStore, InjectedCrash } from './crashingStore.js';
+import { crashingStore, InjectedCrash } from './crashingStore.js';
 import { metadataObjects, readAllSnapshots } from './maintenanceFixture.js';
 
 const COMMITS = 40;
@@ -64,7 +64,7 @@ describe('maintenance on LocalStack S3', () => {
 
     const dry = await cleanupOrphans(lake.store, table, { nowMs: later, dryRun: true });
     expect(dry.orphans.length).toBeGreaterThan(COMMITS);
-    const crashing = new CrashingStore(lake.store, 13);
+    const crashing = crashingStore(lake.store, 13);
     await expect(cleanupOrphans(crashing, table, { nowMs: later })).rejects.toBeInstanceOf(InjectedCrash);
     const real = await cleanupOrphans(lake.store, table, { nowMs: later });
     const deleted = [...crashing.deleted, ...real.orphans.map((o) => o.key)];
