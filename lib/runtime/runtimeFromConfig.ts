@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Component } from '../astha/subscriptions.js';
+import { createCompactor } from '../compactor/compactor.js';
 import { createIcebergUpdater } from '../components/icebergUpdater.js';
 import { createMetadataOrchestrator } from '../components/metadataOrchestrator.js';
 import { commitPolicyGate } from '../snapshotter/commitPolicy.js';
@@ -22,10 +23,12 @@ import { openRegistry, type Registry } from '../registry/registry.js';
 import { type Dependencies, openDependencies, resolveRegistryConnection } from './dependencies.js';
 import { LocalRuntime } from './localRuntime.js';
 
-/** The components this runtime runs (the compactor joins once it is built). */
+/** The components this runtime runs, each on its own FIFO queue (DESIGN.md: all four). */
 export const RUNTIME_COMPONENTS = [
   'iceberg_updater',
   'metadata_orchestrator',
+  'snapshotter',
+  'compactor',
 ] as const satisfies readonly Component[];
 /** SQS redrive as the CDK stack configures it. */
 export const COMPONENT_MAX_RECEIVES = 30;
@@ -77,6 +80,7 @@ export async function buildRuntime(
   const updaterRegistry = await openOwn();
   const orchestratorRegistry = await openOwn();
   const snapshotterRegistry = await openOwn();
+  const compactorRegistry = await openOwn();
   const drainRegistry = await openOwn();
   const observer = await openOwn();
   const snapshotter = createSnapshotter({
@@ -97,6 +101,11 @@ export async function buildRuntime(
       logger: logger.child({ component: 'metadata_orchestrator' }),
     }),
     snapshotter,
+    createCompactor({
+      registry: compactorRegistry,
+      store,
+      logger: logger.child({ component: 'compactor' }),
+    }),
   ];
   const watchDir = embedded && warehouse.url.startsWith('file:') ? fileURLToPath(warehouse.url) : undefined;
   if (watchDir) mkdirSync(watchDir, { recursive: true });
@@ -122,7 +131,14 @@ export async function buildRuntime(
       : {}),
   });
   const closeAll = () => {
-    for (const own of [updaterRegistry, orchestratorRegistry, snapshotterRegistry, drainRegistry, observer])
+    for (const own of [
+      updaterRegistry,
+      orchestratorRegistry,
+      snapshotterRegistry,
+      compactorRegistry,
+      drainRegistry,
+      observer,
+    ])
       own.close();
     deps.close();
   };
@@ -156,7 +172,8 @@ function memoryComponentQueues() {
 
 async function knownFiles(deps: Dependencies): Promise<Map<string, string>> {
   const result = await deps.registry.client.execute(
-    "SELECT path, etag FROM table_files WHERE iceberg_state IN ('pending', 'committing', 'committed', 'rejected')",
+    `SELECT path, etag FROM table_files
+      WHERE iceberg_state IN ('pending', 'committing', 'committed', 'rejected') AND astha_written = 0`,
   );
   return new Map(result.rows.map((row) => [String(row.path), String(row.etag)]));
 }

@@ -1,7 +1,8 @@
 /**
  * End to end on the embedded default: files land in a local warehouse directory, the watcher
- * notices them, and the same handlers Lambda runs register, drain and commit them; PyIceberg
- * then reads exactly what was written, with the evolved schema.
+ * notices them, and the same handlers Lambda runs register, drain and commit them, and the
+ * compactor folds the small files of each partition together; PyIceberg then reads exactly what
+ * was written, with the evolved schema. A file deleted after it was compacted still leaves the table.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { silentLogger } from '../../lib/log.js';
 import { type BuiltRuntime, buildRuntime } from '../../lib/runtime/runtimeFromConfig.js';
-import { inParallel, scenarioFiles, summarizeTable } from './scenario.js';
+import { inParallel, pollUntil, scenarioFiles, summarizeTable, userFiles } from './scenario.js';
 
 let dir: string;
 let built: BuiltRuntime;
@@ -31,22 +32,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Polls until `count` files are settled (committed or rejected) and nothing is in flight. */
+/** Polls until `count` landed files are in the table (or rejected) and nothing is in flight. */
 async function waitForFiles(count: number, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await built.observer.status();
-    const files = status.filesByState;
-    if (
-      files.committed + files.rejected >= count &&
-      files.pending + files.committing === 0 &&
-      status.cdc.backlog === 0
-    ) {
-      return status;
-    }
-    if (Date.now() > deadline) return status;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  return pollUntil(
+    async () => ({
+      files: await userFiles(built.observer),
+      backlog: (await built.observer.status()).cdc.backlog,
+    }),
+    ({ files, backlog }) => files.inTable + files.rejected >= count && files.inFlight === 0 && backlog === 0,
+    timeoutMs,
+  );
 }
 
 async function currentMetadata(): Promise<string> {
@@ -58,13 +53,19 @@ async function currentMetadata(): Promise<string> {
 describe('embedded default end to end', () => {
   const files = scenarioFiles();
 
-  it('registers, drains and commits 200 files from two writers; PyIceberg reads exactly them', {
+  it('registers, drains, commits and compacts 200 files from two writers; PyIceberg reads exactly them', {
     timeout: 240_000,
   }, async () => {
     await inParallel(files, 16, (f) => built.deps.store.put(f.key, f.body));
-    const status = await waitForFiles(200, 150_000);
-    expect(status.filesByState.committed).toBe(200);
-    expect(status.filesByState.rejected).toBe(0);
+    const settled = await waitForFiles(200, 150_000);
+    expect(settled.files).toMatchObject({ inTable: 200, rejected: 0, inFlight: 0 });
+    // Four day partitions of 50 tiny files each: the compactor folds them together.
+    const compacted = await pollUntil(
+      () => userFiles(built.observer),
+      (f) => f.compactedAway > 0,
+      60_000,
+    );
+    expect(compacted.compactedAway).toBeGreaterThan(0);
 
     const summary = await summarizeTable(await currentMetadata());
     const expectedIds = files.flatMap((f) => f.ids).sort((a, b) => a - b);
@@ -72,25 +73,36 @@ describe('embedded default end to end', () => {
     expect(summary.ids).toEqual(expectedIds);
     expect(summary.columns).toEqual(expect.arrayContaining(['id', 'customer', 'amount', 'note', 'day']));
     expect(summary.non_null.note).toBe(files.filter((f) => f.hasNote).length * 5);
-    expect(summary.files).toHaveLength(200);
+    // Every live file is a landed one or a compaction output, each landed key at most once.
+    expect(summary.files.length).toBeLessThan(200);
+    const landed = summary.files.filter((f) => !f.includes('/_astha-compacted-'));
+    expect(new Set(landed).size).toBe(landed.length);
+    expect(landed.length).toBeLessThan(200);
   });
 
-  it('drops a removed file from the next snapshot', { timeout: 120_000 }, async () => {
-    const victim = files[3]!;
+  it("drops a deleted file's rows from the table after it was compacted", { timeout: 120_000 }, async () => {
+    // A file the compactor already replaced: its rows must leave the compaction output.
+    const replaced = await built.observer.client.execute(
+      `SELECT path FROM table_files WHERE astha_written = 0 AND iceberg_state = 'removed'
+        AND EXISTS (SELECT 1 FROM compacted_rows c WHERE c.source_file_id = table_files.id) ORDER BY id LIMIT 1`,
+    );
+    const victim = files.find((f) => f.key === String(replaced.rows[0]?.path))!;
+    expect(victim).toBeDefined();
     const before = await currentMetadata();
     await built.deps.store.delete(victim.key);
     const deadline = Date.now() + 60_000;
     let summary: Awaited<ReturnType<typeof summarizeTable>> | undefined;
+    let seen = before;
     while (Date.now() < deadline) {
       const now = await currentMetadata();
-      if (now !== before) {
+      if (now !== seen) {
+        seen = now;
         summary = await summarizeTable(now);
-        if (summary.files.length === 199) break;
+        if (summary.rows === 995) break;
       }
       await new Promise((r) => setTimeout(r, 300));
     }
     if (!summary) throw new Error('no snapshot without the removed file was committed within 60 s');
-    expect(summary.files).toHaveLength(199);
     expect(summary.files.some((f) => f.endsWith(victim.key))).toBe(false);
     for (const id of victim.ids) expect(summary.ids).not.toContain(id);
     expect(summary.rows).toBe(995);

@@ -29,7 +29,14 @@ import {
   RUNTIME_COMPONENTS,
 } from '../../lib/runtime/runtimeFromConfig.js';
 import { localstack, uniqueName } from '../harness/services.js';
-import { inParallel, scenarioFiles, summarizeTable, type TableSummary } from './scenario.js';
+import {
+  inParallel,
+  pollUntil,
+  scenarioFiles,
+  summarizeTable,
+  type TableSummary,
+  userFiles,
+} from './scenario.js';
 
 const PREFIX = 'warehouse/';
 
@@ -118,20 +125,17 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Polls until `count` files are settled (committed or rejected) and nothing is in flight. */
+/** Polls until `count` landed files are in the table (or rejected) and nothing is in flight. */
 async function waitForFiles(count: number, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await built.observer.status();
-    const files = status.filesByState;
-    const settled = files.committed + files.rejected >= count;
-    if (
-      (settled && files.pending + files.committing === 0 && status.cdc.backlog === 0) ||
-      Date.now() > deadline
-    )
-      return status;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  return pollUntil(
+    async () => ({
+      files: await userFiles(built.observer),
+      backlog: (await built.observer.status()).cdc.backlog,
+    }),
+    ({ files, backlog }) => files.inTable + files.rejected >= count && files.inFlight === 0 && backlog === 0,
+    timeoutMs,
+    500,
+  );
 }
 
 async function currentMetadata(): Promise<string> {
@@ -150,8 +154,16 @@ describe('LocalStack end to end (S3 notifications → SQS → runtime)', () => {
     await inParallel(files, 16, (f) =>
       s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${PREFIX}${f.key}`, Body: f.body })),
     );
-    const status = await waitForFiles(200, 200_000);
-    expect(status.filesByState).toMatchObject({ committed: 200, rejected: 0, pending: 0, committing: 0 });
+    const settled = await waitForFiles(200, 200_000);
+    expect(settled.files).toMatchObject({ inTable: 200, rejected: 0, inFlight: 0 });
+    // Four day partitions of 50 tiny files each: the compactor (on its own SQS queue) folds them.
+    const compacted = await pollUntil(
+      () => userFiles(built.observer),
+      (f) => f.compactedAway > 0,
+      60_000,
+      500,
+    );
+    expect(compacted.compactedAway).toBeGreaterThan(0);
 
     const summary = await summarizeTable(await currentMetadata(), endpoint);
     const expectedIds = files.flatMap((f) => f.ids).sort((a, b) => a - b);
@@ -159,25 +171,42 @@ describe('LocalStack end to end (S3 notifications → SQS → runtime)', () => {
     expect(summary.ids).toEqual(expectedIds);
     expect(summary.columns).toEqual(expect.arrayContaining(['id', 'customer', 'amount', 'note', 'day']));
     expect(summary.non_null.note).toBe(files.filter((f) => f.hasNote).length * 5);
-    expect(summary.files).toEqual(files.map((f) => `s3://${bucket}/${PREFIX}${f.key}`).sort());
+    // Live files: landed objects not compacted yet, and compaction outputs in the same partitions.
+    const landedUris = new Set(files.map((f) => `s3://${bucket}/${PREFIX}${f.key}`));
+    const outputs = summary.files.filter((f) => !landedUris.has(f));
+    expect(outputs.length).toBeGreaterThan(0);
+    for (const output of outputs) {
+      expect(output).toMatch(
+        new RegExp(`^s3://${bucket}/${PREFIX}e2e/events/data/day=[^/]+/_astha-compacted-`),
+      );
+    }
+    expect(summary.files.length).toBeLessThan(200);
   });
 
-  it('drops an object deleted from S3 from the next snapshot', { timeout: 120_000 }, async () => {
-    const victim = files[3]!;
+  it("drops a deleted object's rows from the table after it was compacted", {
+    timeout: 120_000,
+  }, async () => {
+    const replaced = await built.observer.client.execute(
+      `SELECT path FROM table_files WHERE astha_written = 0 AND iceberg_state = 'removed'
+        AND EXISTS (SELECT 1 FROM compacted_rows c WHERE c.source_file_id = table_files.id) ORDER BY id LIMIT 1`,
+    );
+    const victim = files.find((f) => f.key === String(replaced.rows[0]?.path))!;
+    expect(victim).toBeDefined();
     const before = await currentMetadata();
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${PREFIX}${victim.key}` }));
     const deadline = Date.now() + 90_000;
     let summary: TableSummary | undefined;
+    let seen = before;
     while (Date.now() < deadline) {
       const now = await currentMetadata();
-      if (now !== before) {
+      if (now !== seen) {
+        seen = now;
         summary = await summarizeTable(now, endpoint);
-        if (summary.files.length === 199) break;
+        if (summary.rows === 995) break;
       }
       await new Promise((r) => setTimeout(r, 500));
     }
     if (!summary) throw new Error('no snapshot without the deleted object was committed within 90 s');
-    expect(summary.files).toHaveLength(199);
     expect(summary.files).not.toContain(`s3://${bucket}/${PREFIX}${victim.key}`);
     for (const id of victim.ids) expect(summary.ids).not.toContain(id);
     expect(summary.rows).toBe(995);

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import type { Registry } from '../../lib/registry/registry.js';
 
 export interface LandedFile {
   key: string;
@@ -126,4 +127,48 @@ export async function inParallel<T>(
       while (next < items.length) await work(items[next++]!);
     }),
   );
+}
+
+/**
+ * Where the landed (user) files stand now that the compactor runs too: `inTable` counts those
+ * committed and those compaction replaced (their rows live in an output); `compactedAway` the
+ * latter; `outputs` the live compaction outputs.
+ */
+export async function userFiles(
+  registry: Registry,
+): Promise<{ inTable: number; compactedAway: number; inFlight: number; rejected: number; outputs: number }> {
+  const result = await registry.client.execute(
+    `SELECT
+       sum(astha_written = 0 AND iceberg_state = 'committed') AS committed,
+       sum(astha_written = 0 AND iceberg_state = 'removed' AND retracted_at IS NULL
+           AND EXISTS (SELECT 1 FROM compacted_rows c WHERE c.source_file_id = table_files.id)) AS compacted,
+       sum(iceberg_state IN ('pending', 'committing')) AS in_flight,
+       sum(iceberg_state = 'rejected') AS rejected,
+       sum(astha_written = 1 AND iceberg_state = 'committed') AS outputs
+     FROM table_files`,
+  );
+  const row = result.rows[0]!;
+  const n = (v: unknown) => Number(v ?? 0);
+  return {
+    inTable: n(row.committed) + n(row.compacted),
+    compactedAway: n(row.compacted),
+    inFlight: n(row.in_flight),
+    rejected: n(row.rejected),
+    outputs: n(row.outputs),
+  };
+}
+
+/** Polls until `check` holds (returning its last value either way once `timeoutMs` passed). */
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs: number,
+  everyMs = 300,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }
