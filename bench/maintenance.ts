@@ -1,6 +1,7 @@
 /**
  * Maintenance benchmark: `npx tsx bench/maintenance.ts [--files 2000] [--rows 1000]
- * [--target-mb 32] [--reads 5]`.
+ * [--target-mb 32] [--reads 5]`, or the memory of one big rewrite group:
+ * `node --max-old-space-size=1536 --import tsx bench/maintenance.ts --group-mb 1024 [--file-mb 24]`.
  *
  * On one filesystem warehouse and one `file:` registry:
  *   1. a table of `files` small Parquet files (`rows` rows each), registered and committed the
@@ -10,6 +11,11 @@
  *      heap sampled (every 10 ms and after every output row group) during each group;
  *   4. the DuckDB read again, and the before/after ratio.
  * Use `--files 200` for a quick run.
+ *
+ * `--group-mb N` instead builds a table of ~`file-mb` MB files totalling N MB (in a child
+ * process, so building leaves nothing in this process's heap or RSS), sets the target file size
+ * to the table's size so the planner packs every file into ONE rewrite group with ONE output,
+ * and compacts it, printing the same per-group line. No DuckDB reads in this mode.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,11 +42,18 @@ const ROWS = flag('rows', 1000);
 const TARGET_BYTES = Math.round(flag('target-mb', 32) * 1024 * 1024);
 const READS = flag('reads', 5);
 const MB = 1024 * 1024;
+/** Set only in the big-group mode. */
+const GROUP_MB = process.argv.includes('--group-mb') ? flag('group-mb', 1024) : undefined;
+const FILE_MB = flag('file-mb', 24);
+/** What an events row takes in these files (measured: ~19 bytes with snappy and dictionaries). */
+const BYTES_PER_ROW = 19.2;
+/** Distinct big files generated; the rest are copies (generating rows is slow, rewriting them is the point). */
+const BIG_TEMPLATES = 4;
 
-/** A small file of a typical event table: ids, strings, doubles, timestamps. */
-function eventsFile(fileIndex: number): Uint8Array {
-  const first = fileIndex * ROWS;
-  const ids = Array.from({ length: ROWS }, (_, i) => first + i);
+/** A file of a typical event table: ids, strings, doubles, timestamps. */
+function eventsFile(fileIndex: number, rows = ROWS): Uint8Array {
+  const first = fileIndex * rows;
+  const ids = Array.from({ length: rows }, (_, i) => first + i);
   return new Uint8Array(
     parquetWriteBuffer({
       columnData: [
@@ -127,6 +140,125 @@ async function withPeakMemory<T>(work: (sample: () => void) => Promise<T>) {
   }
 }
 
+/**
+ * The big-group table, built by a child process: files of ~FILE_MB, GROUP_MB in all (copies of
+ * BIG_TEMPLATES distinct files), registered and committed. Prints `{ tableId, bytes, files }`.
+ */
+async function buildBigTable(dir: string): Promise<void> {
+  const store = new FsStore(join(dir, 'warehouse'));
+  const registry = await openRegistry(`file:${join(dir, 'registry.db')}`);
+  const rows = Math.round((FILE_MB * MB) / BYTES_PER_ROW);
+  const files = Math.max(2, Math.round(GROUP_MB! / FILE_MB));
+  const templates: Uint8Array[] = [];
+  const refs = [];
+  let bytes = 0;
+  for (let i = 0; i < files; i++) {
+    if (templates.length < BIG_TEMPLATES) templates.push(eventsFile(i, rows));
+    const key = `bench/events/data/part-${String(i).padStart(5, '0')}.parquet`;
+    const info = await store.put(key, templates[i % templates.length]!);
+    bytes += info.size;
+    refs.push({ bucket: 'warehouse', key, size: info.size, etag: info.etag });
+  }
+  const outcomes = await registry.registerBatch(refs, store);
+  const bad = outcomes.find((o) => o.status !== 'registered');
+  if (bad) throw new Error(`registration failed: ${JSON.stringify(bad)}`);
+  const tableId = (await registry.tableByName('bench', 'events'))?.id ?? -1;
+  await commitPending(tableId, { registry, store });
+  registry.close();
+  console.log(JSON.stringify({ tableId, bytes, files, rows }));
+}
+
+/** Compacts one rewrite group per look until nothing is left, one printed line per group. */
+async function compactAll(registry: Registry, store: ObjectStore, tableId: number): Promise<void> {
+  console.log('group  inputs   MB in  MB out  outputs  seconds   MB/s  peak RSS MB  peak heap MB');
+  let totalIn = 0;
+  let totalSeconds = 0;
+  for (let group = 1; ; group++) {
+    const start = performance.now();
+    const { value: report, peak } = await withPeakMemory((sample) =>
+      compactTable(tableId, { registry, store, maxGroupsPerLook: 1, onRowGroup: sample }),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    const done = report.groups[0];
+    if (!done) break;
+    totalIn += done.bytesRead;
+    totalSeconds += seconds;
+    console.log(
+      [
+        String(group).padStart(5),
+        String(done.inputFiles).padStart(7),
+        (done.bytesRead / MB).toFixed(1).padStart(7),
+        (done.bytesWritten / MB).toFixed(1).padStart(7),
+        String(done.outputFiles).padStart(8),
+        seconds.toFixed(2).padStart(8),
+        (done.bytesRead / MB / seconds).toFixed(1).padStart(6),
+        (peak.rss / MB).toFixed(0).padStart(12),
+        (peak.heap / MB).toFixed(0).padStart(13),
+      ].join(' '),
+    );
+  }
+  console.log(
+    `compaction: ${(totalIn / MB).toFixed(1)} MB in ${totalSeconds.toFixed(2)} s = ${(totalIn / MB / totalSeconds).toFixed(1)} MB/s`,
+  );
+}
+
+async function setTargetFileSize(registry: Registry, tableId: number, bytes: number): Promise<void> {
+  await registry.client.execute({
+    sql: `UPDATE table_metadata SET properties_json = json_set(properties_json, '$."write.target-file-size-bytes"', ?)
+          WHERE table_id = ?`,
+    args: [String(bytes), tableId],
+  });
+}
+
+async function liveFileCount(registry: Registry, tableId: number): Promise<number> {
+  const files = await registry.client.execute({
+    sql: "SELECT count(*) AS n FROM table_files WHERE table_id = ? AND iceberg_state = 'committed'",
+    args: [tableId],
+  });
+  return Number(files.rows[0]!.n);
+}
+
+async function bigGroup(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'astha-bench-group-'));
+  try {
+    const buildStart = performance.now();
+    // Same node, flags (heap limit, tsx loader) and script; only the build happens there.
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, ...process.argv.slice(1), '--build-into', dir],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    if (child.status !== 0) throw new Error(`building the table failed (exit ${child.status})`);
+    const built = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as {
+      tableId: number;
+      bytes: number;
+      files: number;
+      rows: number;
+    };
+    const store = new FsStore(join(dir, 'warehouse'));
+    const registry = await openRegistry(`file:${join(dir, 'registry.db')}`);
+    // Next-fit packing puts every file in one group when the target exceeds the table's size;
+    // the output encodes ~5 % larger than these inputs, so a quarter more keeps it to one output.
+    const target = Math.ceil(built.bytes * 1.25);
+    await setTargetFileSize(registry, built.tableId, target);
+    console.log(
+      `table: ${built.files} files × ${built.rows} rows, ${(built.bytes / MB).toFixed(1)} MB, built in ${((performance.now() - buildStart) / 1000).toFixed(1)} s (child process); target file size ${(target / MB).toFixed(0)} MB (one group, one output)`,
+    );
+    const heapLimit = (await import('node:v8')).getHeapStatistics().heap_size_limit;
+    console.log(
+      `before compaction: RSS ${(process.memoryUsage().rss / MB).toFixed(0)} MB; V8 heap limit ${(heapLimit / MB).toFixed(0)} MB; ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ') || 'no heap flags'}`,
+    );
+    await compactAll(registry, store, built.tableId);
+    console.log(`live files ${built.files} → ${await liveFileCount(registry, built.tableId)}`);
+    registry.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'astha-bench-maintenance-'));
   try {
@@ -147,50 +279,13 @@ async function main(): Promise<void> {
       `duckdb read before: ${before.medianMs.toFixed(1)} ms (median of ${READS})  ${before.result}`,
     );
 
-    await registry.client.execute({
-      sql: `UPDATE table_metadata SET properties_json = json_set(properties_json, '$."write.target-file-size-bytes"', ?)
-            WHERE table_id = ?`,
-      args: [String(TARGET_BYTES), tableId],
-    });
-    console.log('group  inputs   MB in  MB out  outputs  seconds   MB/s  peak RSS MB  peak heap MB');
-    let totalIn = 0;
-    let totalSeconds = 0;
-    for (let group = 1; ; group++) {
-      const start = performance.now();
-      const { value: report, peak } = await withPeakMemory((sample) =>
-        compactTable(tableId, { registry, store, maxGroupsPerLook: 1, onRowGroup: sample }),
-      );
-      const seconds = (performance.now() - start) / 1000;
-      const done = report.groups[0];
-      if (!done) break;
-      totalIn += done.bytesRead;
-      totalSeconds += seconds;
-      console.log(
-        [
-          String(group).padStart(5),
-          String(done.inputFiles).padStart(7),
-          (done.bytesRead / MB).toFixed(1).padStart(7),
-          (done.bytesWritten / MB).toFixed(1).padStart(7),
-          String(done.outputFiles).padStart(8),
-          seconds.toFixed(2).padStart(8),
-          (done.bytesRead / MB / seconds).toFixed(1).padStart(6),
-          (peak.rss / MB).toFixed(0).padStart(12),
-          (peak.heap / MB).toFixed(0).padStart(13),
-        ].join(' '),
-      );
-    }
-    console.log(
-      `compaction: ${(totalIn / MB).toFixed(1)} MB in ${totalSeconds.toFixed(2)} s = ${(totalIn / MB / totalSeconds).toFixed(1)} MB/s`,
-    );
+    await setTargetFileSize(registry, tableId, TARGET_BYTES);
+    await compactAll(registry, store, tableId);
 
     const after = duckdbRead(await metadataPath());
-    const files = await registry.client.execute({
-      sql: "SELECT count(*) AS n FROM table_files WHERE table_id = ? AND iceberg_state = 'committed'",
-      args: [tableId],
-    });
     console.log(`duckdb read after:  ${after.medianMs.toFixed(1)} ms (median of ${READS})  ${after.result}`);
     console.log(
-      `live files ${FILES} → ${Number(files.rows[0]!.n)}; read time before/after = ${(before.medianMs / after.medianMs).toFixed(1)}×; same result: ${before.result === after.result}`,
+      `live files ${FILES} → ${await liveFileCount(registry, tableId)}; read time before/after = ${(before.medianMs / after.medianMs).toFixed(1)}×; same result: ${before.result === after.result}`,
     );
     registry.close();
   } finally {
@@ -198,4 +293,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const buildInto = process.argv.indexOf('--build-into');
+if (buildInto >= 0) await buildBigTable(process.argv[buildInto + 1]!);
+else if (GROUP_MB !== undefined) await bigGroup();
+else await main();
