@@ -1,6 +1,7 @@
 /**
- * A store that "crashes" (throws `InjectedCrash`) when asked for its N+1th delete: the first N
- * deletes happen, nothing after them does, as when a function dies in the middle of a cleanup.
+ * A store that "crashes" (throws `InjectedCrash`) when asked for its N+1th delete, or for the
+ * delete of a key `crashAt` picks: the deletes before it happen, nothing after them does, as
+ * when a function dies in the middle of a cleanup.
  * Everything else goes to the wrapped store unchanged (a proxy, so methods the port gains
  * later pass through too).
  */
@@ -18,10 +19,14 @@ export interface CrashingStore extends ObjectStore {
   readonly deleted: string[];
 }
 
-export function crashingStore(inner: ObjectStore, deletesBeforeCrash: number): CrashingStore {
+export function crashingStore(
+  inner: ObjectStore,
+  crashAt: number | ((key: string) => boolean),
+): CrashingStore {
   const deleted: string[] = [];
   const crashingDelete = async (key: string): Promise<void> => {
-    if (deleted.length >= deletesBeforeCrash) throw new InjectedCrash(deleted.length);
+    const crash = typeof crashAt === 'number' ? deleted.length >= crashAt : crashAt(key);
+    if (crash) throw new InjectedCrash(deleted.length);
     await inner.delete(key);
     deleted.push(key);
   };

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ChangeEvent, encodeMessage } from '../../lib/astha/events.js';
 import { createComponentHandler } from '../../lib/components/componentHandler.js';
+import { commitTable } from '../../lib/iceberg/commit/commitTable.js';
 import { loadTable } from '../../lib/iceberg/commit/loadTable.js';
 import { commitRemovals } from '../../lib/iceberg/commitRemovals.js';
 import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
@@ -131,6 +132,61 @@ describe('snapshotter maintenance', () => {
     expect(Number(marks.rows[0]!.n)).toBe(5);
     // Just maintained: the next tick leaves it alone.
     expect((await snapshotter.tick()).maintained).toEqual([]);
+  });
+
+  it('removes refs past their max ref age (never main) and expires what only they held; the dry run says so first', async () => {
+    lake = await policyLake({ 'history.expire.max-ref-age-ms': String(DAY) });
+    const deps = { registry: lake.registry, store: lake.store, clock: lake.clock };
+    await commitPending(lake.tableId, deps);
+    for (let i = 0; i < 2; i++) {
+      await lake.land(1);
+      await commitPending(lake.tableId, deps);
+    }
+    const row = (await lake.registry.tableById(lake.tableId))!;
+    const table = { keyPrefix: row.key_prefix, location: row.location };
+    const [s1, s2, s3] = (await loadTable(lake.store, table))!.metadata.snapshots.map((s) => s.snapshotId);
+    await commitTable(
+      lake.store,
+      table,
+      () => ({
+        requirements: [],
+        updates: [
+          {
+            action: 'set-snapshot-ref',
+            refName: 'release',
+            type: 'tag',
+            snapshotId: s1!,
+            maxRefAgeMs: 2 * DAY,
+          },
+          {
+            action: 'set-snapshot-ref',
+            refName: 'pinned',
+            type: 'tag',
+            snapshotId: s2!,
+            maxRefAgeMs: 100 * DAY,
+          },
+        ],
+      }),
+      { clock: lake.clock },
+    );
+    lake.clock.advance(10 * DAY);
+    const snapshotter = snapshotterOf(lake);
+    const dry = await snapshotter.maintain(lake.tableId, { dryRun: true });
+    expect(dry).toMatchObject({ removedRefs: ['release'], expiredSnapshots: [s1!.toString()], dryRun: true });
+    const real = await snapshotter.maintain(lake.tableId);
+    expect(real).toMatchObject({
+      removedRefs: ['release'],
+      expiredSnapshots: [s1!.toString()],
+      dryRun: false,
+    });
+    const after = (await loadTable(lake.store, table))!.metadata;
+    expect(after.properties['history.expire.max-ref-age-ms']).toBe(String(DAY));
+    expect(Object.keys(after.refs).sort()).toEqual(['main', 'pinned']);
+    expect(after.refs.main!.snapshotId).toBe(s3);
+    expect(after.snapshots.map((s) => s.snapshotId)).toEqual([s2, s3]);
+    // Older than the table's 1 day, main stays; nothing more is due.
+    const again = await snapshotter.maintain(lake.tableId, { dryRun: true });
+    expect(again).toMatchObject({ removedRefs: [], expiredSnapshots: [] });
   });
 
   it('deletes a data file compaction replaced only once no snapshot reaches it; a user-removed file never', async () => {
