@@ -95,10 +95,10 @@ export interface CleanupResult {
 }
 
 const MANIFEST = /^[0-9a-f-]{36}-m\d+\.avro$/;
+const MANIFEST_LIST = /^snap-\d+-[0-9a-f-]{36}\.avro$/;
 /** The compactor's output name (lib/compactor/rewriteFiles.ts), in any partition directory. */
 const COMPACTION_OUTPUT =
   /(?:^|\/)_astha-compacted-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.parq$/;
-const MANIFEST_LIST = /^snap-\d+-[0-9a-f-]{36}\.avro$/;
 
 /** The kind of an astha-written metadata object from its name, or undefined for anything else. */
 function kindOf(name: string): Exclude<OrphanKind, 'data'> | undefined {
@@ -120,9 +120,10 @@ export async function cleanupOrphans(
   const cutoffMs = (options.nowMs ?? Date.now()) - (options.olderThanMs ?? DEFAULT_ORPHAN_AGE_MS);
   const orphans = await findOrphans(store, table, loaded, cutoffMs, options);
   if (!dryRun) {
-    // Loaders without a registry pointer start probing at the hint, and a probe that starts
-    // at a deleted version finds nothing: the hint must name a version that stays. Unlike the
-    // commit's best-effort hint, a failure here stops the cleanup before anything is deleted.
+    // Loaders without a registry pointer start probing at the hint; one naming a deleted
+    // version costs them a listing of metadata/ (and readers that trust the hint fail): the hint
+    // must name a version that stays. Unlike the commit's best-effort hint, a failure here
+    // stops the cleanup before anything is deleted.
     if (orphans.some((o) => o.kind === 'metadata')) {
       await store.put(versionHintKey(table), String(loaded.version), { contentType: 'text/plain' });
     }
