@@ -31,7 +31,7 @@ export interface AsthaStackProps extends StackProps {
   readonly logRetention?: RetentionDays;
   /** Days before astha's temporary objects expire. Default 2. */
   readonly tempObjectExpirationDays?: number;
-  /** Deployed components (each needs `functions/<component-slug>.ts`). Default iceberg_updater, metadata_orchestrator. */
+  /** Deployed components (each needs `functions/<component-slug>.ts`). Default all four. */
   readonly components?: readonly ComponentName[];
   /** Existing SNS topic to notify on alarm and OK. */
   readonly alarmTopicArn?: string;

@@ -10,8 +10,19 @@ export const COMPONENT_NAMES = [
 
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
-/** Deployed until the handlers of the table-maintenance issue (snapshotter, compactor) exist. */
-export const DEFAULT_COMPONENTS: readonly ComponentName[] = ['iceberg_updater', 'metadata_orchestrator'];
+/**
+ * All four: compaction is safe by default now that a compacted file's rows are retracted when
+ * the user deletes one of its originals, and the snapshotter's cleanup is what deletes the
+ * files compaction replaced (and compaction outputs nobody committed).
+ */
+export const DEFAULT_COMPONENTS: readonly ComponentName[] = COMPONENT_NAMES;
+
+/**
+ * What a component may do under the tables' `data/` folders, besides reading (see
+ * warehouseAccess.ts): nothing, write compaction outputs (`_astha-compacted-*.parq` only), or
+ * delete data files (the replaced files and orphaned outputs cleanup removes).
+ */
+export type DataAccess = 'none' | 'writeCompactedOutputs' | 'deleteDataFiles';
 
 export interface ComponentSpec {
   /** Handler file under the functions directory. */
@@ -20,27 +31,32 @@ export interface ComponentSpec {
   readonly slug: string;
   readonly timeout: Duration;
   readonly memorySize: number;
-  /**
-   * May write data files (not only metadata): the compactor writes merged files under
-   * `<table>/data/`. Everyone else writes only under `<table>/metadata/`.
-   */
-  readonly writesData: boolean;
+  /** Everyone writes and deletes under `<table>/metadata/`; this is what else it does to data. */
+  readonly dataAccess: DataAccess;
 }
 
 /*
  * Timeouts stay short because a failed FIFO message blocks its message group until its
- * visibility timeout (6x the function timeout) expires; the compactor rewrites data and needs
- * more time and memory.
+ * visibility timeout (6x the function timeout) expires. The compactor is the exception: one
+ * rewrite group of up to 1 GiB streams through at a few MB/s, so it gets Lambda's maximum
+ * 900 s (visibility 90 min, well within SQS's 12 h) and 1,769 MB, the size at which Lambda
+ * gives exactly one vCPU (the rewrite is CPU-bound and single-threaded; more memory buys
+ * nothing but cost, and the rewrite streams by row group so memory stays bounded).
  */
 const SPECS: Record<ComponentName, ComponentSpec> = {
-  iceberg_updater: spec('iceberg-updater', 60, 1024, false),
-  metadata_orchestrator: spec('metadata-orchestrator', 60, 512, false),
-  snapshotter: spec('snapshotter', 120, 1024, false),
-  compactor: spec('compactor', 300, 2048, true),
+  iceberg_updater: spec('iceberg-updater', 60, 1024, 'none'),
+  metadata_orchestrator: spec('metadata-orchestrator', 60, 512, 'none'),
+  snapshotter: spec('snapshotter', 120, 1024, 'deleteDataFiles'),
+  compactor: spec('compactor', 900, 1769, 'writeCompactedOutputs'),
 };
 
-function spec(slug: string, timeoutSeconds: number, memorySize: number, writesData: boolean): ComponentSpec {
-  return { entryFile: `${slug}.ts`, slug, timeout: Duration.seconds(timeoutSeconds), memorySize, writesData };
+function spec(
+  slug: string,
+  timeoutSeconds: number,
+  memorySize: number,
+  dataAccess: DataAccess,
+): ComponentSpec {
+  return { entryFile: `${slug}.ts`, slug, timeout: Duration.seconds(timeoutSeconds), memorySize, dataAccess };
 }
 
 export function componentSpec(name: ComponentName): ComponentSpec {

@@ -1,6 +1,7 @@
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { DataAccess } from './components.js';
 
 /** The bucket astha works in and the key prefix (`warehouse/`, or '' for the whole bucket). */
 export interface Warehouse {
@@ -26,16 +27,43 @@ export function grantWarehouseRead(grantee: IGrantable, warehouse: Warehouse): v
 }
 
 /**
- * Writes and deletes objects only below a table's `metadata/` folder (manifests, manifest
- * lists, `v<N>.metadata.json`, `version-hint.text`), or below `data/` for a data writer.
- * User data files are never deleted by anyone.
+ * The compactor's output name (lib/compactor/rewriteFiles.ts), as an IAM resource pattern
+ * relative to a table's `data/` folder (any partition directories in front). User files are
+ * `.parquet` (the notification filter), so this name is never one a user landed.
  */
-export function grantTableWrite(grantee: IGrantable, warehouse: Warehouse, writesData: boolean): void {
+export const COMPACTED_OUTPUT_PATTERN = '*_astha-compacted-*.parq';
+
+/**
+ * Who may change what under the warehouse prefix (every key pattern starts `<prefix>*`, one
+ * table folder deep or more):
+ *
+ * - every component writes and deletes only below a table's `metadata/` folder (manifests,
+ *   manifest lists, `v<N>.metadata.json`, `version-hint.text`);
+ * - the compactor also writes its outputs, and only those: `s3:PutObject` (which authorises
+ *   CreateMultipartUpload, UploadPart and CompleteMultipartUpload as well) and
+ *   `s3:AbortMultipartUpload` on `<table>/data/…_astha-compacted-*.parq`. It cannot overwrite
+ *   or delete a user's file;
+ * - the snapshotter also deletes under `<table>/data/`: cleanup removes data files compaction
+ *   replaced, once no remaining snapshot reaches them and they are past the safety age (3 days
+ *   by default), and compaction outputs that no snapshot reaches and no registry row names.
+ *   Replaced user files keep their user's names, so the grant cannot be narrowed by name; the
+ *   rules live in lib/snapshotter/cleanupOrphans.ts. It writes no data.
+ *
+ * No one else deletes user data: registration only reads, and the drainer has no S3 access.
+ */
+export function grantTableWrite(grantee: IGrantable, warehouse: Warehouse, dataAccess: DataAccess): void {
   const { bucket, keyPrefix } = warehouse;
   const metadata = bucket.arnForObjects(`${keyPrefix}*/metadata/*`);
   addStatement(grantee, ['s3:PutObject', 's3:DeleteObject'], [metadata]);
-  if (writesData) addStatement(grantee, ['s3:PutObject'], [bucket.arnForObjects(`${keyPrefix}*/data/*`)]);
+  if (dataAccess === 'writeCompactedOutputs') {
+    const outputs = bucket.arnForObjects(`${keyPrefix}*/data/${COMPACTED_OUTPUT_PATTERN}`);
+    addStatement(grantee, ['s3:PutObject', 's3:AbortMultipartUpload'], [outputs]);
+  }
+  if (dataAccess === 'deleteDataFiles') {
+    addStatement(grantee, ['s3:DeleteObject'], [bucket.arnForObjects(`${keyPrefix}*/data/*`)]);
+  }
   if (warehouse.encryptionKey) {
+    // With Decrypt from the read grant this also covers multipart uploads (parts are decrypted to assemble).
     addStatement(grantee, ['kms:GenerateDataKey'], [warehouse.encryptionKey.keyArn]);
   }
 }

@@ -69,7 +69,7 @@ export class ComponentWorker extends Construct {
       environment: props.environment,
     });
     grantWarehouseRead(this.function.role, props.warehouse);
-    grantTableWrite(this.function.role, props.warehouse, spec.writesData);
+    grantTableWrite(this.function.role, props.warehouse, spec.dataAccess);
     this.function.fn.addEventSource(
       new SqsEventSource(this.queue, { batchSize: COMPONENT_BATCH_SIZE, reportBatchItemFailures: true }),
     );

@@ -1,17 +1,23 @@
 /**
- * The default stack (new bucket, iceberg_updater + metadata_orchestrator), synthesised once
- * against the stand-in handlers, checked resource by resource from the template.
+ * The default stack (new bucket, all four components), synthesised once against the stand-in
+ * handlers, checked resource by resource from the template.
  */
 import { Match } from 'aws-cdk-lib/assertions';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASTHA_METRICS } from '../../infra/constructs/monitoring.js';
 import { DrainMetrics, metricsDocuments } from '../../lib/astha/metrics.js';
+import { rewriteGroup } from '../../lib/compactor/rewriteFiles.js';
+import type { LiveFile } from '../../lib/registry/compactionState.js';
+import { MemoryStore } from '../../lib/store/memoryStore.js';
 import {
   actionSetOfRole,
   actionsOf,
+  iamPatternMatches,
   policyStatements,
   resourcesOf,
   roleOfFunction,
+  s3GrantsOfRole,
   statementsOfRole,
 } from './iamStatements.js';
 import {
@@ -77,6 +83,8 @@ const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const COMPONENTS = [
   { queue: 'astha-iceberg-updater', fn: 'astha-iceberg-updater' },
   { queue: 'astha-metadata-orchestrator', fn: 'astha-metadata-orchestrator' },
+  { queue: 'astha-snapshotter', fn: 'astha-snapshotter' },
+  { queue: 'astha-compactor', fn: 'astha-compactor' },
 ];
 
 describe('resources', () => {
@@ -84,13 +92,13 @@ describe('resources', () => {
     const t = synth.template;
     t.resourceCountIs('AWS::S3::Bucket', 1);
     t.resourceCountIs('AWS::S3::BucketPolicy', 1);
-    t.resourceCountIs('AWS::SQS::Queue', 6); // register + DLQ, two components x (FIFO + FIFO DLQ)
-    t.resourceCountIs('AWS::Lambda::Function', 4); // register, drain, two components: no helper Lambdas
-    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
-    t.resourceCountIs('AWS::IAM::Role', 4);
-    t.resourceCountIs('AWS::Logs::LogGroup', 4);
-    t.resourceCountIs('AWS::Events::Rule', 1);
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 5); // 3 DLQs + CDC backlog age + registration age
+    t.resourceCountIs('AWS::SQS::Queue', 10); // register + DLQ, four components x (FIFO + FIFO DLQ)
+    t.resourceCountIs('AWS::Lambda::Function', 6); // register, drain, four components: no helper Lambdas
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 5);
+    t.resourceCountIs('AWS::IAM::Role', 6);
+    t.resourceCountIs('AWS::Logs::LogGroup', 6);
+    t.resourceCountIs('AWS::Events::Rule', 2); // the drainer's minute and the snapshotter's tick
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 7); // 5 DLQs + CDC backlog age + registration age
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     t.resourceCountIs('Custom::S3BucketNotifications', 0);
   });
@@ -190,7 +198,7 @@ describe('queues', () => {
 
   it('every queue that is not a DLQ redrives to its own DLQ', () => {
     const sources = queues().filter(([, q]) => !String(q.Properties?.['QueueName']).includes('-dlq'));
-    expect(sources).toHaveLength(3);
+    expect(sources).toHaveLength(5);
     for (const [, q] of sources) {
       const name = String(q.Properties?.['QueueName']);
       const [dlqId] = queueNamed(name.replace(/(\.fifo)?$/, '-dlq$1'));
@@ -299,10 +307,38 @@ describe('functions', () => {
       expect(queuesEnv).toContain(`"Ref":"${queueNamed(`${queue}.fifo`)[0]}"`);
       expect(dlqsEnv).toContain(`"Ref":"${queueNamed(`${queue}-dlq.fifo`)[0]}"`);
     }
-    expect(queuesEnv).toContain('iceberg_updater');
-    expect(queuesEnv).toContain('metadata_orchestrator');
-    expect(queuesEnv).not.toContain('snapshotter');
-    expect(queuesEnv).not.toContain('compactor');
+    for (const c of ['iceberg_updater', 'metadata_orchestrator', 'snapshotter', 'compactor']) {
+      expect(queuesEnv).toContain(`\\"${c}\\":\\"`);
+      expect(dlqsEnv).toContain(`\\"${c}\\":\\"`);
+    }
+  });
+
+  it('the snapshotter is started once a minute besides its queue, without retries of a missed tick', () => {
+    const snapshotterId = ofType(synth.resources, 'AWS::Lambda::Function').find(
+      ([, r]) => r.Properties?.['FunctionName'] === 'astha-snapshotter',
+    )?.[0] as string;
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'astha-snapshotter-tick',
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: arnOf(snapshotterId),
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        }),
+      ],
+    });
+  });
+
+  it('the compactor has exactly one vCPU (1,769 MB) and the 900 s maximum; every visibility timeout fits SQS', () => {
+    const compactor = functionNamed('astha-compactor');
+    expect(compactor['MemorySize']).toBe(1769);
+    expect(compactor['Timeout']).toBe(900);
+    expect(queueNamed('astha-compactor.fifo')[1]['VisibilityTimeout']).toBe(5400);
+    for (const [id, q] of queues()) {
+      const visibility = Number(q.Properties?.['VisibilityTimeout'] ?? 30);
+      expect(visibility, id).toBeLessThanOrEqual(12 * 60 * 60);
+    }
   });
 
   it('every function logs to its own log group with a retention', () => {
@@ -400,24 +436,144 @@ describe('least privilege', () => {
     expect(consume?.Resource).toEqual(arnOf(queueNamed('astha-register')[0]));
   });
 
-  it('components: read the prefix, write and delete only table metadata, consume their own queue', () => {
+  const METADATA = 'warehouse/*/metadata/*';
+  const DATA = 'warehouse/*/data/*';
+  const COMPACTED = 'warehouse/*/data/*_astha-compacted-*.parq';
+  const USER_FILES = [
+    'warehouse/sales/orders/data/part-0.parquet',
+    'warehouse/ns/t/data/region=eu/x.parquet',
+  ];
+  const grantsOf = (fn: string) => s3GrantsOfRole(synth.resources, roleOfFunction(synth.resources, fn));
+  const keysOf = (fn: string, action: string) =>
+    [...new Set(grantsOf(fn).flatMap((g) => (g.action === action ? [String(g.key)] : [])))].sort();
+  /** Whether any of the role's grants of `action` reaches `key`. */
+  const allows = (fn: string, action: string, key: string) =>
+    keysOf(fn, action).some((pattern) => iamPatternMatches(pattern, key));
+
+  it('components: read the prefix, write and delete table metadata, consume their own queue', () => {
     for (const { fn, queue } of COMPONENTS) {
       const role = roleOfFunction(synth.resources, fn);
+      const abort = fn === 'astha-compactor' ? ['s3:AbortMultipartUpload'] : [];
       expect(actionSetOfRole(synth.resources, role), fn).toEqual(
-        sorted(LOGS, SECRET, CONSUME, ['s3:GetObject', 's3:ListBucket', 's3:PutObject', 's3:DeleteObject']),
+        sorted(LOGS, SECRET, CONSUME, abort, [
+          's3:GetObject',
+          's3:ListBucket',
+          's3:PutObject',
+          's3:DeleteObject',
+        ]),
       );
-      const statements = statementsOfRole(synth.resources, role);
-      const writes = statements.filter((s) =>
-        actionsOf(s).some((a) => a === 's3:PutObject' || a === 's3:DeleteObject'),
+      expect(keysOf(fn, 's3:GetObject'), fn).toEqual(['warehouse/*']);
+      expect(keysOf(fn, 's3:PutObject'), fn).toContain(METADATA);
+      expect(keysOf(fn, 's3:DeleteObject'), fn).toContain(METADATA);
+      const consume = statementsOfRole(synth.resources, role).find((s) =>
+        actionsOf(s).includes('sqs:ReceiveMessage'),
       );
-      expect(writes.length).toBeGreaterThan(0);
-      for (const w of writes) {
-        for (const r of resourcesOf(w))
-          expect(JSON.stringify(r), fn).toMatch(/"\/warehouse\/\*\/metadata\/\*"\]/);
-      }
-      const consume = statements.find((s) => actionsOf(s).includes('sqs:ReceiveMessage'));
       expect(consume?.Resource).toEqual(arnOf(queueNamed(`${queue}.fifo`)[0]));
     }
+  });
+
+  it('iceberg_updater and metadata_orchestrator change nothing under data/', () => {
+    for (const fn of ['astha-iceberg-updater', 'astha-metadata-orchestrator']) {
+      expect(keysOf(fn, 's3:PutObject'), fn).toEqual([METADATA]);
+      expect(keysOf(fn, 's3:DeleteObject'), fn).toEqual([METADATA]);
+      for (const key of USER_FILES) {
+        expect(allows(fn, 's3:PutObject', key), `${fn} ${key}`).toBe(false);
+        expect(allows(fn, 's3:DeleteObject', key), `${fn} ${key}`).toBe(false);
+      }
+    }
+  });
+
+  it('the compactor writes only its own outputs under data/ (multipart included) and deletes no data', () => {
+    const fn = 'astha-compactor';
+    expect(keysOf(fn, 's3:PutObject')).toEqual([COMPACTED, METADATA].sort());
+    expect(keysOf(fn, 's3:AbortMultipartUpload')).toEqual([COMPACTED]);
+    expect(keysOf(fn, 's3:DeleteObject')).toEqual([METADATA]);
+    for (const key of keysOf(fn, 's3:PutObject').filter((k) => k.includes('/data/')))
+      expect(key).toMatch(/^warehouse\/\*\/data\/\*_astha-compacted-\*\.parq$/);
+    // A user's file, even one that borrows the prefix of the compactor's names, stays out of reach.
+    for (const key of [...USER_FILES, 'warehouse/ns/t/data/_astha-compacted-x.parquet']) {
+      for (const action of ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'])
+        expect(allows(fn, action, key), `${action} ${key}`).toBe(false);
+    }
+  });
+
+  it("the compactor's data grant covers every key the compactor writes", async () => {
+    const store = new MemoryStore();
+    const bytes = new Uint8Array(
+      parquetWriteBuffer({ columnData: [{ name: 'id', data: BigInt64Array.from([1n, 2n]), type: 'INT64' }] }),
+    );
+    const written: string[] = [];
+    for (const partitionPath of ['', 'region=eu/day=2026-11-27']) {
+      const files: LiveFile[] = [];
+      for (const n of [1, 2]) {
+        const path = `sales/orders/data/${partitionPath ? `${partitionPath}/` : ''}in-${n}.parquet`;
+        await store.put(path, bytes);
+        const uri = `${store.url}/${path}`;
+        files.push({
+          id: n,
+          path,
+          uri,
+          size: bytes.length,
+          rowCount: 2,
+          partitionPath,
+          partitionValuesJson: '{}',
+          asthaWritten: false,
+        });
+      }
+      const outputs = await rewriteGroup(
+        { partitionPath, files, bytes: 2 * bytes.length, rows: 4 },
+        {
+          store,
+          tableKeyPrefix: 'sales/orders',
+          schema: {
+            type: 'struct',
+            'schema-id': 0,
+            fields: [{ id: 1, name: 'id', required: false, type: 'long' }],
+          },
+          spec: { specId: 0, fields: [] },
+          targetFileSizeBytes: 1 << 20,
+        },
+      );
+      written.push(...outputs.map((o) => o.path));
+    }
+    expect(written).toHaveLength(2);
+    expect(written[1]).toContain('/region=eu/day=2026-11-27/');
+    for (const key of written) {
+      expect(await store.head(key), key).toBeDefined();
+      expect(allows('astha-compactor', 's3:PutObject', `warehouse/${key}`), key).toBe(true);
+      expect(allows('astha-compactor', 's3:AbortMultipartUpload', `warehouse/${key}`), key).toBe(true);
+    }
+  });
+
+  it('the snapshotter deletes data files (replaced and orphaned) but writes none', () => {
+    const fn = 'astha-snapshotter';
+    expect(keysOf(fn, 's3:DeleteObject')).toEqual([DATA, METADATA].sort());
+    expect(keysOf(fn, 's3:PutObject')).toEqual([METADATA]);
+    expect(keysOf(fn, 's3:AbortMultipartUpload')).toEqual([]);
+    for (const key of USER_FILES) {
+      expect(allows(fn, 's3:DeleteObject', key), key).toBe(true);
+      expect(allows(fn, 's3:PutObject', key), key).toBe(false);
+    }
+  });
+
+  it('no role writes or deletes bucket-wide or outside a table folder', () => {
+    const reads = new Set(['s3:GetObject', 's3:ListBucket']);
+    const functions = ofType(synth.resources, 'AWS::Lambda::Function').map(([, r]) =>
+      String(r.Properties?.['FunctionName']),
+    );
+    expect(functions).toHaveLength(6);
+    let writes = 0;
+    for (const fn of functions) {
+      for (const { action, key } of grantsOf(fn)) {
+        if (reads.has(action)) continue;
+        writes++;
+        expect(key, `${fn} ${action}`).toMatch(/^warehouse\/\*\/(metadata|data)\/\*/);
+        // Nothing outside a table folder: not the prefix itself, not astha's own area.
+        for (const outside of ['warehouse/x.parquet', 'other/ns/t/data/a.parquet', 'warehouse/_astha/tmp/a'])
+          expect(iamPatternMatches(String(key), outside), `${fn} ${action} ${outside}`).toBe(false);
+      }
+    }
+    expect(writes).toBeGreaterThanOrEqual(10);
   });
 
   it('drain: send to component queues, read attributes of them and their DLQs, read the secret; no S3', () => {
@@ -450,7 +606,7 @@ describe('observability', () => {
 
   it('alarms when any dead-letter queue holds a message', () => {
     const dlqs = queues().filter(([, q]) => String(q.Properties?.['QueueName']).includes('-dlq'));
-    expect(dlqs).toHaveLength(3);
+    expect(dlqs).toHaveLength(5);
     for (const [dlqId] of dlqs) {
       const alarm = alarms().find(
         (a) =>

@@ -30,6 +30,8 @@ const ENTRY_OF: Record<string, string> = {
   'astha-drain': 'drain.ts',
   'astha-iceberg-updater': 'iceberg-updater.ts',
   'astha-metadata-orchestrator': 'metadata-orchestrator.ts',
+  'astha-snapshotter': 'snapshotter.ts',
+  'astha-compactor': 'compactor.ts',
 };
 
 /*

@@ -49,3 +49,50 @@ export function roleOfFunction(resources: Record<string, CfnResource>, functionN
   const role = fn.Properties?.['Role'] as { 'Fn::GetAtt': [string, string] };
   return role['Fn::GetAtt'][0];
 }
+
+/**
+ * The object-key pattern of an S3 object ARN in the template (`warehouse/*\/metadata/*`), or
+ * undefined for anything else (a bucket ARN, a queue, a key). Handles both shapes CDK writes:
+ * `{Fn::Join: [bucket.Arn, '/warehouse/…']}` for a created bucket and the literal
+ * `arn:…:s3:::my-lake/lake/…` for an imported one.
+ */
+export function objectKeyPattern(resource: unknown): string | undefined {
+  const text = arnText(resource);
+  const afterS3 = text.includes(':s3:::') ? text.slice(text.indexOf(':s3:::') + ':s3:::'.length) : text;
+  const slash = afterS3.indexOf('/');
+  return slash < 0 ? undefined : afterS3.slice(slash + 1);
+}
+
+function arnText(resource: unknown): string {
+  if (typeof resource === 'string') return resource;
+  if (resource && typeof resource === 'object' && 'Fn::Join' in resource) {
+    const [separator, parts] = (resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+    return parts.map((p) => (typeof p === 'string' ? p : '\u0000')).join(separator);
+  }
+  return '\u0000';
+}
+
+export interface ObjectGrant {
+  readonly action: string;
+  /** The object-key pattern, or undefined when the resource is not an S3 object ARN. */
+  readonly key: string | undefined;
+}
+
+/** Every (action, object-key pattern) pair a role's statements allow, whatever way they were merged. */
+export function s3GrantsOfRole(resources: Record<string, CfnResource>, roleId: string): ObjectGrant[] {
+  return statementsOfRole(resources, roleId)
+    .filter((s) => s.Effect === 'Allow')
+    .flatMap((s) =>
+      actionsOf(s)
+        .filter((a) => a.startsWith('s3:'))
+        .flatMap((action) => resourcesOf(s).map((r) => ({ action, key: objectKeyPattern(r) }))),
+    );
+}
+
+/** Whether an IAM resource pattern (`*` any run of characters, `?` one) matches a key. */
+export function iamPatternMatches(pattern: string, key: string): boolean {
+  const source = [...pattern]
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, 's').test(key);
+}

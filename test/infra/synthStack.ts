@@ -23,13 +23,8 @@ export const HANDLER_FILES = [
   'compactor.ts',
 ] as const;
 
-/** The handler files the default stack (default components) references. */
-export const DEFAULT_STACK_HANDLERS = [
-  'register.ts',
-  'drain.ts',
-  'iceberg-updater.ts',
-  'metadata-orchestrator.ts',
-];
+/** The handler files the default stack (all four components) references. */
+export const DEFAULT_STACK_HANDLERS: readonly string[] = HANDLER_FILES;
 
 export type CfnResource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] };
 
