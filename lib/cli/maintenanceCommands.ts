@@ -68,7 +68,7 @@ export async function maintainCommand(
   const report = await snapshotter.maintain(table.id, { dryRun: options.dryRun });
   const deleted = byKind(report.cleanup?.orphans ?? []);
   if (ctx.out.json) {
-    ctx.out.data({ table: name, dryRun: options.dryRun, ...report, deletedByKind: deleted });
+    ctx.out.data({ table: name, ...report, deletedByKind: deleted });
     return 0;
   }
   ctx.out.line(`${name}: ${maintenanceLine(report, deleted, options.dryRun)}`);
@@ -169,9 +169,8 @@ function byKind(orphans: readonly Orphan[]): DeletedByKind {
 
 function maintenanceLine(report: MaintenanceReport, deleted: DeletedByKind, dryRun: boolean): string {
   if (report.version === undefined) return 'nothing committed yet, nothing to maintain';
-  const snapshots = dryRun
-    ? 'expiration not evaluated in a dry run'
-    : `${report.expired} snapshot(s) expired`;
+  const refs = report.removedRefs.length > 0 ? ` and ref(s) ${report.removedRefs.join(', ')}` : '';
+  const snapshots = `${dryRun ? 'would expire' : 'expired'} ${report.expired} snapshot(s)${refs}`;
   const parts = Object.entries(deleted).map(
     ([kind, { count, bytes }]) => `${count} ${kind} (${formatBytes(bytes)})`,
   );

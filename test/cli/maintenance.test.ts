@@ -140,6 +140,7 @@ interface CompactJson {
 interface MaintainJson {
   dryRun: boolean;
   expired: number;
+  expiredSnapshots: string[];
   version: number;
   cleanup: { orphans: { key: string; kind: string; size: number }[] };
   deletedByKind: Record<string, { count: number; bytes: number }>;
@@ -259,6 +260,11 @@ describe('astha compact and astha maintain', () => {
     expect(warehouseObjects()).toEqual(objects);
     expect((await tableState()).metadataLocation).toBe(before.metadataLocation);
     for (const orphan of dry.cleanup.orphans) expect(objects).toHaveProperty([orphan.key]);
+    const text = await astha(['maintain', TABLE, '--dry-run']);
+    expect(text.stdout).toMatch(
+      /^shop\.orders: would expire 2 snapshot\(s\), would delete \d+ manifest-list \([\d.]+ KiB\), \d+ manifest \([\d.]+ KiB\), metadata v\d+ \(dry run\)\n$/,
+    );
+    expect(warehouseObjects()).toEqual(objects);
 
     const real = await asthaJson<MaintainJson>(['maintain', TABLE]);
     expect(real.dryRun).toBe(false);
@@ -266,6 +272,10 @@ describe('astha compact and astha maintain', () => {
     expect(real.expired).toBe(2);
     expect(real.deletedByKind.manifest?.count).toBeGreaterThanOrEqual(1);
     expect(real.deletedByKind['manifest-list']?.count).toBeGreaterThanOrEqual(1);
+    // The dry run named exactly what the run expired and deleted.
+    expect(dry.expired).toBe(real.expired);
+    expect(dry.expiredSnapshots).toEqual(real.expiredSnapshots);
+    expect(dry.cleanup.orphans).toEqual(real.cleanup.orphans);
     const left = warehouseObjects();
     for (const orphan of real.cleanup.orphans) {
       expect(objects).toHaveProperty([orphan.key]);
@@ -279,9 +289,9 @@ describe('astha compact and astha maintain', () => {
     const after = await tableState();
     expect(await readBoth(after.metadataLocation)).toEqual([baseline, baseline]);
 
-    const text = await astha(['maintain', TABLE]);
-    expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^shop\.orders: 0 snapshot\(s\) expired, deleted nothing, metadata v\d+\n$/);
+    const again = await astha(['maintain', TABLE]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^shop\.orders: expired 0 snapshot\(s\), deleted nothing, metadata v\d+\n$/);
   });
 
   it('turns mistakes into one line and exit code 2', { timeout: 60_000 }, async () => {
