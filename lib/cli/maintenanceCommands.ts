@@ -151,7 +151,9 @@ function groupOutcomeLine(group: GroupOutcome): string {
   const result = group.snapshotId
     ? `snapshot ${group.snapshotId}`
     : `refused (${group.refused ?? 'unknown'})${group.reason ? `: ${group.reason}` : ''}`;
-  return `${partitionLabel(group.partitionPath)}: ${files}, ${sizes}, ${result}`;
+  // A retraction: one output rewritten without the rows of files deleted since it was compacted.
+  const retracted = group.rowsRetracted ? `, ${group.rowsRetracted} deleted rows taken out` : '';
+  return `${partitionLabel(group.partitionPath)}: ${files}${retracted}, ${sizes}, ${result}`;
 }
 
 type DeletedByKind = Partial<Record<OrphanKind, { count: number; bytes: number }>>;
