@@ -150,7 +150,47 @@ async function findOrphans(
   options: CleanupOptions,
 ): Promise<Orphan[]> {
   const reachable = allReachable(await reachableFiles(store, loaded.metadata, loaded.metadataLocation));
-  const protectFrom = Math.min(loaded.version, options.knownVersion ?? loaded.version);
+  const found = await metadataOrphans(store, table, loaded, reachable, cutoffMs, options.knownVersion);
+  // Replaced versions by key (a key written again after its file was replaced has several).
+  const candidates = new Map<string, ReplacedObject[]>();
+  for (const replaced of options.replacedDataFiles ?? []) {
+    const { key } = replaced;
+    if (!key.startsWith(`${table.keyPrefix}/`) || key.startsWith(`${metadataDir(table)}/`)) continue;
+    if (!reachable.has(key)) candidates.set(key, [...(candidates.get(key) ?? []), replaced]);
+  }
+  const dataDir = `${table.keyPrefix}/data/`;
+  const scan = options.isRegistered
+    ? await scanDataDir(store, dataDir, reachable, cutoffMs, options.isRegistered, candidates)
+    : undefined;
+  for (const [key, versions] of candidates) {
+    // Not listed: deleted by an earlier run. Files purged long ago cost no request each run.
+    if (scan && key.startsWith(dataDir) && !scan.present.has(key)) continue;
+
+    // The HEAD decides, not the listing: the object must be a replaced version right now.
+    const info = await store.head(key);
+    if (!info || info.lastModified.getTime() >= cutoffMs) continue;
+    const replaced = versions.find((v) => normalizeEtag(v.etag) === normalizeEtag(info.etag));
+    if (!replaced) continue;
+    const orphan: Orphan = { key, kind: 'data', size: info.size, cause: 'replaced' };
+    found.push(replaced.fileId === undefined ? orphan : { ...orphan, fileId: replaced.fileId });
+  }
+  found.push(...(scan?.outputs ?? []));
+  // Lists before the manifests they name, metadata files last: a crash mid-way leaves no
+  // remaining list pointing at a deleted manifest even for a reader of an expired snapshot.
+  const order: Record<OrphanKind, number> = { 'manifest-list': 0, manifest: 1, data: 2, metadata: 3 };
+  return found.sort((a, b) => order[a.kind] - order[b.kind] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Unreachable manifest lists, manifests and metadata files astha wrote under `metadata/`. */
+async function metadataOrphans(
+  store: ObjectStore,
+  table: TableRef,
+  loaded: LoadedTable,
+  reachable: ReadonlySet<string>,
+  cutoffMs: number,
+  knownVersion: number | null | undefined,
+): Promise<Orphan[]> {
+  const protectFrom = Math.min(loaded.version, knownVersion ?? loaded.version);
   const dir = `${metadataDir(table)}/`;
   const found: Orphan[] = [];
   for await (const object of store.list(dir)) {
@@ -162,51 +202,34 @@ async function findOrphans(
     if (kind === 'metadata' && (versionOfMetadataFile(name) ?? 0) >= protectFrom) continue;
     found.push({ key: object.key, kind, size: object.size });
   }
-  const replaced = new Set<string>();
-  for (const { key, etag, fileId } of options.replacedDataFiles ?? []) {
-    if (!key.startsWith(`${table.keyPrefix}/`) || key.startsWith(dir) || reachable.has(key)) continue;
-    const info = await store.head(key);
-    if (!info || info.lastModified.getTime() >= cutoffMs) continue;
-    if (normalizeEtag(info.etag) !== normalizeEtag(etag)) continue;
-    if (replaced.has(key)) continue;
-    replaced.add(key);
-    found.push({
-      key,
-      kind: 'data',
-      size: info.size,
-      cause: 'replaced',
-      ...(fileId === undefined ? {} : { fileId }),
-    });
-  }
-  if (options.isRegistered) {
-    for (const output of await uncommittedOutputs(store, table, reachable, cutoffMs, options.isRegistered)) {
-      if (!replaced.has(output.key)) found.push(output);
-    }
-  }
-  // Lists before the manifests they name, metadata files last: a crash mid-way leaves no
-  // remaining list pointing at a deleted manifest even for a reader of an expired snapshot.
-  const order: Record<OrphanKind, number> = { 'manifest-list': 0, manifest: 1, data: 2, metadata: 3 };
-  return found.sort((a, b) => order[a.kind] - order[b.kind] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return found;
 }
 
 /**
- * Compaction outputs under `<table>/data/` that no snapshot of the kept version reaches, past
- * the safety age, that no registry row names. The name alone picks them: registration never
- * takes a `.parq` file, so no user file is ever one of them.
+ * One listing of `<table>/data/`: compaction outputs no snapshot of the kept version reaches,
+ * past the safety age, that no registry row names (the name alone picks them: registration
+ * never takes a `.parq` file, so no user file is ever one of them), and which of the replaced
+ * files (`candidates`) still exist.
  */
-async function uncommittedOutputs(
+async function scanDataDir(
   store: ObjectStore,
-  table: TableRef,
+  dataDir: string,
   reachable: ReadonlySet<string>,
   cutoffMs: number,
   isRegistered: (key: string) => Promise<boolean>,
-): Promise<Orphan[]> {
-  const found: Orphan[] = [];
-  for await (const object of store.list(`${table.keyPrefix}/data/`)) {
+  candidates: ReadonlyMap<string, unknown>,
+): Promise<{ outputs: Orphan[]; present: Set<string> }> {
+  const outputs: Orphan[] = [];
+  const present = new Set<string>();
+  for await (const object of store.list(dataDir)) {
+    if (candidates.has(object.key)) {
+      present.add(object.key);
+      continue;
+    }
     if (!COMPACTION_OUTPUT.test(object.key) || reachable.has(object.key)) continue;
     if (object.lastModified.getTime() >= cutoffMs) continue;
     if (await isRegistered(object.key)) continue;
-    found.push({ key: object.key, kind: 'data', size: object.size, cause: 'uncommitted-output' });
+    outputs.push({ key: object.key, kind: 'data', size: object.size, cause: 'uncommitted-output' });
   }
-  return found;
+  return { outputs, present };
 }

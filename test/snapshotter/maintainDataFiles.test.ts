@@ -128,6 +128,24 @@ describe('replaced data files are marked purged before they are deleted', () => 
       expect(await purgedAt(lake, file.id)).toBeNull();
       expect(await lake.store.head(file.path)).toBeDefined();
     }
+
+    // Later runs find it gone in their listing of data/: no request for it each run.
+    const heads: string[] = [];
+    const counting = new Proxy(lake.store, {
+      get(target, property) {
+        if (property === 'head') {
+          return (key: string) => {
+            heads.push(key);
+            return target.head(key);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const later = await snapshotterOf(lake, counting).maintain(lake.tableId, { dryRun: true });
+    expect(dataOrphans(later.cleanup?.orphans)).toEqual([]);
+    expect(heads).not.toContain(old!.path);
   });
 });
 
