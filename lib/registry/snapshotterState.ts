@@ -176,8 +176,9 @@ export interface ReplacedDataFile {
 
 /**
  * Files marked `removed` whose removing snapshot is one of astha's `replace` snapshots (live or
- * expired) committed before `beforeMs`. Files removed because the object was deleted by a user
- * (a `delete` snapshot) are not listed: astha never deletes user data for any other reason.
+ * expired) committed before `beforeMs`, and compaction outputs a retraction rewrote. Files
+ * removed because the object was deleted by a user (a `delete` snapshot) are not listed: astha
+ * never deletes user data for any other reason.
  */
 export async function replacedDataFiles(
   client: Client,
@@ -186,17 +187,18 @@ export async function replacedDataFiles(
 ): Promise<ReplacedDataFile[]> {
   await ensureSnapshotterState(client);
   const result = await client.execute({
+    // A compaction output taken out by a retraction (rows of a deleted file left out) goes by
+    // an `overwrite` or `delete`: astha wrote it, so it is astha's to delete too.
     sql: `SELECT f.id, f.path, f.uri, f.etag, f.target_snapshot_id FROM table_files f
+          JOIN (SELECT snapshot_id, operation FROM table_snapshots WHERE table_id = ? AND committed_at < ?
+                UNION
+                SELECT snapshot_id, operation FROM expired_snapshots WHERE table_id = ? AND committed_at < ?) s
+            ON s.snapshot_id = f.target_snapshot_id
           WHERE f.table_id = ? AND f.iceberg_state = 'removed' AND f.snapshot_id IS NOT NULL
-            AND f.target_snapshot_id IS NOT NULL AND f.target_snapshot_id <> f.snapshot_id
-            AND f.target_snapshot_id IN (
-              SELECT snapshot_id FROM table_snapshots
-               WHERE table_id = ? AND operation = 'replace' AND committed_at < ?
-              UNION
-              SELECT snapshot_id FROM expired_snapshots
-               WHERE table_id = ? AND operation = 'replace' AND committed_at < ?)
+            AND f.target_snapshot_id <> f.snapshot_id
+            AND (s.operation = 'replace' OR (f.astha_written = 1 AND s.operation IN ('overwrite', 'delete')))
           ORDER BY f.id`,
-    args: [tableId, tableId, iso(beforeMs), tableId, iso(beforeMs)],
+    args: [tableId, iso(beforeMs), tableId, iso(beforeMs), tableId],
   });
   return result.rows.map((row) => ({
     fileId: Number(row.id),

@@ -149,6 +149,35 @@ describe('replaced data files are marked purged before they are deleted', () => 
   });
 });
 
+describe('a compaction output a retraction rewrote', () => {
+  it('is deleted once unreachable and past the safety age; a user file taken out the same way is not', async () => {
+    lake = await policyLake({});
+    const deps = { registry: lake.registry, store: lake.store, clock: lake.clock };
+    await commitPending(lake.tableId, deps);
+    await lake.land(1);
+    await commitPending(lake.tableId, deps);
+    const [output, user] = await fileRows(lake);
+    await lake.registry.client.execute({
+      sql: 'UPDATE table_files SET astha_written = 1 WHERE id = ?',
+      args: [output!.id],
+    });
+    // Both leave the table by a snapshot labelled `overwrite`, as a retraction's is.
+    for (const file of [output!, user!]) {
+      await removeFrom(lake, file, 'delete');
+      await lake.registry.client.execute({
+        sql: "UPDATE table_snapshots SET operation = 'overwrite' WHERE snapshot_id = (SELECT target_snapshot_id FROM table_files WHERE id = ?)",
+        args: [file.id],
+      });
+    }
+    lake.clock.advance(10 * DAY);
+    const report = await snapshotterOf(lake).maintain(lake.tableId);
+    expect(dataOrphans(report.cleanup?.orphans).map((o) => o.key)).toEqual([output!.path]);
+    expect(await lake.store.head(output!.path)).toBeUndefined();
+    expect(await purgedAt(lake, output!.id)).not.toBeNull();
+    expect(await lake.store.head(user!.path)).toBeDefined();
+  });
+});
+
 describe('compaction outputs nobody committed', () => {
   it('are deleted once past the safety age when no snapshot reaches them and no registry row names them; nothing else is', async () => {
     lake = await policyLake({});
