@@ -38,8 +38,22 @@ const bigintLong = avro.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
 });
 
+/** Parsed types by schema JSON: a table's manifests share a handful of schemas, and parsing one costs more than encoding a manifest. */
+const parsedTypes = new Map<string, avro.Type>();
+const MAX_PARSED_TYPES = 64;
+
 /** Parses an Avro schema with bigint longs; logical types are read as their underlying type. */
 export function avroType(schema: AvroSchema): avro.Type {
+  const key = JSON.stringify(schema);
+  const cached = parsedTypes.get(key);
+  if (cached) return cached;
+  const type = parseType(schema);
+  if (parsedTypes.size >= MAX_PARSED_TYPES) parsedTypes.delete(parsedTypes.keys().next().value!);
+  parsedTypes.set(key, type);
+  return type;
+}
+
+function parseType(schema: AvroSchema): avro.Type {
   return avro.Type.forSchema(schema as unknown as avro.Schema, {
     registry: { long: bigintLong },
     // `{"type": "long", "logicalType": ...}` does not go through the registry, so catch it here.
