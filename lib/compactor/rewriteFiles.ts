@@ -340,13 +340,38 @@ interface OpenOutput {
  * column chunk offsets in the footer are file offsets.
  */
 class UploadingWriter extends ByteWriter {
+  /** Set once the ParquetWriter exists (it writes the magic through this writer first). */
+  parquet: ParquetWriter | undefined;
+
   constructor(private readonly upload: ObjectUpload) {
     super();
   }
 
   async flush(): Promise<void> {
+    const rowGroup = this.parquet?.row_groups.at(-1);
+    if (rowGroup) ownStatistics(rowGroup);
     await this.upload.write(this.getBytes());
     this.index = 0;
+  }
+}
+
+type WriterRowGroup = ParquetWriter['row_groups'][number];
+
+/**
+ * Byte-array min/max statistics are the column's own values, views into a decoded input page.
+ * The writer keeps them until the footer, so each would pin its whole page (about 1 MB per
+ * output row group, memory growing with the output); copies pin only their own bytes.
+ */
+function ownStatistics(rowGroup: WriterRowGroup): void {
+  for (const column of rowGroup.columns) {
+    const statistics = column.meta_data?.statistics;
+    if (!statistics) continue;
+    for (const bound of ['min_value', 'max_value', 'min', 'max'] as const) {
+      const value = statistics[bound];
+      if (value instanceof Uint8Array && value.byteLength < value.buffer.byteLength) {
+        statistics[bound] = value.slice();
+      }
+    }
   }
 }
 
@@ -386,6 +411,7 @@ function newOutput(schema: PqElement[], group: RewriteGroup, options: RewriteOpt
     compressors: { GZIP: gzip },
     createdBy: 'astha compactor',
   });
+  bytes.parquet = writer;
   return { path, bytes, writer, upload, rows: 0, segments: [] };
 }
 
