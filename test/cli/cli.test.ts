@@ -3,45 +3,18 @@
  * gives a committed table that DuckDB reads; read commands answer in text and --json; user
  * mistakes are one line and exit code 2, never a stack trace.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTables } from '../conformance/readers.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
+import { type Run, runAstha } from './runAstha.js';
 
-const BIN = join(process.cwd(), 'bin', 'astha.js');
 let cwd: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function astha(args: string[], timeoutMs = 90_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function astha(args: string[], timeoutMs?: number): Promise<Run> {
+  return runAstha(cwd, args, timeoutMs);
 }
 
 function putFile(key: string, body: Uint8Array) {

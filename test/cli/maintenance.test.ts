@@ -4,7 +4,6 @@
  * partition that qualifies and DuckDB and PyIceberg read the same rows afterwards, expiration
  * and cleanup delete only what the report names, and mistakes are one line with exit code 2.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,40 +14,14 @@ import { type LiveFile, liveFiles } from '../../lib/registry/compactionState.js'
 import { openRegistry } from '../../lib/registry/registry.js';
 import { readTables, type Summary } from '../conformance/readers.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
+import { type Run, runAstha } from './runAstha.js';
 
-const BIN = join(process.cwd(), 'bin', 'astha.js');
 const TABLE = 'shop.orders';
 const FOUR_DAYS_S = 4 * 24 * 60 * 60;
 let cwd: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function astha(args: string[], timeoutMs = 90_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function astha(args: string[], timeoutMs?: number): Promise<Run> {
+  return runAstha(cwd, args, timeoutMs);
 }
 
 /** `astha ... --json`, expecting exit 0 and nothing on stderr. */
