@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactTable } from '../../lib/compactor/compactTable.js';
-import type { FileSpec, ReadResult, Summary } from '../conformance/readers.js';
-import { type CompactionLake, openCompactionLake, summaryOf } from './compactionLake.js';
+import type { FileSpec, Summary } from '../conformance/readers.js';
+import { type CompactionLake, expectReads, openCompactionLake, summaryOf } from './compactionLake.js';
 
 /** Flat profiles of the pyarrow writer (strings, doubles, timestamps, uuid, fixed) and Spark's INT96. */
 const CASES = {
@@ -34,14 +34,6 @@ async function liveFilesByPartition(lake: CompactionLake, table: string) {
     args: [table],
   });
   return result.rows.map((r) => ({ partition: String(r.p), files: Number(r.n), compacted: Number(r.ours) }));
-}
-
-function expectReads(results: ReadResult[], expected: Summary): void {
-  const [pyiceberg, duckdb, metrics] = results;
-  expect(summaryOf(pyiceberg!)).toEqual(expected);
-  expect(summaryOf(duckdb!)).toEqual(expected);
-  expect(metrics!.error).toBeUndefined();
-  expect(metrics!.violations).toEqual([]);
 }
 
 describe('compactTable on a real registry and warehouse, read by PyIceberg and DuckDB', () => {

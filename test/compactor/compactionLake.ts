@@ -4,6 +4,7 @@
  * readers' view of the table (PyIceberg, DuckDB, metrics check) and of older snapshots.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { expect } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIcebergUpdater } from '../../lib/components/icebergUpdater.js';
@@ -94,4 +95,13 @@ export async function openCompactionLake(): Promise<CompactionLake> {
 export function summaryOf(result: ReadResult | (Summary & { error?: string })): Summary | { error: string } {
   if (result.error !== undefined) return { error: result.error };
   return { rows: result.rows ?? -1, checksum: result.checksum ?? '' };
+}
+
+/** PyIceberg and DuckDB (a `read` result) saw `expected`, and the metrics check found nothing wrong. */
+export function expectReads(results: ReadResult[], expected: Summary): void {
+  const [pyiceberg, duckdb, metrics] = results;
+  expect(summaryOf(pyiceberg!)).toEqual(expected);
+  expect(summaryOf(duckdb!)).toEqual(expected);
+  expect(metrics!.error).toBeUndefined();
+  expect(metrics!.violations).toEqual([]);
 }

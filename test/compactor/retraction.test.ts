@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactTable } from '../../lib/compactor/compactTable.js';
-import { addSummaries, type FileSpec, type ReadResult, type Summary } from '../conformance/readers.js';
+import { addSummaries, type FileSpec, type Summary } from '../conformance/readers.js';
 import { FaultyStore, InjectedCrash } from '../iceberg/commit/faultyStore.js';
-import { type CompactionLake, openCompactionLake, summaryOf } from './compactionLake.js';
+import { type CompactionLake, expectReads, openCompactionLake } from './compactionLake.js';
 
 function spec(table: string, name: string, seed: number, rows: number): FileSpec {
   return {
@@ -21,14 +21,6 @@ function spec(table: string, name: string, seed: number, rows: number): FileSpec
     seed,
     row_group_size: 16,
   };
-}
-
-function expectReads(results: ReadResult[], expected: Summary): void {
-  const [pyiceberg, duckdb, metrics] = results;
-  expect(summaryOf(pyiceberg!)).toEqual(expected);
-  expect(summaryOf(duckdb!)).toEqual(expected);
-  expect(metrics!.error).toBeUndefined();
-  expect(metrics!.violations).toEqual([]);
 }
 
 describe('retracting compacted files, read by PyIceberg and DuckDB', () => {
