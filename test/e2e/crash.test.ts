@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRegistry, type Registry } from '../../lib/registry/registry.js';
-import { type LandedFile, pollUntil, scenarioFiles, summarizeTable, userFiles } from './scenario.js';
+import { type LandedFile, scenarioFiles, summarizeTable, waitForLanded } from './scenario.js';
 
 const RUNS = 12;
 const FILES = 160;
@@ -115,12 +115,8 @@ async function ageOpenClaims(registry: Registry): Promise<void> {
 }
 
 /** Polls the registry until every landed file is in the table and nothing else is in flight. */
-async function waitUntilSettled(registry: Registry, expected: number, timeoutMs: number) {
-  return pollUntil(
-    async () => ({ files: await userFiles(registry), backlog: (await registry.status()).cdc.backlog }),
-    ({ files, backlog }) => files.inTable >= expected && files.inFlight === 0 && backlog === 0,
-    timeoutMs,
-  );
+function waitUntilSettled(registry: Registry, expected: number, timeoutMs: number) {
+  return waitForLanded(registry, expected, timeoutMs);
 }
 
 describe(`runtime killed at random points while files arrive (seed ${seed})`, () => {

@@ -11,7 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { silentLogger } from '../../lib/log.js';
 import { type BuiltRuntime, buildRuntime } from '../../lib/runtime/runtimeFromConfig.js';
-import { inParallel, pollUntil, scenarioFiles, summarizeTable, userFiles } from './scenario.js';
+import {
+  inParallel,
+  pollUntil,
+  scenarioFiles,
+  summarizeTable,
+  userFiles,
+  waitForLanded,
+} from './scenario.js';
 
 let dir: string;
 let built: BuiltRuntime;
@@ -33,15 +40,8 @@ afterAll(async () => {
 });
 
 /** Polls until `count` landed files are in the table (or rejected) and nothing is in flight. */
-async function waitForFiles(count: number, timeoutMs: number) {
-  return pollUntil(
-    async () => ({
-      files: await userFiles(built.observer),
-      backlog: (await built.observer.status()).cdc.backlog,
-    }),
-    ({ files, backlog }) => files.inTable + files.rejected >= count && files.inFlight === 0 && backlog === 0,
-    timeoutMs,
-  );
+function waitForFiles(count: number, timeoutMs: number) {
+  return waitForLanded(built.observer, count, timeoutMs);
 }
 
 async function currentMetadata(): Promise<string> {

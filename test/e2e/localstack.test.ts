@@ -36,6 +36,7 @@ import {
   summarizeTable,
   type TableSummary,
   userFiles,
+  waitForLanded,
 } from './scenario.js';
 
 const PREFIX = 'warehouse/';
@@ -126,16 +127,8 @@ afterAll(async () => {
 });
 
 /** Polls until `count` landed files are in the table (or rejected) and nothing is in flight. */
-async function waitForFiles(count: number, timeoutMs: number) {
-  return pollUntil(
-    async () => ({
-      files: await userFiles(built.observer),
-      backlog: (await built.observer.status()).cdc.backlog,
-    }),
-    ({ files, backlog }) => files.inTable + files.rejected >= count && files.inFlight === 0 && backlog === 0,
-    timeoutMs,
-    500,
-  );
+function waitForFiles(count: number, timeoutMs: number) {
+  return waitForLanded(built.observer, count, timeoutMs, 500);
 }
 
 async function currentMetadata(): Promise<string> {

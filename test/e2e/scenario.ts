@@ -172,3 +172,13 @@ export async function pollUntil<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Polls until `count` landed files are in the table (or rejected), nothing is in flight and the CDC log is drained. */
+export function waitForLanded(registry: Registry, count: number, timeoutMs: number, everyMs = 300) {
+  return pollUntil(
+    async () => ({ files: await userFiles(registry), backlog: (await registry.status()).cdc.backlog }),
+    ({ files, backlog }) => files.inTable + files.rejected >= count && files.inFlight === 0 && backlog === 0,
+    timeoutMs,
+    everyMs,
+  );
+}
