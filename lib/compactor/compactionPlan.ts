@@ -6,8 +6,7 @@
  * retractions from the same lineage query, and the manifest rewrite from the same thresholds.
  */
 import { type LoadedTable, loadTable } from '../iceberg/commit/loadTable.js';
-import { mergePolicy } from '../iceberg/commit/mergeManifests.js';
-import { ManifestContentType, readManifestList } from '../iceberg/spec/manifestList.js';
+import { readManifestList } from '../iceberg/spec/manifestList.js';
 import { currentSchema, currentSnapshot } from '../iceberg/spec/tableMetadata.js';
 import { keyOfUri } from '../iceberg/tableLocation.js';
 import { retractedOutputs } from '../registry/compactionLineage.js';
@@ -21,7 +20,7 @@ import {
   planCompaction,
   type RewriteGroup,
 } from './planCompaction.js';
-import { manifestMinCount } from './rewriteManifests.js';
+import { manifestMinCount, smallManifests } from './rewriteManifests.js';
 
 export interface CompactionPlan {
   tableId: number;
@@ -74,7 +73,7 @@ export async function compactionPlan(
   return { ...base, groups, ...(groups.length === 0 ? { reason: whyNothingPlanned(files, policy) } : {}) };
 }
 
-/** Counted the way `rewriteManifests` decides: data manifests under 75 % of the target size. */
+/** Counted by the rule `rewriteManifests` decides by. */
 async function manifestPlan(
   store: ObjectStore,
   loaded: LoadedTable,
@@ -82,11 +81,8 @@ async function manifestPlan(
 ): Promise<CompactionPlan['manifests']> {
   const snapshot = currentSnapshot(loaded.metadata);
   if (!snapshot) return undefined;
-  const { targetSizeBytes } = mergePolicy(loaded.metadata.properties);
   const list = readManifestList(await store.get(keyOfUri(store, snapshot.manifestList))).manifests;
-  const small = list.filter(
-    (m) => m.content === ManifestContentType.DATA && m.manifestLength < targetSizeBytes * 0.75,
-  );
+  const small = smallManifests(list, loaded.metadata.properties);
   return { small: small.length, total: list.length, rewriteAt };
 }
 

@@ -10,7 +10,12 @@ import { type CommitOptions, commitTable } from '../iceberg/commit/commitTable.j
 import { systemCommitClock } from '../iceberg/commit/commitBackoff.js';
 import type { LoadedTable } from '../iceberg/commit/loadTable.js';
 import { mergeManifests, mergePolicy } from '../iceberg/commit/mergeManifests.js';
-import { ManifestContentType, readManifestList, writeManifestList } from '../iceberg/spec/manifestList.js';
+import {
+  ManifestContentType,
+  type ManifestFile,
+  readManifestList,
+  writeManifestList,
+} from '../iceberg/spec/manifestList.js';
 import { MAIN_BRANCH, newSnapshotId, type Snapshot } from '../iceberg/spec/snapshot.js';
 import { buildSnapshotSummary, changesOf } from '../iceberg/spec/snapshotSummary.js';
 import { currentSnapshot, snapshotById } from '../iceberg/spec/tableMetadata.js';
@@ -24,6 +29,17 @@ export const REWRITE_MANIFESTS_SUMMARY = { 'astha.operation': 'rewrite-manifests
 export function manifestMinCount(properties: Readonly<Record<string, string>>): number {
   const value = Number.parseInt(properties[MANIFEST_MIN_COUNT] ?? '', 10);
   return Number.isFinite(value) && value > 1 ? value : 16;
+}
+
+/** The data manifests worth merging: under 75 % of the table's target manifest size. */
+export function smallManifests(
+  list: readonly ManifestFile[],
+  properties: Readonly<Record<string, string>>,
+): ManifestFile[] {
+  const { targetSizeBytes } = mergePolicy(properties);
+  return list.filter(
+    (m) => m.content === ManifestContentType.DATA && m.manifestLength < targetSizeBytes * 0.75,
+  );
 }
 
 export interface ManifestRewrite {
@@ -50,10 +66,7 @@ export async function rewriteManifests(
       if (!parent) return 'noop';
       const policy = mergePolicy(fresh.metadata.properties);
       const list = readManifestList(await store.get(keyOfUri(store, parent.manifestList))).manifests;
-      const small = list.filter(
-        (m) => m.content === ManifestContentType.DATA && m.manifestLength < policy.targetSizeBytes * 0.75,
-      );
-      if (small.length < options.minCount) return 'noop';
+      if (smallManifests(list, fresh.metadata.properties).length < options.minCount) return 'noop';
       const merged = await mergeManifests({
         store,
         table,
