@@ -115,11 +115,11 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
 
   try {
     // The next file is fetched while this one is converted: small files are latency-bound.
-    let next = group.files[0] ? sourceOf(store, group.files[0]) : undefined;
+    let next = group.files[0] ? prefetch(store, group.files[0]) : undefined;
     for (const [index, file] of group.files.entries()) {
       const source = await next!;
       const following = group.files[index + 1];
-      next = following ? sourceOf(store, following) : undefined;
+      next = following ? prefetch(store, following) : undefined;
       const plan = planInput(file, footers.get(file.id)!, fields, options);
       footers.delete(file.id);
       let rowStart = 0;
@@ -279,6 +279,16 @@ function planInput(
 const FOOTER_READS_IN_FLIGHT = 8;
 /** Inputs up to this size are read with one GET (no bigger than a typical row group). */
 const WHOLE_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * `sourceOf`, started ahead: its failure is only seen when awaited, after the current file, so
+ * it is marked handled now (an unhandled rejection would end the process meanwhile).
+ */
+function prefetch(store: ObjectStore, file: LiveFile): Promise<AsyncBuffer> {
+  const started = sourceOf(store, file);
+  started.catch(() => undefined);
+  return started;
+}
 
 /** A small input in memory (one GET), a large one as ranged reads of its row groups. */
 async function sourceOf(store: ObjectStore, file: LiveFile): Promise<AsyncBuffer> {

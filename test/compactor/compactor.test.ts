@@ -5,6 +5,8 @@ import { compactTable } from '../../lib/compactor/compactTable.js';
 import { createCompactor, wakesCompactor } from '../../lib/compactor/compactor.js';
 import { createIcebergUpdater } from '../../lib/components/icebergUpdater.js';
 import { silentLogger } from '../../lib/log.js';
+import { StoreError } from '../../lib/errors.js';
+import type { GetOptions } from '../../lib/store/objectStore.js';
 import type { TableFileRow } from '../../lib/registry/rows.js';
 import { type Lake, openLake } from '../components/lakeFixture.js';
 import { readTables } from '../conformance/readers.js';
@@ -181,6 +183,37 @@ describe('the compactor component on a real registry and warehouse', () => {
       "SELECT count(*) AS n FROM table_files WHERE iceberg_state = 'committed'",
     );
     expect(Number(live.rows[0]!.n)).toBe(5);
+  });
+
+  it('a read of a later input failing while an earlier one is converted fails the look, not the process', async () => {
+    lake = await openLake('fs');
+    const deps = { registry: lake.registry, store: lake.store, logger: silentLogger() };
+    await landSmallFiles(lake, 5, 'region=eu');
+    await lake.deliver(createIcebergUpdater(deps));
+    const row = await lake.registry.tableByName('sales', 'orders');
+    const inner = lake.store;
+    // Footers read fine (ranged); the whole-file GET of the third input, fetched ahead, fails.
+    const failing = new Proxy(inner, {
+      get(target, property) {
+        if (property === 'get') {
+          return (key: string, options?: GetOptions) =>
+            key.endsWith('/f2.parquet') && !options?.range
+              ? Promise.reject(
+                  new StoreError('backend', 'injected 500 on a whole-file GET', { retryable: true }),
+                )
+              : target.get(key, options);
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    // Small row groups: each input's rows are written out (real I/O) before the next is awaited.
+    await expect(compactTable(row!.id, { ...deps, store: failing, rowGroupRows: 10 })).rejects.toThrow(
+      /injected 500/,
+    );
+    // Nothing committed; the next look on a healthy store compacts.
+    const next = await compactTable(row!.id, deps);
+    expect(next.groups).toEqual([expect.objectContaining({ inputFiles: 5, outputFiles: 1 })]);
   });
 
   it('refresh compacts every table with enough small files', async () => {

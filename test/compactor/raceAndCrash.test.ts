@@ -215,7 +215,7 @@ function crashAt(lake: CompactionLake, point: number): FaultyStore {
     boundary++;
     if (boundary === point) throw new InjectedCrash(`at store boundary ${point}`);
   };
-  const methods: StoreMethod[] = ['get', 'head', 'put', 'putIfAbsent', 'putIfMatch', 'delete'];
+  const methods: StoreMethod[] = ['get', 'head', 'put', 'putIfAbsent', 'putIfMatch', 'delete', 'upload'];
   for (const method of methods) {
     for (const when of ['before', 'after'] as const) {
       store.inject({ method, key: /./, when, effect, times: Number.POSITIVE_INFINITY });
