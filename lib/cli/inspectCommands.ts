@@ -20,6 +20,7 @@ export async function statusCommand(ctx: CliContext): Promise<void> {
     tables: summary.tables,
     files: summary.filesByState,
     rejectedObjects: summary.rejectedObjects,
+    compaction: summary.compaction,
     tablesWithSnapshot: tables.reduce((n, t) => n + (t.current_snapshot_id ? 1 : 0), 0),
     cdc: {
       backlog: drain.backlog.count,
@@ -37,6 +38,11 @@ export async function statusCommand(ctx: CliContext): Promise<void> {
   ctx.out.line(`tables      ${summary.tables} (${result.tablesWithSnapshot} with a committed snapshot)`);
   ctx.out.line(`files       ${files}`);
   ctx.out.line(`rejected    ${summary.rejectedObjects} objects outside any table`);
+  const { outputs, replacedFiles, retractionsPending } = summary.compaction;
+  ctx.out.line(
+    `compaction  ${outputs} compacted files hold the rows of ${replacedFiles} replaced files` +
+      (retractionsPending > 0 ? `; ${retractionsPending} deleted files' rows still to take out` : ''),
+  );
   ctx.out.line(
     `cdc log     ${drain.backlog.count} waiting (oldest ${drain.backlog.oldestAgeSeconds.toFixed(1)} s), ${drain.deadRows} dead`,
   );

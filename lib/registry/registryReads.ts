@@ -100,6 +100,14 @@ export interface RegistryStatus {
   tables: number;
   filesByState: Record<IcebergState, number>;
   rejectedObjects: number;
+  compaction: {
+    /** Live files the compactor wrote. */
+    outputs: number;
+    /** Replaced files whose rows live on in those outputs. */
+    replacedFiles: number;
+    /** Files removed by their user after compaction whose rows are still to be taken out. */
+    retractionsPending: number;
+  };
   cdc: {
     backlog: number;
     oldestTimestamp: string | null;
@@ -111,7 +119,7 @@ export interface RegistryStatus {
 }
 
 export async function registryStatus(client: Client, now: Date = new Date()): Promise<RegistryStatus> {
-  const [counts, states, dead] = await client.batch(
+  const [counts, states, dead, compaction] = await client.batch(
     [
       `SELECT (SELECT count(*) FROM tables) AS tables,
               (SELECT count(*) FROM rejected_objects) AS rejected_objects,
@@ -119,6 +127,12 @@ export async function registryStatus(client: Client, now: Date = new Date()): Pr
               (SELECT timestamp FROM __cdc_log ORDER BY id LIMIT 1) AS oldest`,
       'SELECT iceberg_state, count(*) AS n FROM table_files GROUP BY iceberg_state',
       "SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table' AND name = '__cdc_dead'",
+      `SELECT (SELECT count(*) FROM table_files WHERE astha_written = 1 AND iceberg_state = 'committed') AS outputs,
+              count(DISTINCT c.source_file_id) AS replaced,
+              count(DISTINCT CASE WHEN s.retracted_at IS NOT NULL THEN c.source_file_id END) AS retracting
+         FROM compacted_rows c
+         JOIN table_files o ON o.id = c.output_file_id AND o.iceberg_state = 'committed'
+         JOIN table_files s ON s.id = c.source_file_id`,
     ],
     'read',
   );
@@ -135,6 +149,11 @@ export async function registryStatus(client: Client, now: Date = new Date()): Pr
     tables: Number(summary?.tables ?? 0),
     filesByState,
     rejectedObjects: Number(summary?.rejected_objects ?? 0),
+    compaction: {
+      outputs: Number(compaction?.rows[0]?.outputs ?? 0),
+      replacedFiles: Number(compaction?.rows[0]?.replaced ?? 0),
+      retractionsPending: Number(compaction?.rows[0]?.retracting ?? 0),
+    },
     cdc: {
       backlog: Number(summary?.backlog ?? 0),
       oldestTimestamp: oldest,

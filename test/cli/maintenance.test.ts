@@ -211,6 +211,12 @@ describe('astha compact and astha maintain', () => {
     );
     expect(after.metadataLocation).not.toBe(before.metadataLocation);
     expect(await readBoth(after.metadataLocation)).toEqual([baseline, baseline]);
+    // status says what compaction holds.
+    const status = await asthaJson<{ compaction: Record<string, number> }>(['status']);
+    expect(status.compaction).toEqual({ outputs: 1, replacedFiles: 6, retractionsPending: 0 });
+    expect((await astha(['status'])).stdout).toContain(
+      'compaction  1 compacted files hold the rows of 6 replaced files\n',
+    );
 
     // Now no partition qualifies, and the command says why in one line.
     const again = await astha(['compact', TABLE]);
