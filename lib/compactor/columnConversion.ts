@@ -4,34 +4,108 @@
  * otherwise turn decimals into floats and timestamps into millisecond Dates, losing digits.
  * Outputs are written in the shape the Iceberg spec gives each type (Appendix "Parquet"):
  * decimals as INT32/INT64/fixed by precision, times and timestamps in micro- (or nano-)seconds,
- * with the table's field ids, so the output reads exactly like the inputs did.
+ * structs, lists and maps as Iceberg writes them, with the table's field ids on every node, so
+ * the output reads exactly like the inputs did.
  */
 import type { FileMetaData, SchemaElement as PqElement } from 'hyparquet';
 import { IcebergError } from '../iceberg/icebergError.js';
-import { decimalParts, fixedLength, type NestedField, type PrimitiveType } from '../iceberg/spec/types.js';
+import {
+  decimalParts,
+  fixedLength,
+  type IcebergType,
+  type NestedField,
+  type PrimitiveType,
+  type StructType,
+} from '../iceberg/spec/types.js';
 
 /** A raw value as hyparquet yields it with annotations stripped (or null). */
 export type RawValue = boolean | number | bigint | Uint8Array | null | undefined;
 export type Convert = (value: RawValue) => RawValue;
+/**
+ * A value of an output column as hyparquet-writer takes it: a raw leaf value, a struct as an
+ * object by field name, a list as an array, a map as an array of `{ key, value }` entries (not
+ * an object: keys are bytes or numbers, and an object would turn them into strings).
+ */
+export type OutputValue = RawValue | OutputValue[] | { [name: string]: OutputValue };
 
-/** Table columns compaction can rewrite: top-level primitives only (nested ones are refused). */
-export function primitiveField(field: NestedField): PrimitiveType {
-  if (typeof field.type !== 'string') {
-    throw new IcebergError('unsupported', `compaction of nested column ${field.name} is not supported`, {
-      details: { reason: 'nested_column', column: field.name },
-    });
-  }
-  return field.type;
+/**
+ * The output Parquet schema elements of a table column, in pre-order: a primitive as one leaf;
+ * a struct as a group; a list as the 3-level LIST (`<name> { repeated group list { element } }`)
+ * and a map as MAP (`<name> { repeated group key_value { key, value } }`), the shapes the
+ * Iceberg spec writes. Every Iceberg field carries its id (struct fields, list elements, map
+ * keys and values), so readers resolve the output by id and its statistics key by id.
+ */
+export function outputElements(field: NestedField): PqElement[] {
+  return typeElements(field.name, field.id, field.required, field.type, field.name);
 }
 
-/** The output Parquet schema element of a table column. */
-export function outputElement(field: NestedField): PqElement {
-  const type = primitiveField(field);
-  const base = {
-    name: field.name,
-    field_id: field.id,
-    repetition_type: field.required ? 'REQUIRED' : 'OPTIONAL',
-  } as const;
+/**
+ * Why compaction cannot write the table's columns (a type with no output shape, e.g. an
+ * empty struct or a type newer than this writer), or undefined when it can: such a table is
+ * skipped with the reason rather than failed on every look.
+ */
+export function uncompactableColumn(schema: StructType): string | undefined {
+  for (const field of schema.fields) {
+    try {
+      outputElements(field);
+    } catch (error) {
+      if (error instanceof IcebergError && error.code === 'unsupported') return error.message;
+      throw error;
+    }
+  }
+  return undefined;
+}
+
+function typeElements(
+  name: string,
+  id: number,
+  required: boolean,
+  type: IcebergType,
+  column: string,
+): PqElement[] {
+  const base = { name, field_id: id, repetition_type: required ? 'REQUIRED' : 'OPTIONAL' } as const;
+  if (typeof type === 'string') return [primitiveElement(base, type, column)];
+  if (type.type === 'struct') {
+    // Parquet has no empty group: a struct without fields has nothing to write its nulls in.
+    if (type.fields.length === 0) throw unsupported(column, 'a struct without fields has no Parquet shape');
+    return [
+      { ...base, num_children: type.fields.length },
+      ...type.fields.flatMap((f) => typeElements(f.name, f.id, f.required, f.type, `${column}.${f.name}`)),
+    ];
+  }
+  if (type.type === 'list') {
+    return [
+      { ...base, num_children: 1, converted_type: 'LIST', logical_type: { type: 'LIST' } },
+      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+      ...typeElements(
+        'element',
+        type['element-id'],
+        type['element-required'],
+        type.element,
+        `${column}.element`,
+      ),
+    ];
+  }
+  return [
+    { ...base, num_children: 1, converted_type: 'MAP', logical_type: { type: 'MAP' } },
+    { name: 'key_value', repetition_type: 'REPEATED', num_children: 2 },
+    ...typeElements('key', type['key-id'], true, type.key, `${column}.key`),
+    ...typeElements('value', type['value-id'], type['value-required'], type.value, `${column}.value`),
+  ];
+}
+
+function unsupported(column: string, reason: string): IcebergError {
+  return new IcebergError('unsupported', `column ${column}: ${reason}`, {
+    details: { reason: 'unsupported_column', column },
+  });
+}
+
+/** The Parquet leaf of a primitive Iceberg type (`base` names it and gives its id and repetition). */
+function primitiveElement(
+  base: Pick<PqElement, 'name' | 'field_id' | 'repetition_type'>,
+  type: PrimitiveType,
+  column: string,
+): PqElement {
   const decimal = decimalParts(type);
   if (decimal) {
     const { precision, scale } = decimal;
@@ -79,7 +153,7 @@ export function outputElement(field: NestedField): PqElement {
     case 'binary':
       return { ...base, type: 'BYTE_ARRAY' };
     default:
-      throw new IcebergError('unsupported', `column ${field.name}: type ${type} cannot be compacted`);
+      throw unsupported(column, `type ${type} cannot be compacted`);
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * What a compaction look at a table would do, without doing it (`astha compact --dry-run`), and
  * why it would do nothing. The policy is resolved the way `compactTable` resolves it: the
- * registry's properties overlaid by the Iceberg table's, and a table with a nested column is
- * skipped; the groups come from the same `planCompaction` over the same live files, the
+ * registry's properties overlaid by the Iceberg table's, and a table with a column compaction
+ * cannot write is skipped; the groups come from the same `planCompaction` over the same live files, the
  * retractions from the same lineage query, and the manifest rewrite from the same thresholds.
  */
 import { type LoadedTable, loadTable } from '../iceberg/commit/loadTable.js';
@@ -21,6 +21,7 @@ import {
   type RewriteGroup,
 } from './planCompaction.js';
 import { manifestMinCount, smallManifests } from './rewriteManifests.js';
+import { uncompactableColumn } from './columnConversion.js';
 
 export interface CompactionPlan {
   tableId: number;
@@ -64,11 +65,8 @@ export async function compactionPlan(
   }));
   const manifests = await manifestPlan(deps.store, loaded, manifestMinCount(properties));
   const base = { tableId, policy, liveFiles: files.length, retractions, ...(manifests ? { manifests } : {}) };
-  const nested = currentSchema(loaded.metadata).fields.find((f) => typeof f.type !== 'string');
-  if (nested) {
-    const skipped = `nested column ${nested.name} is not compacted`;
-    return { ...base, groups: [], skipped, reason: skipped };
-  }
+  const skipped = uncompactableColumn(currentSchema(loaded.metadata));
+  if (skipped) return { ...base, groups: [], skipped, reason: skipped };
   const groups = planCompaction(files, policy);
   return { ...base, groups, ...(groups.length === 0 ? { reason: whyNothingPlanned(files, policy) } : {}) };
 }

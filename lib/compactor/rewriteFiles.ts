@@ -4,6 +4,10 @@
  * output writer; an output is finished and stored once it reaches the target size. Memory holds
  * at most one output row group's worth of input plus the output being written.
  *
+ * Nested columns (structs, lists, maps) are read leaf by leaf with their levels and rebuilt as
+ * the table's type (`columnReader`); hyparquet-writer encodes the values back into levels
+ * (its Dremel encoder) under the Iceberg shapes `outputElements` gives.
+ *
  * Outputs are named `<table>/data/<partition>/_astha-compacted-<uuid>.parq`: not `.parquet`,
  * so neither the S3 notification filter (suffix `.parquet`), the layout parser nor the
  * warehouse watcher takes them for user files to register (which would add their rows twice),
@@ -17,7 +21,9 @@ import {
   type FileMetaData,
   parquetMetadataAsync,
   parquetRead,
+  parquetSchema,
   type SchemaElement as PqElement,
+  type SchemaTree,
 } from 'hyparquet';
 import { ByteWriter, type ColumnSource, ParquetWriter } from 'hyparquet-writer';
 import { partitionValueFromPath } from '../iceberg/partitionValues.js';
@@ -30,14 +36,13 @@ import type { RowSegment } from '../registry/compactionLineage.js';
 import type { LiveFile } from '../registry/compactionState.js';
 import type { ObjectStore, ObjectUpload } from '../store/objectStore.js';
 import {
-  type Convert,
-  converter,
-  outputElement,
-  primitiveField,
+  type OutputValue,
+  outputElements,
   type RawValue,
   rawMetadata,
   rawPartitionValue,
 } from './columnConversion.js';
+import { type ColumnReader, columnReader } from './columnReader.js';
 import type { RewriteGroup } from './planCompaction.js';
 
 export interface RewriteOptions {
@@ -80,10 +85,15 @@ interface InputPlan {
   metadata: FileMetaData;
   /** `metadata` with leaf annotations stripped, what hyparquet decodes with. */
   raw: FileMetaData;
-  /** Names of the input leaves read, in read order. */
+  /** Names of the input's top-level columns read. */
   read: string[];
-  /** Per output column: index into the read row and its conversion, or a constant. */
-  columns: ({ index: number; convert: Convert } | { constant: RawValue })[];
+  /** Slot of each input leaf read (keyed by `leafKey` of its path) in a row group's leaf arrays. */
+  slots: Map<string, number>;
+  /**
+   * Per output column: its reader, whose leaves fill the slots from `first` on, or a constant
+   * (a partition value, or null for a column the input lacks).
+   */
+  columns: ({ first: number; reader: ColumnReader } | { constant: OutputValue })[];
 }
 
 export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions): Promise<RewrittenFile[]> {
@@ -91,7 +101,10 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
   // Footers are small next to the data: read once here, reused when each file is rewritten.
   const footers = new Map<number, FileMetaData>();
   const fields = await outputFields(group.files, options, footers);
-  const schema: PqElement[] = [{ name: 'schema', num_children: fields.length }, ...fields.map(outputElement)];
+  const schema: PqElement[] = [
+    { name: 'schema', num_children: fields.length },
+    ...fields.flatMap(outputElements),
+  ];
   const rowGroupRows = options.rowGroupRows ?? 100_000;
   const outputs: RewrittenFile[] = [];
   let output = newOutput(schema, group, options);
@@ -127,19 +140,12 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
       for (const rowGroup of plan.metadata.row_groups) {
         const rowEnd = rowStart + Number(rowGroup.num_rows);
         const kept = keptRanges(rowStart, rowEnd, excluded);
-        const read = kept.length > 0 ? await readColumns(source, plan, rowStart, rowEnd) : [];
+        const leaves = kept.length > 0 ? await readLeaves(source, plan, rowStart, rowEnd) : [];
         for (const range of kept) {
           const from = range.start - rowStart;
           const to = range.end - rowStart;
-          plan.columns.forEach((column, i) => {
-            const target = buffer[i]!;
-            if ('constant' in column) {
-              for (let r = from; r < to; r++) target.push(column.constant);
-              return;
-            }
-            const values = read[column.index]!;
-            for (let r = from; r < to; r++) target.push(column.convert(values[r] as RawValue));
-          });
+          for (const [i, column] of plan.columns.entries())
+            appendColumn(buffer[i]!, column, leaves, from, to);
           addSegment(output.segments, {
             inputFileId: file.id,
             inputRowStart: range.start,
@@ -162,6 +168,33 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
     // The open output is discarded; completed ones stay, as when outputs were put whole.
     await output.upload.abort().catch(() => undefined);
     throw error;
+  }
+}
+
+/** Appends rows [from, to) of one output column, converted from the row group's leaf arrays. */
+function appendColumn(
+  target: OutputValue[],
+  column: InputPlan['columns'][number],
+  leaves: ArrayLike<unknown>[],
+  from: number,
+  to: number,
+): void {
+  if ('constant' in column) {
+    for (let r = from; r < to; r++) target.push(column.constant);
+    return;
+  }
+  const { first, reader } = column;
+  if (reader.convert) {
+    const values = leaves[first]!;
+    for (let r = from; r < to; r++) target.push(reader.convert(values[r] as RawValue));
+    return;
+  }
+  const own = leaves.slice(first, first + reader.leaves.length);
+  // One views array for all rows: readers only read it (descending copies).
+  const views = new Array<unknown>(own.length);
+  for (let r = from; r < to; r++) {
+    for (let l = 0; l < own.length; l++) views[l] = own[l]![r];
+    target.push(reader.read(views, 0));
   }
 }
 
@@ -219,33 +252,11 @@ async function outputFields(
       const file = files[nextFile++]!;
       const metadata = await parquetMetadataAsync(storeAsyncBuffer(options.store, file.path, file.size));
       footers.set(file.id, metadata);
-      for (const name of topLevelLeaves(metadata).keys()) present.add(name);
+      for (const column of parquetSchema(metadata).children) present.add(column.element.name);
     }
   };
   await Promise.all(Array.from({ length: Math.min(FOOTER_READS_IN_FLIGHT, files.length) }, worker));
-  const fields = options.schema.fields.filter((f) => present.has(f.name));
-  for (const field of fields) primitiveField(field);
-  return fields;
-}
-
-/** Top-level leaf columns by name; groups (nested columns) map to undefined. */
-function topLevelLeaves(metadata: FileMetaData): Map<string, PqElement | undefined> {
-  const leaves = new Map<string, PqElement | undefined>();
-  const elements = metadata.schema;
-  let i = 1;
-  const skip = (index: number): number => {
-    const children = elements[index]?.num_children ?? 0;
-    let next = index + 1;
-    for (let c = 0; c < children; c++) next = skip(next);
-    return next;
-  };
-  while (i < elements.length) {
-    const element = elements[i]!;
-    const nested = (element.num_children ?? 0) > 0 || element.repetition_type === 'REPEATED';
-    leaves.set(element.name, nested ? undefined : element);
-    i = skip(i);
-  }
-  return leaves;
+  return options.schema.fields.filter((f) => present.has(f.name));
 }
 
 function planInput(
@@ -254,26 +265,35 @@ function planInput(
   fields: NestedField[],
   options: RewriteOptions,
 ): InputPlan {
-  const leaves = topLevelLeaves(metadata);
+  const topLevel = new Map<string, SchemaTree>(
+    parquetSchema(metadata).children.map((c) => [c.element.name, c]),
+  );
   const partitionValues = JSON.parse(file.partitionValuesJson) as Record<string, string | null>;
   const identitySources = new Set(
     options.spec.fields.filter((f) => f.transform === 'identity').map((f) => f.sourceId),
   );
   const read: string[] = [];
+  const slots = new Map<string, number>();
   const columns = fields.map((field) => {
-    const type = primitiveField(field);
-    const element = leaves.get(field.name);
-    if (element) {
+    const node = topLevel.get(field.name);
+    if (node) {
+      const reader = columnReader(node, field.type, field.name);
       read.push(field.name);
-      return { index: read.length - 1, convert: converter(element, type, field.name) };
+      const first = slots.size;
+      for (const path of reader.leaves) slots.set(leafKey(path), slots.size);
+      return { first, reader };
     }
-    if (leaves.has(field.name)) primitiveField({ ...field, type: { type: 'struct', fields: [] } });
     // A Hive file usually lacks its partition columns: their value is the partition's.
     const raw = identitySources.has(field.id) ? partitionValues[field.name] : undefined;
-    if (raw === undefined || raw === null) return { constant: null };
-    return { constant: rawPartitionValue(partitionValueFromPath(type, encodeURIComponent(raw)), type) };
+    if (raw === undefined || raw === null || typeof field.type !== 'string') return { constant: null };
+    const value = partitionValueFromPath(field.type, encodeURIComponent(raw));
+    return { constant: rawPartitionValue(value, field.type) };
   });
-  return { metadata, raw: rawMetadata(metadata), read, columns };
+  return { metadata, raw: rawMetadata(metadata), read, slots, columns };
+}
+
+function leafKey(path: readonly string[]): string {
+  return JSON.stringify(path);
 }
 
 const FOOTER_READS_IN_FLIGHT = 8;
@@ -303,16 +323,22 @@ async function sourceOf(store: ObjectStore, file: LiveFile): Promise<AsyncBuffer
   };
 }
 
-/** The row group's values of the columns `plan.read`, in that order (columnar: no row objects). */
-async function readColumns(
+/**
+ * The row group's leveled values of every leaf the plan reads, by slot (see `columnReader`):
+ * hyparquet's per-leaf page data, before its own nested assembly (columnar: no row objects).
+ */
+async function readLeaves(
   source: AsyncBuffer,
   plan: InputPlan,
   rowStart: number,
   rowEnd: number,
-): Promise<unknown[][]> {
-  const columns = plan.read.map(() => new Array<unknown>(rowEnd - rowStart));
-  if (plan.read.length === 0) return columns;
-  const position = new Map(plan.read.map((name, i) => [name, i]));
+): Promise<ArrayLike<unknown>[]> {
+  const rows = rowEnd - rowStart;
+  const leaves: ArrayLike<unknown>[] = Array.from(
+    { length: plan.slots.size },
+    () => new Array<unknown>(rows),
+  );
+  if (plan.read.length === 0) return leaves;
   await parquetRead({
     file: source,
     metadata: plan.raw,
@@ -322,15 +348,21 @@ async function readColumns(
     utf8: false,
     // INT96 is always converted: keep its nanoseconds exact (the converter scales them).
     parsers: { timestampFromNanoseconds: (nanos: bigint) => nanos },
-    onChunk: (chunk) => {
-      const column = columns[position.get(chunk.columnName) ?? -1];
-      if (!column) return;
-      const from = Math.max(chunk.rowStart, rowStart);
-      const to = Math.min(chunk.rowEnd, rowEnd);
-      for (let row = from; row < to; row++) column[row - rowStart] = chunk.columnData[row - chunk.rowStart];
+    // Without onChunk or onComplete hyparquet does not assemble nested values (see columnReader).
+    onPage: (page) => {
+      const slot = plan.slots.get(leafKey(page.pathInSchema));
+      if (slot === undefined) return;
+      if (page.rowStart === rowStart && page.rowEnd === rowEnd) {
+        leaves[slot] = page.columnData;
+        return;
+      }
+      const target = leaves[slot] as unknown[];
+      const from = Math.max(page.rowStart, rowStart);
+      const to = Math.min(page.rowEnd, rowEnd);
+      for (let row = from; row < to; row++) target[row - rowStart] = page.columnData[row - page.rowStart];
     },
   });
-  return columns;
+  return leaves;
 }
 
 interface OpenOutput {
@@ -425,7 +457,7 @@ function newOutput(schema: PqElement[], group: RewriteGroup, options: RewriteOpt
   return { path, bytes, writer, upload, rows: 0, segments: [] };
 }
 
-function emptyColumns(count: number): RawValue[][] {
+function emptyColumns(count: number): OutputValue[][] {
   return Array.from({ length: count }, () => []);
 }
 
