@@ -169,10 +169,16 @@ function mapReader(node: SchemaTree, type: MapType, column: string): LevelReader
   const key = nodeReader(keyNode, type.key, `${column}.key`);
   const value = nodeReader(valueNode, type.value, `${column}.value`);
   const valueOffset = leafCount(keyNode);
-  const entry: LevelReader = (views, base) => ({
-    key: key(views, base),
-    value: value(views, base + valueOffset),
-  });
+  const entry: LevelReader = (views, base) => {
+    const k = key(views, base);
+    // Iceberg map keys are required: a null in an optional key column has no output.
+    if (k === null) {
+      throw new IcebergError('unsupported', `column ${column}.key: the file holds a null map key`, {
+        details: { reason: 'null_map_key', column },
+      });
+    }
+    return { key: k, value: value(views, base + valueOffset) };
+  };
   return repeated(leafCount(node), entry);
 }
 

@@ -6,11 +6,15 @@
  * Parquet shape Iceberg writes (3-level LIST, MAP key_value, field ids on every node).
  */
 import { readFileSync } from 'node:fs';
-import { type FileMetaData, parquetMetadataAsync } from 'hyparquet';
+import { type FileMetaData, parquetMetadataAsync, parquetSchema } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uncompactableColumn } from '../../lib/compactor/columnConversion.js';
+import { columnReader } from '../../lib/compactor/columnReader.js';
 import { compactionPlan } from '../../lib/compactor/compactionPlan.js';
 import { compactTable } from '../../lib/compactor/compactTable.js';
+import { IcebergError } from '../../lib/iceberg/icebergError.js';
+import type { Schema } from '../../lib/iceberg/spec/types.js';
 import { storeAsyncBuffer } from '../../lib/parquet/storeAsyncBuffer.js';
 import { addSummaries, type FileSpec, type Summary } from '../conformance/readers.js';
 import { type CompactionLake, expectReads, openCompactionLake, summaryOf } from './compactionLake.js';
@@ -187,6 +191,81 @@ describe('compaction of nested columns, read by PyIceberg and DuckDB', () => {
     expect(retraction.groups).toMatchObject([{ inputFiles: 1, outputFiles: 1, rowsRetracted: victim.rows }]);
     expectReads(await lake.read('ns', 'gone'), addSummaries(kept));
   }, 90_000);
+});
+
+describe('what compaction refuses, with a reason instead of a crash', () => {
+  it('a table column without a Parquet shape skips the table; nested ones do not', () => {
+    const schema = (fields: Schema['fields']): Schema => ({ type: 'struct', 'schema-id': 0, fields });
+    const point = {
+      type: 'struct' as const,
+      fields: [{ id: 3, name: 'x', required: false, type: 'double' as const }],
+    };
+    const list = { type: 'list' as const, 'element-id': 4, element: point, 'element-required': false };
+    expect(uncompactableColumn(schema([{ id: 1, name: 'p', required: false, type: list }]))).toBeUndefined();
+    const empty = { type: 'struct' as const, fields: [] };
+    expect(uncompactableColumn(schema([{ id: 1, name: 'e', required: false, type: empty }]))).toBe(
+      'column e: a struct without fields has no Parquet shape',
+    );
+  });
+
+  it('an input whose shape does not fit the table type is refused as unsupported', () => {
+    const tree = parquetSchema({
+      schema: [
+        { name: 'schema', num_children: 1 },
+        { name: 'p', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+      ],
+    });
+    const struct = {
+      type: 'struct' as const,
+      fields: [{ id: 3, name: 'x', required: false, type: 'double' as const }],
+    };
+    expect(() => columnReader(tree.children[0]!, struct, 'p')).toThrow(IcebergError);
+    expect(() => columnReader(tree.children[0]!, struct, 'p')).toThrow(
+      'column p: expected a struct group in the file, found a DOUBLE column',
+    );
+  });
+
+  it('a null map key leaves the group as it is, refused with the reason', async () => {
+    const lake = await openCompactionLake();
+    try {
+      const schema: Element[] = [
+        { name: 'schema', num_children: 2 },
+        { name: 'id', type: 'INT64', repetition_type: 'REQUIRED' },
+        { name: 'm', repetition_type: 'OPTIONAL', converted_type: 'MAP', num_children: 1 },
+        { name: 'key_value', repetition_type: 'REPEATED', num_children: 2 },
+        { name: 'key', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', converted_type: 'UTF8' },
+        { name: 'value', type: 'INT32', repetition_type: 'OPTIONAL' },
+      ];
+      for (let i = 0; i < 5; i++) {
+        const m = [{ key: i === 3 ? null : 'k', value: i }];
+        const bytes = parquetWriteBuffer({
+          schema,
+          columnData: [
+            { name: 'id', data: [BigInt(i)] },
+            { name: 'm', data: [m] },
+          ],
+        });
+        expect((await lake.land(`ns/keys/data/f${i}.parquet`, new Uint8Array(bytes))).status).toBe(
+          'registered',
+        );
+      }
+      await lake.deliver(lake.updater);
+      const row = await lake.registry.tableByName('ns', 'keys');
+      const version = (await lake.iceberg('ns', 'keys'))!.version;
+      const report = await compactTable(row!.id, { registry: lake.registry, store: lake.store });
+      expect(report.groups).toMatchObject([
+        {
+          inputFiles: 5,
+          outputFiles: 0,
+          refused: 'unsupported',
+          reason: 'column m.key: the file holds a null map key',
+        },
+      ]);
+      expect((await lake.iceberg('ns', 'keys'))!.version).toBe(version);
+    } finally {
+      lake.close();
+    }
+  }, 60_000);
 });
 
 /** Iceberg field ids by dotted path (`tags.element`, `attrs.key`, `point.x`) of the current schema. */
