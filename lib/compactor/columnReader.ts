@@ -182,28 +182,35 @@ function mapReader(node: SchemaTree, type: MapType, column: string): LevelReader
   return repeated(leafCount(node), entry);
 }
 
+/**
+ * The levels below are read through one scratch array per reader, refilled for each entry:
+ * readers are synchronous, read their views before returning and never re-enter themselves
+ * (each sits at one depth of the tree), so no entry needs its own array (nested rows are many).
+ */
+
 /** An optional group's level: no entry is null, one entry holds the content. */
 function optional(leaves: number, content: LevelReader): LevelReader {
+  const scratch = new Array<unknown>(leaves);
   return (views, base) => {
     const level = views[base] as unknown[];
     if (level.length === 0) return null;
-    return content(descend(views, base, leaves, 0), 0);
+    return content(descend(views, base, scratch, 0), 0);
   };
 }
 
 /** A repeated node's level: one value per entry, in order (an empty level is an empty list). */
 function repeated(leaves: number, content: LevelReader): LevelReader {
+  const scratch = new Array<unknown>(leaves);
   return (views, base) => {
     const level = views[base] as unknown[];
     const values = new Array<OutputValue>(level.length);
-    for (let k = 0; k < level.length; k++) values[k] = content(descend(views, base, leaves, k), 0);
+    for (let k = 0; k < level.length; k++) values[k] = content(descend(views, base, scratch, k), 0);
     return values;
   };
 }
 
-/** The `leaves` views from `base`, each one level down at entry `k`. */
-function descend(views: unknown[], base: number, leaves: number, k: number): unknown[] {
-  const next = new Array<unknown>(leaves);
-  for (let i = 0; i < leaves; i++) next[i] = (views[base + i] as unknown[])[k];
-  return next;
+/** `scratch` filled with the views from `base`, each one level down at entry `k`. */
+function descend(views: unknown[], base: number, scratch: unknown[], k: number): unknown[] {
+  for (let i = 0; i < scratch.length; i++) scratch[i] = (views[base + i] as unknown[])[k];
+  return scratch;
 }
