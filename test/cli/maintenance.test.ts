@@ -15,6 +15,7 @@ import { openRegistry } from '../../lib/registry/registry.js';
 import { readTables, type Summary } from '../conformance/readers.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
 import { type Run, runAstha } from './runAstha.js';
+import { liveFile } from '../compactor/liveFile.js';
 
 const TABLE = 'shop.orders';
 const FOUR_DAYS_S = 4 * 24 * 60 * 60;
@@ -285,16 +286,7 @@ describe('astha compact and astha maintain', () => {
 
 describe('why compaction planned nothing', () => {
   const MiB = 1024 * 1024;
-  const file = (id: number, partitionPath: string, size: number): LiveFile => ({
-    id,
-    path: `ns/t/data/${partitionPath}/f${id}.parquet`,
-    uri: `file:///w/ns/t/data/${partitionPath}/f${id}.parquet`,
-    size,
-    rowCount: 10,
-    partitionPath,
-    partitionValuesJson: '{}',
-    asthaWritten: false,
-  });
+  const file = liveFile;
   const explain = (files: LiveFile[], properties: Record<string, string> = {}) => {
     const policy = compactionPolicy(properties);
     // Every reason is for a plan that really is empty.

@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { compactionPolicy, planCompaction } from '../../lib/compactor/planCompaction.js';
 import type { LiveFile } from '../../lib/registry/compactionState.js';
+import { liveFile } from './liveFile.js';
 
 const MiB = 1024 * 1024;
 let nextId = 1;
 function file(partitionPath: string, size: number): LiveFile {
-  const id = nextId++;
-  return {
-    id,
-    path: `ns/t/data/${partitionPath}/f${id}.parquet`,
-    uri: `file:///w/ns/t/data/${partitionPath}/f${id}.parquet`,
-    size,
-    rowCount: 10,
-    partitionPath,
-    partitionValuesJson: '{}',
-    asthaWritten: false,
-  };
+  return liveFile(nextId++, partitionPath, size);
 }
 
 describe('compactionPolicy', () => {
