@@ -394,6 +394,7 @@ describe.each(BACKENDS)('registration on %s', (backend) => {
       tables: 1,
       filesByState: { pending: 5, committing: 0, committed: 0, rejected: 1, removed: 0 },
       rejectedObjects: 1,
+      compaction: { outputs: 0, replacedFiles: 0, retractionsPending: 0 },
       cdc: {
         backlog: await lastCdcId(registry),
         oldestTimestamp: oldest!.timestamp,
