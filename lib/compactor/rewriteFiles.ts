@@ -31,7 +31,6 @@ import type { PartitionSpec } from '../iceberg/spec/partitionSpec.js';
 import type { NestedField, Schema } from '../iceberg/spec/types.js';
 import { type ParquetInspection, inspectFooter } from '../parquet/inspectParquet.js';
 import { readParquetFooter } from '../parquet/parquetFooter.js';
-import { storeAsyncBuffer } from '../parquet/storeAsyncBuffer.js';
 import type { RowSegment } from '../registry/compactionLineage.js';
 import type { LiveFile } from '../registry/compactionState.js';
 import type { ObjectStore, ObjectUpload } from '../store/objectStore.js';
@@ -43,6 +42,7 @@ import {
   rawPartitionValue,
 } from './columnConversion.js';
 import { type ColumnReader, columnReader } from './columnReader.js';
+import { FooterBytes, InputSources } from './inputSources.js';
 import type { RewriteGroup } from './planCompaction.js';
 
 export interface RewriteOptions {
@@ -100,7 +100,8 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
   const { store } = options;
   // Footers are small next to the data: read once here, reused when each file is rewritten.
   const footers = new Map<number, FileMetaData>();
-  const fields = await outputFields(group.files, options, footers);
+  const footerBytes = new FooterBytes();
+  const fields = await outputFields(group.files, options, footers, footerBytes);
   const schema: PqElement[] = [
     { name: 'schema', num_children: fields.length },
     ...fields.flatMap(outputElements),
@@ -127,12 +128,9 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
   };
 
   try {
-    // The next file is fetched while this one is converted: small files are latency-bound.
-    let next = group.files[0] ? prefetch(store, group.files[0]) : undefined;
-    for (const [index, file] of group.files.entries()) {
-      const source = await next!;
-      const following = group.files[index + 1];
-      next = following ? prefetch(store, following) : undefined;
+    const inputs = new InputSources(store, group.files, footerBytes);
+    for (const file of group.files) {
+      const source = await inputs.next();
       const plan = planInput(file, footers.get(file.id)!, fields, options);
       footers.delete(file.id);
       let rowStart = 0;
@@ -244,13 +242,14 @@ async function outputFields(
   files: readonly LiveFile[],
   options: RewriteOptions,
   footers: Map<number, FileMetaData>,
+  footerBytes: FooterBytes,
 ): Promise<NestedField[]> {
   const present = new Set<string>();
   let nextFile = 0;
   const worker = async () => {
     while (nextFile < files.length) {
       const file = files[nextFile++]!;
-      const metadata = await parquetMetadataAsync(storeAsyncBuffer(options.store, file.path, file.size));
+      const metadata = await parquetMetadataAsync(await footerBytes.footerSource(options.store, file));
       footers.set(file.id, metadata);
       for (const column of parquetSchema(metadata).children) present.add(column.element.name);
     }
@@ -297,32 +296,6 @@ function leafKey(path: readonly string[]): string {
 }
 
 const FOOTER_READS_IN_FLIGHT = 8;
-/** Inputs up to this size are read with one GET (no bigger than a typical row group). */
-const WHOLE_FILE_BYTES = 16 * 1024 * 1024;
-
-/**
- * `sourceOf`, started ahead: its failure is only seen when awaited, after the current file, so
- * it is marked handled now (an unhandled rejection would end the process meanwhile).
- */
-function prefetch(store: ObjectStore, file: LiveFile): Promise<AsyncBuffer> {
-  const started = sourceOf(store, file);
-  started.catch(() => undefined);
-  return started;
-}
-
-/** A small input in memory (one GET), a large one as ranged reads of its row groups. */
-async function sourceOf(store: ObjectStore, file: LiveFile): Promise<AsyncBuffer> {
-  if (file.size > WHOLE_FILE_BYTES) return storeAsyncBuffer(store, file.path, file.size);
-  const bytes = await store.get(file.path);
-  // Stores return plain (non-shared) buffers.
-  const buffer = bytes.buffer as ArrayBuffer;
-  return {
-    byteLength: bytes.length,
-    slice: (start: number, end?: number) =>
-      buffer.slice(bytes.byteOffset + start, bytes.byteOffset + (end ?? bytes.length)),
-  };
-}
-
 /**
  * The row group's leveled values of every leaf the plan reads, by slot (see `columnReader`):
  * hyparquet's per-leaf page data, before its own nested assembly (columnar: no row objects).
