@@ -215,7 +215,8 @@ export function converter(source: PqElement, target: PrimitiveType, column: stri
   return same;
 }
 
-const same: Convert = (v) => (v === undefined ? null : v);
+/** The conversion that keeps the value (undefined, a missing value, reads as null). */
+export const same: Convert = (v) => (v === undefined ? null : v);
 const scaleBy =
   (factor: bigint): Convert =>
   (v) =>

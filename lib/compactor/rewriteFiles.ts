@@ -40,6 +40,7 @@ import {
   type RawValue,
   rawMetadata,
   rawPartitionValue,
+  same,
 } from './columnConversion.js';
 import { type ColumnReader, columnReader } from './columnReader.js';
 import { FooterBytes, InputSources } from './inputSources.js';
@@ -114,7 +115,10 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
 
   const flushRowGroup = async () => {
     if (buffered === 0) return;
-    const columnData: ColumnSource[] = fields.map((field, i) => ({ name: field.name, data: buffer[i]! }));
+    const columnData: ColumnSource[] = fields.map((field, i) => ({
+      name: field.name,
+      data: joinChunks(buffer[i]!, buffered) as ColumnSource['data'],
+    }));
     await output.writer.write({ columnData, rowGroupSize: buffered });
     output.rows += buffered;
     buffer = emptyColumns(fields.length);
@@ -169,22 +173,38 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
   }
 }
 
+/**
+ * One output column's values since the last row group, as chunks in row order (joined when the
+ * row group is written): a decoded leaf that needs no conversion is kept as hyparquet made it
+ * (no copy, no per-value work), converted values are built into a chunk of their own.
+ */
+type ColumnChunks = ArrayLike<OutputValue>[];
+
 /** Appends rows [from, to) of one output column, converted from the row group's leaf arrays. */
 function appendColumn(
-  target: OutputValue[],
+  target: ColumnChunks,
   column: InputPlan['columns'][number],
   leaves: ArrayLike<unknown>[],
   from: number,
   to: number,
 ): void {
   if ('constant' in column) {
-    for (let r = from; r < to; r++) target.push(column.constant);
+    target.push(new Array<OutputValue>(to - from).fill(column.constant));
     return;
   }
   const { first, reader } = column;
-  if (reader.convert) {
-    const values = leaves[first]!;
-    for (let r = from; r < to; r++) target.push(reader.convert(values[r] as RawValue));
+  const { convert } = reader;
+  if (convert === same) {
+    // The writer reads undefined as null (levels, statistics, dictionary), as `same` maps it.
+    const values = leaves[first] as ArrayLike<RawValue>;
+    target.push(from === 0 && to === values.length ? values : Array.prototype.slice.call(values, from, to));
+    return;
+  }
+  const out = new Array<OutputValue>(to - from);
+  if (convert) {
+    const values = leaves[first] as ArrayLike<RawValue>;
+    for (let r = from; r < to; r++) out[r - from] = convert(values[r]);
+    target.push(out);
     return;
   }
   const own = leaves.slice(first, first + reader.leaves.length);
@@ -192,8 +212,27 @@ function appendColumn(
   const views = new Array<unknown>(own.length);
   for (let r = from; r < to; r++) {
     for (let l = 0; l < own.length; l++) views[l] = own[l]![r];
-    target.push(reader.read(views, 0));
+    out[r - from] = reader.read(views, 0);
   }
+  target.push(out);
+}
+
+/** Plain arrays joined per call (V8 copies them in bulk); a call takes at most this many. */
+const JOIN_BATCH = 1024;
+
+/** The chunks as one column of `rows` values (the only chunk itself when there is one). */
+function joinChunks(chunks: ColumnChunks, rows: number): ArrayLike<OutputValue> {
+  if (chunks.length === 1) return chunks[0]!;
+  if (chunks.every((chunk) => Array.isArray(chunk))) {
+    let joined: OutputValue[] = [];
+    for (let i = 0; i < chunks.length; i += JOIN_BATCH)
+      joined = joined.concat(...(chunks.slice(i, i + JOIN_BATCH) as OutputValue[][]));
+    return joined;
+  }
+  const joined = new Array<OutputValue>(rows);
+  let at = 0;
+  for (const chunk of chunks) for (let i = 0; i < chunk.length; i++) joined[at++] = chunk[i]!;
+  return joined;
 }
 
 /** Footer key holding an output's segments, for recovery when the registry missed the commit. */
@@ -430,7 +469,7 @@ function newOutput(schema: PqElement[], group: RewriteGroup, options: RewriteOpt
   return { path, bytes, writer, upload, rows: 0, segments: [] };
 }
 
-function emptyColumns(count: number): OutputValue[][] {
+function emptyColumns(count: number): ColumnChunks[] {
   return Array.from({ length: count }, () => []);
 }
 
