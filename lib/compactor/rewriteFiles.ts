@@ -45,6 +45,7 @@ import {
 import { type ColumnReader, columnReader } from './columnReader.js';
 import { FooterBytes, InputSources } from './inputSources.js';
 import type { RewriteGroup } from './planCompaction.js';
+import { snappyCompress } from './snappyCompress.js';
 
 export interface RewriteOptions {
   store: ObjectStore;
@@ -462,7 +463,8 @@ function newOutput(schema: PqElement[], group: RewriteGroup, options: RewriteOpt
     writer: bytes,
     schema: schema as unknown as WriterSchema,
     codec: options.codec ?? 'SNAPPY',
-    compressors: { GZIP: gzip },
+    // Byte for byte the writer's own snappy, faster (see snappyCompress).
+    compressors: { GZIP: gzip, SNAPPY: snappyCompress },
     createdBy: 'astha compactor',
   });
   bytes.parquet = writer;
