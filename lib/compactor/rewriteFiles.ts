@@ -111,19 +111,21 @@ export async function rewriteGroup(group: RewriteGroup, options: RewriteOptions)
   const rowGroupRows = options.rowGroupRows ?? 100_000;
   const outputs: RewrittenFile[] = [];
   let output = newOutput(schema, group, options);
-  let buffer = emptyColumns(fields.length);
+  const buffer = emptyColumns(fields.length);
   let buffered = 0;
 
   const flushRowGroup = async () => {
     if (buffered === 0) return;
-    const columnData: ColumnSource[] = fields.map((field, i) => ({
-      name: field.name,
-      data: joinChunks(buffer[i]!, buffered) as ColumnSource['data'],
-    }));
-    await output.writer.write({ columnData, rowGroupSize: buffered });
-    output.rows += buffered;
-    buffer = emptyColumns(fields.length);
+    const rows = buffered;
+    const columnData: ColumnSource[] = fields.map((field, i) => {
+      const data = joinChunks(buffer[i]!, rows) as ColumnSource['data'];
+      // Its chunks can be collected while the other columns are joined and the row group encoded.
+      buffer[i] = [];
+      return { name: field.name, data };
+    });
     buffered = 0;
+    await output.writer.write({ columnData, rowGroupSize: rows });
+    output.rows += rows;
     options.onRowGroup?.();
     if (output.bytes.offset >= options.targetFileSizeBytes) {
       stampLineage(output);
