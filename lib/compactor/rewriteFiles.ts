@@ -2,7 +2,9 @@
  * Rewrites one group of small Parquet files as target-size files, streaming by row group: an
  * input row group is read (raw), converted to the table's current schema and appended to the
  * output writer; an output is finished and stored once it reaches the target size. Memory holds
- * at most one output row group's worth of input plus the output being written.
+ * at most one output row group's worth of input plus the output being written, plus the inputs
+ * read ahead (`InputSources`: at most 8 files / 32 MB, and 32 MB of small files kept from the
+ * footer pass): a bound that does not grow with the group.
  *
  * Nested columns (structs, lists, maps) are read leaf by leaf with their levels and rebuilt as
  * the table's type (`columnReader`); hyparquet-writer encodes the values back into levels
