@@ -47,7 +47,6 @@ import {
 import { type ColumnReader, columnReader } from './columnReader.js';
 import { FooterBytes, InputSources } from './inputSources.js';
 import type { RewriteGroup } from './planCompaction.js';
-import { snappyCompress } from './snappyCompress.js';
 
 export interface RewriteOptions {
   store: ObjectStore;
@@ -467,8 +466,7 @@ function newOutput(schema: PqElement[], group: RewriteGroup, options: RewriteOpt
     writer: bytes,
     schema: schema as unknown as WriterSchema,
     codec: options.codec ?? 'SNAPPY',
-    // Byte for byte the writer's own snappy, faster (see snappyCompress).
-    compressors: { GZIP: gzip, SNAPPY: snappyCompress },
+    compressors: { GZIP: gzip },
     createdBy: 'astha compactor',
   });
   bytes.parquet = writer;
