@@ -30,7 +30,7 @@ import type { TableCommit, TableUpdate } from '../spec/tableUpdate.js';
 import type { Schema } from '../spec/types.js';
 import { keyOfUri, newManifestListKey, type TableRef, uriInTable } from '../tableLocation.js';
 import { systemCommitClock } from './commitBackoff.js';
-import { type CommitOptions, type CommitResult, commitTable } from './commitTable.js';
+import { type CommitOptions, type CommitResult, commitTable, committedSnapshot } from './commitTable.js';
 import { writeAddedManifest } from './addedManifest.js';
 import type { DataFileSource } from './dataFileFromRegistry.js';
 import { managedProperties, type TableDefinitionInput } from './ensureTable.js';
@@ -96,13 +96,7 @@ export async function appendFiles(
     },
     options,
   );
-  const snapshot = snapshotById(commit.metadata, options.snapshotId);
-  if (!snapshot) {
-    throw new IcebergError(
-      'invalid_metadata',
-      `snapshot ${options.snapshotId} is not in ${commit.metadataLocation}`,
-    );
-  }
+  const snapshot = committedSnapshot(commit, options.snapshotId);
   return { commit, fileIds, snapshot };
 }
 

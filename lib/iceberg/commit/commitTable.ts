@@ -9,7 +9,8 @@ import { isRetryable, StoreError } from '../../errors.js';
 import type { ObjectStore } from '../../store/objectStore.js';
 import { IcebergError } from '../icebergError.js';
 import { assertRequirements } from '../spec/checkRequirements.js';
-import type { TableMetadata } from '../spec/tableMetadata.js';
+import type { Snapshot } from '../spec/snapshot.js';
+import { snapshotById, type TableMetadata } from '../spec/tableMetadata.js';
 import { applyUpdates } from '../spec/tableMetadataBuilder.js';
 import type { TableCommit } from '../spec/tableUpdate.js';
 import { metadataKey, metadataUri, type TableRef, versionHintKey } from '../tableLocation.js';
@@ -124,4 +125,13 @@ export async function writeVersionHint(store: ObjectStore, table: TableRef, vers
   } catch {
     // A missing or stale hint costs a few HEAD requests on the next load, nothing more.
   }
+}
+
+/** The snapshot a commit was to add, from the metadata it committed (or found already holding it). */
+export function committedSnapshot(commit: CommitResult, snapshotId: bigint): Snapshot {
+  const snapshot = snapshotById(commit.metadata, snapshotId);
+  if (!snapshot) {
+    throw new IcebergError('invalid_metadata', `snapshot ${snapshotId} is not in ${commit.metadataLocation}`);
+  }
+  return snapshot;
 }

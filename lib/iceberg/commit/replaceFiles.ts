@@ -18,7 +18,7 @@ import type { Snapshot, SnapshotOperation } from '../spec/snapshot.js';
 import { currentSchema, currentSnapshot, defaultSpec, snapshotById } from '../spec/tableMetadata.js';
 import type { TableCommit } from '../spec/tableUpdate.js';
 import type { TableRef } from '../tableLocation.js';
-import { type CommitOptions, type CommitResult, commitTable } from './commitTable.js';
+import { type CommitOptions, type CommitResult, commitTable, committedSnapshot } from './commitTable.js';
 import type { DataFileSource } from './dataFileFromRegistry.js';
 import type { LoadedTable } from './loadTable.js';
 import { writeAddedManifest } from './addedManifest.js';
@@ -98,13 +98,7 @@ export async function replaceFiles(
     },
     options,
   );
-  const snapshot = snapshotById(commit.metadata, options.snapshotId);
-  if (!snapshot) {
-    throw new IcebergError(
-      'invalid_metadata',
-      `snapshot ${options.snapshotId} is not in ${commit.metadataLocation}`,
-    );
-  }
+  const snapshot = committedSnapshot(commit, options.snapshotId);
   return { commit, snapshot };
 }
 
