@@ -1,47 +1,15 @@
-/**
- * functions/compactor.ts as Lambda loads it: configuration from the environment, dependencies
- * built on the first invocation, the compactor's FIFO batch (from the real CDC log) in, partial
- * batch failures out. Registry and warehouse are real (a libSQL file and a directory).
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 import { convertBatch, readBatch } from '../../lib/astha/drain.js';
 import { loadTable } from '../../lib/iceberg/commit/loadTable.js';
 import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
-import { openRegistry, type Registry } from '../../lib/registry/registry.js';
-import type { ObjectStore } from '../../lib/store/objectStore.js';
-import { openStore } from '../../lib/store/openStore.js';
 import { sqsRecord } from '../lambda/sqsRecords.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
+import { handlerEnvironment } from '../lambda/handlerEnvironment.js';
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
-let dir: string;
-let registry: Registry;
-let store: ObjectStore;
-const saved = { ...process.env };
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'astha-compactor-handler-'));
-  const registryUrl = `file:${join(dir, 'registry.db')}`;
-  const warehouse = pathToFileURL(join(dir, 'warehouse')).href;
-  registry = await openRegistry(registryUrl);
-  store = openStore(warehouse);
-  process.env.ASTHA_REGISTRY_URL = registryUrl;
-  process.env.ASTHA_WAREHOUSE = warehouse;
-  process.env.ASTHA_LOG_LEVEL = 'silent';
-  vi.resetModules();
-});
-
-afterEach(() => {
-  registry.close();
-  rmSync(dir, { recursive: true, force: true });
-  process.env = { ...saved };
-});
+const env = handlerEnvironment('astha-compactor-handler-');
 
 function context(): Context {
   return {
@@ -63,13 +31,13 @@ function context(): Context {
 async function queuedForCompactor(): Promise<SQSRecord[]> {
   const records: SQSRecord[] = [];
   for (;;) {
-    const rows = await readBatch(registry.client, 500);
+    const rows = await readBatch(env.registry.client, 500);
     if (rows.length === 0) return records;
     const batch = convertBatch(rows);
     for (const m of batch.outgoing.get('compactor') ?? []) {
       records.push(sqsRecord(m.body, { messageId: `compactor-${m.id}`, groupId: m.groupId ?? '' }));
     }
-    await registry.client.execute({ sql: 'DELETE FROM __cdc_log WHERE id <= ?', args: [batch.lastId] });
+    await env.registry.client.execute({ sql: 'DELETE FROM __cdc_log WHERE id <= ?', args: [batch.lastId] });
   }
 }
 
@@ -77,12 +45,12 @@ it('compactor: commit events compact the table; a poison message fails alone', a
   const refs = [];
   for (let i = 0; i < 6; i++) {
     const key = `sales/orders/data/f${i}.parquet`;
-    const info = await store.put(key, ordersParquet(10, { firstId: i * 10 + 1 }));
+    const info = await env.store.put(key, ordersParquet(10, { firstId: i * 10 + 1 }));
     refs.push({ bucket: 'local', key, size: info.size, etag: info.etag });
   }
-  await registry.registerBatch(refs, store);
-  const tableId = (await registry.tableByName('sales', 'orders'))!.id;
-  await commitPending(tableId, { registry, store });
+  await env.registry.registerBatch(refs, env.store);
+  const tableId = (await env.registry.tableByName('sales', 'orders'))!.id;
+  await commitPending(tableId, { registry: env.registry, store: env.store });
   const records = await queuedForCompactor();
   expect(records.length).toBeGreaterThan(0);
   const poison = sqsRecord('{"kind":"change","id":"x"}', { messageId: 'poison', groupId: 'table-999' });
@@ -91,8 +59,8 @@ it('compactor: commit events compact the table; a poison message fails alone', a
   const response = await handler({ Records: [...records, poison] }, context());
 
   expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
-  const row = await registry.tableById(tableId);
-  const loaded = await loadTable(store, { keyPrefix: row!.key_prefix, location: row!.location });
+  const row = await env.registry.tableById(tableId);
+  const loaded = await loadTable(env.store, { keyPrefix: row!.key_prefix, location: row!.location });
   expect(loaded!.metadata.snapshots.at(-1)!.summary).toMatchObject({
     operation: 'replace',
     'deleted-data-files': '6',

@@ -1,48 +1,15 @@
-/**
- * The Lambda handler files as Lambda loads them: configuration from the environment (set
- * before the module is imported), dependencies built on the first invocation, an SQS event
- * and a context in, partial batch failures out. Registry and warehouse are real (a libSQL
- * file and a directory).
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { convertBatch, readBatch } from '../../lib/astha/drain.js';
 import type { Component } from '../../lib/astha/subscriptions.js';
 import { formatS3Notification } from '../../lib/register/s3Notification.js';
-import { openRegistry, type Registry } from '../../lib/registry/registry.js';
-import type { ObjectStore } from '../../lib/store/objectStore.js';
-import { openStore } from '../../lib/store/openStore.js';
 import { sqsRecord } from '../lambda/sqsRecords.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
+import { handlerEnvironment } from '../lambda/handlerEnvironment.js';
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
-let dir: string;
-let registry: Registry;
-let store: ObjectStore;
-const saved = { ...process.env };
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'astha-handlers-'));
-  const registryUrl = `file:${join(dir, 'registry.db')}`;
-  const warehouse = pathToFileURL(join(dir, 'warehouse')).href;
-  registry = await openRegistry(registryUrl);
-  store = openStore(warehouse);
-  process.env.ASTHA_REGISTRY_URL = registryUrl;
-  process.env.ASTHA_WAREHOUSE = warehouse;
-  process.env.ASTHA_LOG_LEVEL = 'silent';
-  vi.resetModules();
-});
-
-afterEach(() => {
-  registry.close();
-  rmSync(dir, { recursive: true, force: true });
-  process.env = { ...saved };
-});
+const env = handlerEnvironment('astha-handlers-');
 
 /** Imported only after the environment is set: the modules read it once, at load. */
 const MODULES = {
@@ -73,13 +40,13 @@ function context(name: string): Context {
 }
 
 async function upload(key: string, bytes: Uint8Array) {
-  const info = await store.put(key, bytes);
+  const info = await env.store.put(key, bytes);
   return { bucket: 'local', key, size: info.size, etag: info.etag };
 }
 
 /** The CDC log as the drainer would send it to `component`'s FIFO queue. */
 async function queued(component: Component): Promise<SQSRecord[]> {
-  const batch = convertBatch(await readBatch(registry.client, 500));
+  const batch = convertBatch(await readBatch(env.registry.client, 500));
   return (batch.outgoing.get(component) ?? []).map((m) =>
     sqsRecord(m.body, { messageId: `${component}-${m.id}`, groupId: m.groupId ?? '' }),
   );
@@ -104,23 +71,31 @@ describe('functions', () => {
     ];
     const response = await handler({ Records: records }, context('astha-register'));
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
-    expect((await registry.pendingFiles((await registry.tableByName('sales', 'orders'))!.id)).length).toBe(1);
+    expect(
+      (await env.registry.pendingFiles((await env.registry.tableByName('sales', 'orders'))!.id)).length,
+    ).toBe(1);
   });
 
   it('metadata-orchestrator: creates the table from its events; a poison message fails alone', async () => {
     const handler = await load('metadata-orchestrator');
-    await registry.registerObject(await upload('sales/orders/data/a.parquet', ordersParquet(5)), store);
+    await env.registry.registerObject(
+      await upload('sales/orders/data/a.parquet', ordersParquet(5)),
+      env.store,
+    );
     const records = [...(await queued('metadata_orchestrator')), poison('table-99')];
     const response = await handler({ Records: records }, context('astha-metadata-orchestrator'));
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
-    const table = await registry.tableByName('sales', 'orders');
+    const table = await env.registry.tableByName('sales', 'orders');
     expect(table?.metadata_version).toBe(1);
-    expect(await store.head('sales/orders/metadata/v1.metadata.json')).toBeDefined();
+    expect(await env.store.head('sales/orders/metadata/v1.metadata.json')).toBeDefined();
   });
 
   it('iceberg-updater: a poison message stops its table group; redelivered without it, the file commits', async () => {
     const handler = await load('iceberg-updater');
-    await registry.registerObject(await upload('sales/orders/data/a.parquet', ordersParquet(5)), store);
+    await env.registry.registerObject(
+      await upload('sales/orders/data/a.parquet', ordersParquet(5)),
+      env.store,
+    );
     const records = await queued('iceberg_updater');
     const group = records[0]?.attributes.MessageGroupId ?? '';
     expect(records.every((r) => r.attributes.MessageGroupId === group)).toBe(true);
@@ -130,10 +105,10 @@ describe('functions', () => {
       'poison',
       ...records.map((r) => r.messageId),
     ]);
-    expect((await registry.filesByState('pending')).length).toBe(1);
+    expect((await env.registry.filesByState('pending')).length).toBe(1);
 
     const redelivered = await handler({ Records: records }, context('astha-iceberg-updater'));
     expect(redelivered).toEqual({ batchItemFailures: [] });
-    expect((await registry.filesByState('committed')).length).toBe(1);
+    expect((await env.registry.filesByState('committed')).length).toBe(1);
   });
 });

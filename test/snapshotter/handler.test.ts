@@ -1,43 +1,15 @@
-/**
- * functions/snapshotter.ts as Lambda loads it: configuration from the environment, a
- * scheduled (EventBridge) invocation as a tick, and FIFO batches with partial failures.
- * Registry and warehouse are real (a libSQL file and a directory).
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../lib/astha/events.js';
-import { openRegistry, type Registry } from '../../lib/registry/registry.js';
 import { requestSnapshot } from '../../lib/snapshotter/requestSnapshot.js';
-import { openStore } from '../../lib/store/openStore.js';
 import { fileStates } from '../iceberg/commit/commitFixtures.js';
 import { sqsRecord } from '../lambda/sqsRecords.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
+import { handlerEnvironment } from '../lambda/handlerEnvironment.js';
 
 type Handler = (event: SQSEvent | ScheduledEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
-let dir: string;
-let registry: Registry;
-const saved = { ...process.env };
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'astha-snapshotter-fn-'));
-  const registryUrl = `file:${join(dir, 'registry.db')}`;
-  process.env.ASTHA_REGISTRY_URL = registryUrl;
-  process.env.ASTHA_WAREHOUSE = pathToFileURL(join(dir, 'warehouse')).href;
-  process.env.ASTHA_LOG_LEVEL = 'silent';
-  registry = await openRegistry(registryUrl);
-  vi.resetModules();
-});
-
-afterEach(() => {
-  registry.close();
-  rmSync(dir, { recursive: true, force: true });
-  process.env = { ...saved };
-});
+const env = handlerEnvironment('astha-snapshotter-fn-');
 
 async function load(): Promise<Handler> {
   return ((await import('../../functions/snapshotter.js')) as unknown as { handler: Handler }).handler;
@@ -47,16 +19,15 @@ const context = { functionName: 'astha-snapshotter', getRemainingTimeInMillis: (
 
 /** Lands one order file in `ns.<name>` with `properties` on the table; returns the table id. */
 async function batchingTable(name: string, properties: Record<string, string>): Promise<number> {
-  const store = openStore(process.env.ASTHA_WAREHOUSE!);
   const key = `ns/${name}/data/a.parquet`;
-  const info = await store.put(key, ordersParquet(3));
-  const outcome = await registry.registerObject(
+  const info = await env.store.put(key, ordersParquet(3));
+  const outcome = await env.registry.registerObject(
     { bucket: 'local', key, size: info.size, etag: info.etag },
-    store,
+    env.store,
   );
   if (outcome.status !== 'registered') throw new Error(`not registered: ${JSON.stringify(outcome)}`);
-  const tableId = (await registry.tableByName('ns', name))!.id;
-  await registry.client.execute({
+  const tableId = (await env.registry.tableByName('ns', name))!.id;
+  await env.registry.client.execute({
     sql: 'UPDATE table_metadata SET properties_json = ? WHERE table_id = ?',
     args: [JSON.stringify(properties), tableId],
   });
@@ -79,16 +50,16 @@ describe('functions/snapshotter', () => {
   it('a scheduled invocation commits requested tables and leaves the others waiting', async () => {
     const requested = await batchingTable('requested', { 'astha.commit.min-files': '100' });
     const waiting = await batchingTable('waiting', { 'astha.commit.min-files': '100' });
-    await requestSnapshot(registry, requested);
+    await requestSnapshot(env.registry, requested);
     const handler = await load();
     expect(await handler(scheduled, context)).toBeUndefined();
-    expect(await fileStates(registry, requested)).toEqual({ committed: 1 });
-    expect(await fileStates(registry, waiting)).toEqual({ pending: 1 });
+    expect(await fileStates(env.registry, requested)).toEqual({ committed: 1 });
+    expect(await fileStates(env.registry, waiting)).toEqual({ pending: 1 });
   });
 
   it('a health message ticks; a poison message fails alone', async () => {
     const requested = await batchingTable('requested', { 'astha.commit.min-files': '100' });
-    await requestSnapshot(registry, requested);
+    await requestSnapshot(env.registry, requested);
     const handler = await load();
     const health = encodeMessage({
       kind: 'health',
@@ -106,6 +77,6 @@ describe('functions/snapshotter', () => {
       context,
     );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
-    expect(await fileStates(registry, requested)).toEqual({ committed: 1 });
+    expect(await fileStates(env.registry, requested)).toEqual({ committed: 1 });
   });
 });
