@@ -2,7 +2,7 @@
  * Read-only commands: `status`, `tables`, `show <namespace.table>`.
  */
 import { status as drainStatus } from '../astha/runFor.js';
-import { listTables, recentRejections, tableSnapshots } from '../registry/catalogReads.js';
+import { listRejections, listTables, tableSnapshots } from '../registry/catalogReads.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './context.js';
 import { duckdbSnippet, pyicebergSnippet } from './querySnippets.js';
@@ -13,7 +13,7 @@ export async function statusCommand(ctx: CliContext): Promise<void> {
     registry.status(),
     drainStatus({ registry: registry.client }),
     listTables(registry.client),
-    recentRejections(registry.client, 5),
+    listRejections(registry.client, { limit: 5 }),
   ]);
   const breakers = Object.fromEntries(Object.entries(drain.breakers).map(([c, b]) => [c, b.state]));
   const result = {
@@ -29,7 +29,7 @@ export async function statusCommand(ctx: CliContext): Promise<void> {
     },
     breakers,
     lease: drain.lease,
-    recentRejections: rejections.map((r) => ({ key: r.key, reason: r.reason })),
+    recentRejections: rejections.map((r) => ({ table: r.table, key: r.key, reason: r.reason, at: r.at })),
   };
   if (ctx.out.json) return ctx.out.data(result);
   const files = Object.entries(summary.filesByState)
@@ -37,7 +37,9 @@ export async function statusCommand(ctx: CliContext): Promise<void> {
     .join(', ');
   ctx.out.line(`tables      ${summary.tables} (${result.tablesWithSnapshot} with a committed snapshot)`);
   ctx.out.line(`files       ${files}`);
-  ctx.out.line(`rejected    ${summary.rejectedObjects} objects outside any table`);
+  ctx.out.line(
+    `rejected    ${summary.filesByState.rejected} files in tables, ${summary.rejectedObjects} objects outside any table`,
+  );
   const { outputs, replacedFiles, retractionsPending } = summary.compaction;
   ctx.out.line(
     `compaction  ${outputs} compacted files hold the rows of ${replacedFiles} replaced files` +
@@ -51,7 +53,9 @@ export async function statusCommand(ctx: CliContext): Promise<void> {
       .map(([c, s]) => `${c} ${s}`)
       .join(', ')}`,
   );
-  for (const r of result.recentRejections) ctx.out.line(`rejected    ${r.key}: ${r.reason}`);
+  for (const r of result.recentRejections)
+    ctx.out.line(`  ${r.table ?? '(no table)'}  ${r.key}: ${r.reason}`);
+  if (result.recentRejections.length > 0) ctx.out.line('  (all of them: astha rejections)');
 }
 
 export async function tablesCommand(ctx: CliContext): Promise<void> {
@@ -60,9 +64,10 @@ export async function tablesCommand(ctx: CliContext): Promise<void> {
   const rows = tables.map((t) => ({
     table: `${t.namespace}.${t.name}`,
     state: t.state,
-    rows: t.row_count,
-    files: t.file_count,
+    rows: t.committed_rows,
+    files: t.committed_files,
     pending: t.pending_files,
+    pendingRows: t.pending_rows,
     rejected: t.rejected_files,
     version: t.metadata_version,
     snapshot: t.current_snapshot_id,
@@ -70,7 +75,10 @@ export async function tablesCommand(ctx: CliContext): Promise<void> {
   if (ctx.out.json) return ctx.out.data(rows);
   if (rows.length === 0)
     return ctx.out.line('no tables yet: put Parquet files under <warehouse>/<namespace>/<table>/data/');
-  ctx.out.table(rows, ['table', 'state', 'rows', 'files', 'pending', 'rejected', 'version', 'snapshot']);
+  ctx.out.table(
+    rows.map((r) => ({ ...r, 'pending rows': r.pendingRows })),
+    ['table', 'state', 'rows', 'files', 'pending', 'pending rows', 'rejected', 'version', 'snapshot'],
+  );
 }
 
 export async function showCommand(ctx: CliContext, name: string | undefined): Promise<void> {
@@ -81,7 +89,8 @@ export async function showCommand(ctx: CliContext, name: string | undefined): Pr
   if (!table) throw new UsageError(`no table ${name}; see \`astha tables\``);
   const metadata = await deps.registry.tableMetadata(table.id);
   const snapshots = await tableSnapshots(deps.registry.client, table.id, 20);
-  const pending = await deps.registry.pendingFiles(table.id, 1_000_000);
+  const [counts] = await listTables(deps.registry.client, table.id);
+  const rejections = await listRejections(deps.registry.client, { limit: 20, tableId: table.id });
   const schema = metadata
     ? (JSON.parse(metadata.schema_json) as { fields: { id: number; name: string; type: unknown }[] })
     : undefined;
@@ -100,9 +109,12 @@ export async function showCommand(ctx: CliContext, name: string | undefined): Pr
     table: `${match[1]}.${match[2]}`,
     location: table.location,
     state: table.state,
-    rows: table.row_count,
-    files: table.file_count,
-    pendingFiles: pending.length,
+    rows: counts?.committed_rows ?? 0,
+    files: counts?.committed_files ?? 0,
+    pendingFiles: counts?.pending_files ?? 0,
+    pendingRows: counts?.pending_rows ?? 0,
+    rejectedFiles: counts?.rejected_files ?? 0,
+    rejections: rejections.map((r) => ({ key: r.key, reason: r.reason, at: r.at })),
     metadataLocation: table.metadata_location,
     version: table.metadata_version,
     currentSnapshotId: table.current_snapshot_id,
@@ -119,7 +131,8 @@ export async function showCommand(ctx: CliContext, name: string | undefined): Pr
   };
   if (ctx.out.json) return ctx.out.data(result);
   ctx.out.line(
-    `${result.table}  (${table.state}) ${table.row_count} rows in ${table.file_count} files, ${pending.length} pending`,
+    `${result.table}  (${table.state}) ${result.rows} rows in ${result.files} committed files; ` +
+      `${result.pendingFiles} files (${result.pendingRows} rows) pending, ${result.rejectedFiles} rejected`,
   );
   ctx.out.line(`location   ${table.location}`);
   ctx.out.line(`metadata   ${table.metadata_location ?? 'not committed yet'}`);
@@ -150,6 +163,10 @@ export async function showCommand(ctx: CliContext, name: string | undefined): Pr
       })),
       ['snapshot', 'seq', 'operation', 'added files', 'total rows', 'committed'],
     );
+  }
+  if (result.rejections.length > 0) {
+    ctx.out.line('\nrejected files (newest first; all of them: astha rejections <table>):');
+    for (const r of result.rejections) ctx.out.line(`  ${r.key}: ${r.reason}`);
   }
   if (result.query) {
     ctx.out.line('\nDuckDB:');

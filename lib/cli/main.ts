@@ -1,114 +1,97 @@
 /**
- * The `astha` command line. Errors a user can fix are one line and exit code 2; failures
- * of the work itself exit 1; nothing prints a stack trace unless --verbose.
+ * The `astha` command line. Errors a user can fix are one line and exit code 2 (a JSON object
+ * on stderr under --json); failures of the work itself exit 1; nothing prints a stack trace
+ * unless --verbose. The commands themselves are in commands.ts.
  */
 import { parseArgs } from 'node:util';
 import { AsthaError, errorMessage } from '../errors.js';
-import { createContext, UsageError } from './context.js';
-import { showCommand, statusCommand, tablesCommand } from './inspectCommands.js';
-import { backfillCommand, registerCommand } from './registerCommands.js';
-import { compactCommand, maintainCommand } from './maintenanceCommands.js';
-import { propertiesCommand } from './propertiesCommand.js';
-import { snapshotCommand } from './snapshotCommand.js';
-import { startCommand } from './startCommand.js';
-
-const HELP = `astha: Parquet files in object storage become Apache Iceberg tables.
-
-usage: astha <command> [options]
-
-commands:
-  start                      run everything locally (embedded default: ./.astha/registry.db, ./warehouse)
-  register <path|s3-uri>...  register files already in the warehouse (--sync waits until committed)
-  backfill [prefix]          register every data file under a warehouse prefix, streaming
-  status                     tables, files by state, CDC backlog, breakers, rejections
-  tables                     every table with its row and file counts
-  show <namespace.table>     schema, partitions, snapshots, metadata location, query snippets
-  snapshot <namespace.table> commit the table's pending files now, whatever its commit policy
-  properties <namespace.table> [key=value ...] [--unset key]
-                             show or change table properties (commit policy astha.commit.min-files,
-                             astha.commit.max-age-seconds, astha.commit.min-bytes; expiration ...)
-  compact <namespace.table>  merge each partition's small files into target-size files now (policy:
-                             astha.compaction.enabled, .min-input-files, .small-file-fraction,
-                             write.target-file-size-bytes); --dry-run prints the plan only
-  maintain <namespace.table> expire old snapshots and delete what no snapshot reaches now;
-                             --dry-run lists what would be deleted
-
-options:
-  --json                     machine-readable output (read commands, register, backfill, compact, maintain)
-  --dry-run                  compact / maintain: change nothing, print what would be done
-  --registry <url>           libSQL URL (default $ASTHA_REGISTRY_URL or file:./.astha/registry.db)
-  --warehouse <url>          s3://bucket/prefix, file:///dir or a directory (default $ASTHA_WAREHOUSE or ./warehouse)
-  --sync                     register: wait until each file is committed
-  --timeout <seconds>        register --sync / start --until-idle: give up after this long (default 60)
-  --no-sample                start: do not write the sample table into an empty warehouse
-  --until-idle               start: exit once everything registered is committed
-  -v, --verbose              log what happens (JSON lines on stderr)
-  -h, --help                 this help`;
+import { COMMANDS, type CommandSpec, type Flags, GLOBAL_OPTIONS } from './commands.js';
+import { type CliContext, createContext, UsageError } from './context.js';
+import { commandHelp, globalHelp, packageVersion, suggestCommands } from './help.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
+  const json = argv.includes('--json');
+  let flags: Flags;
+  let positionals: string[];
+  let spec: CommandSpec | undefined;
   try {
-    parsed = parse(argv);
-  } catch (error) {
-    process.stderr.write(`astha: ${errorMessage(error)}\n(see astha --help)\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  const [command, ...rest] = positionals;
-  if (values.help || command === undefined || command === 'help') {
-    process.stdout.write(`${HELP}\n`);
-    return command === undefined && !values.help ? 2 : 0;
-  }
-  const timeoutSeconds = Number(values.timeout ?? 60);
-  let ctx: ReturnType<typeof createContext> | undefined;
-  try {
-    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
-      throw new UsageError('--timeout takes a positive number of seconds');
-    ctx = createContext({
-      json: values.json ?? false,
-      verbose: values.verbose ?? false,
-      ...(values.registry ? { registry: values.registry } : {}),
-      ...(values.warehouse ? { warehouse: values.warehouse } : {}),
-    });
-    switch (command) {
-      case 'start':
-        return await startCommand(ctx, {
-          sample: !values['no-sample'],
-          untilIdle: values['until-idle'] ?? false,
-          timeoutSeconds,
-        });
-      case 'register':
-        return await registerCommand(ctx, rest, { sync: values.sync ?? false, timeoutSeconds });
-      case 'backfill':
-        return await backfillCommand(ctx, rest[0] ?? '');
-      case 'status':
-        await statusCommand(ctx);
-        return 0;
-      case 'tables':
-        await tablesCommand(ctx);
-        return 0;
-      case 'show':
-        await showCommand(ctx, rest[0]);
-        return 0;
-      case 'snapshot':
-        return await snapshotCommand(ctx, rest[0]);
-      case 'properties':
-        return await propertiesCommand(ctx, rest, values.unset ?? []);
-      case 'compact':
-        return await compactCommand(ctx, rest[0], { dryRun: values['dry-run'] ?? false });
-      case 'maintain':
-        return await maintainCommand(ctx, rest[0], { dryRun: values['dry-run'] ?? false });
-      default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    ({ values: flags, positionals } = parse(argv));
+    if (flags.version) return print(packageVersion());
+    const name = positionals[0];
+    if (name === undefined || name === 'help') {
+      const topic = name === 'help' ? positionals[1] : undefined;
+      if (topic !== undefined) return print(commandHelp(commandNamed(topic)));
+      if (flags.help || name === 'help') return print(globalHelp());
+      process.stdout.write(`${globalHelp()}\n`);
+      return 2;
     }
+    spec = commandNamed(name);
+    if (flags.help) return print(commandHelp(spec));
+    checkInvocation(name, spec, positionals.slice(1), flags);
   } catch (error) {
-    const usage = error instanceof UsageError || (error instanceof AsthaError && error.code === 'config');
-    process.stderr.write(`astha: ${errorMessage(error)}\n`);
-    if (values.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    return usage ? 2 : 1;
+    return report(error, json, false);
+  }
+  let ctx: CliContext | undefined;
+  try {
+    ctx = createContext({
+      json: flags.json ?? false,
+      verbose: flags.verbose ?? false,
+      ...(flags.registry ? { registry: flags.registry } : {}),
+      ...(flags.warehouse ? { warehouse: flags.warehouse } : {}),
+    });
+    return await spec.run(ctx, positionals.slice(1), flags);
+  } catch (error) {
+    return report(error, json, flags.verbose ?? false);
   } finally {
     ctx?.close();
   }
+}
+
+function print(text: string): number {
+  process.stdout.write(`${text}\n`);
+  return 0;
+}
+
+function commandNamed(name: string): CommandSpec {
+  const spec = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (spec) return spec;
+  const close = suggestCommands(name);
+  throw new UsageError(
+    `unknown command ${JSON.stringify(name)}${close.length > 0 ? `; did you mean ${close.map((c) => `\`astha ${c}\``).join(' or ')}?` : ''} (see astha --help)`,
+  );
+}
+
+/** Options the command does not take and too few or too many arguments are mistakes. */
+function checkInvocation(name: string, spec: CommandSpec, args: readonly string[], flags: Flags): void {
+  for (const option of Object.keys(flags) as (keyof Flags)[]) {
+    if (flags[option] === undefined) continue;
+    if (!(GLOBAL_OPTIONS as readonly string[]).includes(option) && !spec.options.includes(option))
+      throw new UsageError(`astha ${name} takes no --${option} (usage: astha ${spec.usage})`);
+  }
+  const [min, max] = spec.args;
+  if (args.length < min) throw new UsageError(`usage: astha ${spec.usage}`);
+  if (args.length > max) {
+    const extra = args.slice(max).map((a) => JSON.stringify(a));
+    throw new UsageError(
+      `unexpected argument${extra.length > 1 ? 's' : ''} ${extra.join(' ')} (usage: astha ${spec.usage})`,
+    );
+  }
+}
+
+/** One line on stderr (a JSON object under --json); exit 2 for mistakes a user can fix, 1 otherwise. */
+function report(error: unknown, json: boolean, verbose: boolean): number {
+  const usage =
+    error instanceof UsageError ||
+    (error instanceof AsthaError && error.code === 'config') ||
+    (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
+  const code = error instanceof AsthaError ? error.code : usage ? 'usage' : 'error';
+  if (json) process.stderr.write(`${JSON.stringify({ error: { code, message: errorMessage(error) } })}\n`);
+  else
+    process.stderr.write(
+      `astha: ${errorMessage(error)}${usage && !(error instanceof AsthaError) ? '\n(see astha --help)' : ''}\n`,
+    );
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return usage ? 2 : 1;
 }
 
 function parse(argv: readonly string[]) {
@@ -125,8 +108,10 @@ function parse(argv: readonly string[]) {
       'until-idle': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       unset: { type: 'string', multiple: true },
+      limit: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     },
   });
 }

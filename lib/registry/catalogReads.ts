@@ -3,24 +3,35 @@
  * namespace and file counts, a table's snapshots, recent rejections.
  */
 import type { Client } from '@libsql/client';
-import type { RejectedObjectRow, TableRow, TableSnapshotRow } from './rows.js';
+import type { TableRow, TableSnapshotRow } from './rows.js';
 
 export interface TableListing extends TableRow {
   namespace: string;
   pending_files: number;
+  /** Rows in pending files: registered, not yet in a snapshot (`row_count` counts them too). */
+  pending_rows: number;
   committed_files: number;
+  /** Rows in committed files: what a reader of the current snapshot sees. */
+  committed_rows: number;
   rejected_files: number;
 }
 
-export async function listTables(client: Client): Promise<TableListing[]> {
-  const result = await client.execute(
-    `SELECT t.*, n.name AS namespace,
-            (SELECT count(*) FROM table_files f WHERE f.table_id = t.id AND f.iceberg_state IN ('pending', 'committing')) AS pending_files,
-            (SELECT count(*) FROM table_files f WHERE f.table_id = t.id AND f.iceberg_state = 'committed') AS committed_files,
-            (SELECT count(*) FROM table_files f WHERE f.table_id = t.id AND f.iceberg_state = 'rejected') AS rejected_files
+/** Every table (or the one with `tableId`) with its files counted by state. */
+export async function listTables(client: Client, tableId?: number): Promise<TableListing[]> {
+  const count = (what: string, states: string) =>
+    `(SELECT ${what} FROM table_files f WHERE f.table_id = t.id AND f.iceberg_state IN (${states}))`;
+  const result = await client.execute({
+    sql: `SELECT t.*, n.name AS namespace,
+            ${count('count(*)', "'pending', 'committing'")} AS pending_files,
+            ${count('coalesce(sum(f.row_count), 0)', "'pending', 'committing'")} AS pending_rows,
+            ${count('count(*)', "'committed'")} AS committed_files,
+            ${count('coalesce(sum(f.row_count), 0)', "'committed'")} AS committed_rows,
+            ${count('count(*)', "'rejected'")} AS rejected_files
        FROM tables t JOIN namespaces n ON n.id = t.namespace_id
+      WHERE ? IS NULL OR t.id = ?
       ORDER BY n.name, t.name`,
-  );
+    args: [tableId ?? null, tableId ?? null],
+  });
   return result.rows.map((row) => ({ ...row }) as unknown as TableListing);
 }
 
@@ -36,10 +47,47 @@ export async function tableSnapshots(
   return result.rows.map((row) => ({ ...row }) as unknown as TableSnapshotRow);
 }
 
-export async function recentRejections(client: Client, limit = 20): Promise<RejectedObjectRow[]> {
+/** A file astha refused: a table's file (`file`) or an object outside any table (`object`). */
+export interface Rejection {
+  kind: 'file' | 'object';
+  /** table_files.id or rejected_objects.id (separate sequences, both increasing). */
+  id: number;
+  /** `namespace.table`, or null for an object outside any table. */
+  table: string | null;
+  /** The object's key in its bucket (a table file: its path in the warehouse). */
+  key: string;
+  reason: string;
+  at: string;
+}
+
+export interface RejectionQuery {
+  limit: number;
+  /** Only this table's files. */
+  tableId?: number;
+  /** Only rejections newer than these ids (what a watcher has not shown yet). */
+  after?: { fileId: number; objectId: number };
+}
+
+/** Rejected files and objects, newest first. */
+export async function listRejections(client: Client, query: RejectionQuery): Promise<Rejection[]> {
+  const after = query.after ?? { fileId: 0, objectId: 0 };
+  const files = `SELECT 'file' AS kind, f.id, n.name || '.' || t.name AS tbl, f.path AS key,
+                        f.reject_reason AS reason, f.updated_at AS at
+                   FROM table_files f JOIN tables t ON t.id = f.table_id JOIN namespaces n ON n.id = t.namespace_id
+                  WHERE f.iceberg_state = 'rejected' AND f.id > ? AND (? IS NULL OR f.table_id = ?)`;
+  const objects = `SELECT 'object' AS kind, id, NULL AS tbl, key, reason, at FROM rejected_objects
+                    WHERE id > ? AND ? IS NULL`;
+  const table = query.tableId ?? null;
   const result = await client.execute({
-    sql: 'SELECT * FROM rejected_objects ORDER BY id DESC LIMIT ?',
-    args: [limit],
+    sql: `SELECT * FROM (${files} UNION ALL ${objects}) ORDER BY at DESC, id DESC LIMIT ?`,
+    args: [after.fileId, table, table, after.objectId, table, query.limit],
   });
-  return result.rows.map((row) => ({ ...row }) as unknown as RejectedObjectRow);
+  return result.rows.map((row) => ({
+    kind: row.kind === 'file' ? 'file' : 'object',
+    id: Number(row.id),
+    table: row.tbl === null ? null : String(row.tbl),
+    key: String(row.key),
+    reason: String(row.reason),
+    at: String(row.at),
+  }));
 }
