@@ -1,31 +1,53 @@
 /**
  * How the CLI talks to people: aligned tables and plain lines on stdout, `--json` for
- * programs, progress on stderr only when it is a terminal, one-line errors.
+ * programs, progress on stderr (a redrawn line on a terminal, a line every few seconds
+ * otherwise), one-line errors.
  */
 export interface Output {
   json: boolean;
   line(text?: string): void;
   data(value: unknown): void;
+  /** One compact JSON object per line (events of a long-running command under --json). */
+  jsonLine(value: unknown): void;
+  /** A remark for the person at the terminal, on stderr (never mixed into results). */
+  note(text: string): void;
   table(rows: readonly Record<string, unknown>[], columns: readonly string[]): void;
   progress(text: string): void;
   done(): void;
 }
 
+/** How often progress is printed when stderr is not a terminal (a log file, CI). */
+export const PROGRESS_LINE_EVERY_MS = 5_000;
+
+const bigints = (_key: string, value: unknown) => (typeof value === 'bigint' ? value.toString() : value);
+
 export function createOutput(json: boolean, stdout = process.stdout, stderr = process.stderr): Output {
   let progressShown = false;
+  let lastProgressLine = Date.now();
   return {
     json,
     line: (text = '') => {
       stdout.write(`${text}\n`);
     },
     data: (value) => {
-      stdout.write(`${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+      stdout.write(`${JSON.stringify(value, bigints, 2)}\n`);
+    },
+    jsonLine: (value) => {
+      stdout.write(`${JSON.stringify(value, bigints)}\n`);
+    },
+    note: (text) => {
+      stderr.write(`${text}\n`);
     },
     table: (rows, columns) => {
       stdout.write(formatTable(rows, columns));
     },
     progress: (text) => {
-      if (!stderr.isTTY) return;
+      if (!stderr.isTTY) {
+        if (Date.now() - lastProgressLine < PROGRESS_LINE_EVERY_MS) return;
+        lastProgressLine = Date.now();
+        stderr.write(`${text}\n`);
+        return;
+      }
       progressShown = true;
       stderr.write(`\r\u001b[2K${text}`);
     },

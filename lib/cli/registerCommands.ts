@@ -8,6 +8,7 @@ import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitForCommit } from '../components/waitForCommit.js';
 import { errorMessage } from '../errors.js';
+import { fileStates } from '../registry/catalogReads.js';
 import type { S3ObjectRef } from '../registry/planRegistration.js';
 import type { RegistrationOutcome } from '../registry/writeRegistrations.js';
 import type { Dependencies } from '../runtime/dependencies.js';
@@ -81,11 +82,14 @@ export async function registerCommand(
   });
   const results = outcomes.map((o, i) => ({
     path: paths[i]!,
-    status: o.status,
+    status: o.status as RegistrationOutcome['status'] | 'previously rejected',
     detail: describe(o),
     ...ids(o),
   }));
-  let failures = outcomes.filter((o) => o.status === 'rejected' || o.status === 'failed').length;
+  await markPreviouslyRejected(deps, results);
+  let failures = results.filter(
+    (r) => r.status !== 'registered' && r.status !== 'duplicate' && r.status !== 'ignored',
+  ).length;
   if (options.sync) {
     for (const result of results) {
       if (result.fileId === undefined || (result.status !== 'registered' && result.status !== 'duplicate'))
@@ -106,6 +110,25 @@ export async function registerCommand(
   if (ctx.out.json) ctx.out.data(results);
   else for (const r of results) ctx.out.line(`${r.path}: ${r.detail}`);
   return failures === 0 ? 0 : 1;
+}
+
+/** A file registered before and rejected then is not "already registered": say why it was refused. */
+async function markPreviouslyRejected(
+  deps: Dependencies,
+  results: { status: string; detail: string; fileId?: number }[],
+): Promise<void> {
+  const duplicates = results.filter((r) => r.status === 'duplicate' && r.fileId !== undefined);
+  const states = await fileStates(
+    deps.registry.client,
+    duplicates.map((r) => r.fileId!),
+  );
+  for (const result of duplicates) {
+    const known = states.get(result.fileId!);
+    if (known?.state === 'rejected') {
+      result.status = 'previously rejected';
+      result.detail = `rejected when first registered: ${known.reason ?? 'no reason recorded'}`;
+    } else if (known) result.detail = `already registered (${known.state})`;
+  }
 }
 
 function ids(outcome: RegistrationOutcome): { fileId?: number; tableId?: number } {
@@ -171,7 +194,11 @@ export async function backfillCommand(ctx: CliContext, prefix: string): Promise<
       `backfill of ${prefix || 'the whole warehouse'}: ${summary.listed} data files, ${summary.registered} registered, ` +
         `${summary.duplicates} already known, ${summary.rejected} rejected, ${summary.ignored} ignored, ${summary.failed} failed in ${summary.seconds} s`,
     );
-    if (summary.rejected > 0) ctx.out.line('see `astha status` for the reasons');
+    if (summary.rejected > 0) ctx.out.line('the reasons: astha rejections');
+    if (summary.registered > 0)
+      ctx.out.line(
+        'registered files commit once `astha start` (or the deployed stack) runs; until then nothing commits',
+      );
   }
   return summary.failed === 0 ? 0 : 1;
 }

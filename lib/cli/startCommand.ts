@@ -1,15 +1,19 @@
 /**
  * `astha start`: the local runtime. On the embedded default with an empty warehouse it first
- * writes a small partitioned sample table, waits until it is committed, prints how to query
- * it, then keeps watching for new files until interrupted.
+ * writes a small partitioned sample table, waits until it is committed and prints how to query
+ * it; on a restart it prints a short summary instead. Then it keeps watching, one line per
+ * commit and per rejected file, until Ctrl-C, SIGTERM, or the process that started it going
+ * away (`npx` killed by SIGTERM leaves its child running otherwise).
  */
 import { fileURLToPath } from 'node:url';
 import { listTables } from '../registry/catalogReads.js';
 import type { Registry } from '../registry/registry.js';
 import { buildRuntime } from '../runtime/runtimeFromConfig.js';
+import { CommitFeed, describeEvent, type FeedEvent } from './commitFeed.js';
 import type { CliContext } from './context.js';
 import { duckdbSnippet, pyicebergSnippet } from './querySnippets.js';
 import { isEmptyWarehouse, SAMPLE_TABLE, writeSampleData } from './sampleData.js';
+import { stopSignal } from './stopSignal.js';
 
 export interface StartOptions {
   sample: boolean;
@@ -19,48 +23,55 @@ export interface StartOptions {
 }
 
 export async function startCommand(ctx: CliContext, options: StartOptions): Promise<number> {
+  const stop = stopSignal(ctx);
   const built = await buildRuntime(ctx.config, ctx.logger);
   const { deps, runtime } = built;
-  const where = deps.warehouse.url.startsWith('file:')
-    ? fileURLToPath(deps.warehouse.url)
-    : deps.warehouse.url;
-  let sampleWritten = false;
-  if (options.sample && built.mode === 'embedded' && (await isEmptyWarehouse(deps.store))) {
-    await writeSampleData(deps.store);
-    sampleWritten = true;
-  }
-  runtime.start(built.known);
-  if (!ctx.out.json) {
-    ctx.out.line(`astha running (${built.mode === 'embedded' ? 'embedded default' : 'SQS queues'})`);
-    ctx.out.line(`  warehouse  ${where}`);
-    ctx.out.line(`  registry   ${ctx.config.registry.url || '(from secret)'}`);
-    if (sampleWritten)
-      ctx.out.line(
-        `  wrote a sample table ${SAMPLE_TABLE.namespace}.${SAMPLE_TABLE.table} (3 Parquet files, partitioned by day)`,
-      );
-    ctx.out.line(
-      `  put Parquet files under ${where}/<namespace>/<table>/data/ and they become Iceberg tables`,
-    );
-  }
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const feed = new CommitFeed(built.observer.client, (event) => report(ctx, event), ctx.logger);
   try {
-    const idle = await waitUntilIdle(built.observer, stop.signal, options.timeoutSeconds * 1000);
-    await announceTables(ctx, built.observer);
-    if (options.untilIdle) return idle ? 0 : 1;
+    let sampleWritten = false;
+    if (options.sample && built.mode === 'embedded' && (await isEmptyWarehouse(deps.store))) {
+      await writeSampleData(deps.store);
+      sampleWritten = true;
+    }
+    await feed.prime();
+    runtime.start(built.known);
+    if (!options.untilIdle) feed.start();
+    announceStart(ctx, built.mode, deps.warehouse.url, sampleWritten);
+    if (options.untilIdle || sampleWritten) {
+      const idle = await waitUntilIdle(built.observer, stop.signal, options.timeoutSeconds * 1000);
+      if (stop.signal.aborted) return 0;
+      await announceTables(ctx, built.observer, options.untilIdle ? undefined : SAMPLE_TABLE);
+      if (options.untilIdle) return idle ? 0 : 1;
+    } else {
+      await summarize(ctx, built.observer);
+    }
     if (!ctx.out.json) ctx.out.line('watching for new files; Ctrl-C to stop');
-    await new Promise<void>((resolve) =>
-      stop.signal.addEventListener('abort', () => resolve(), { once: true }),
-    );
+    await stop.stopped;
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
+    await feed.stop();
     await runtime.stop();
     deps.close();
   }
+}
+
+function report(ctx: CliContext, event: FeedEvent): void {
+  if (ctx.out.json) ctx.out.jsonLine(event);
+  else ctx.out.line(`${new Date().toTimeString().slice(0, 8)} ${describeEvent(event)}`);
+}
+
+function announceStart(ctx: CliContext, mode: string, warehouseUrl: string, sampleWritten: boolean): void {
+  if (ctx.out.json) return;
+  const where = warehouseUrl.startsWith('file:') ? fileURLToPath(warehouseUrl) : warehouseUrl;
+  ctx.out.line(`astha running (${mode === 'embedded' ? 'embedded default' : 'SQS queues'})`);
+  ctx.out.line(`  warehouse  ${where}`);
+  ctx.out.line(`  registry   ${ctx.config.registry.url || '(from secret)'}`);
+  if (sampleWritten)
+    ctx.out.line(
+      `  wrote a sample table ${SAMPLE_TABLE.namespace}.${SAMPLE_TABLE.table} (3 Parquet files, partitioned by day)`,
+    );
+  ctx.out.line(`  put Parquet files under ${where}/<namespace>/<table>/data/ and they become Iceberg tables`);
 }
 
 /** Waits until data files exist and none is pending or committing, or until the timeout. */
@@ -80,22 +91,56 @@ export async function waitUntilIdle(
   return false;
 }
 
-async function announceTables(ctx: CliContext, registry: Registry): Promise<void> {
-  const tables = (await listTables(registry.client)).filter((t) => t.metadata_location);
+/** A restart: what the registry holds, in a few lines (`astha show` has the query snippets). */
+async function summarize(ctx: CliContext, registry: Registry): Promise<void> {
+  const tables = await listTables(registry.client);
+  const rows = tables.reduce((sum, t) => sum + Number(t.committed_rows), 0);
+  const pending = tables.reduce((sum, t) => sum + Number(t.pending_files), 0);
+  const rejected = tables.reduce((sum, t) => sum + Number(t.rejected_files), 0);
   if (ctx.out.json) {
-    ctx.out.data(
-      tables.map((t) => ({
-        table: `${t.namespace}.${t.name}`,
-        rows: t.row_count,
-        files: t.committed_files,
-        metadataLocation: t.metadata_location,
-      })),
-    );
+    ctx.out.jsonLine({
+      event: 'summary',
+      tables: tables.length,
+      rows,
+      pendingFiles: pending,
+      rejectedFiles: rejected,
+    });
+    return;
+  }
+  if (tables.length === 0) return;
+  const names = tables.map((t) => `${t.namespace}.${t.name}`);
+  const listed = names.length > 5 ? `${names.slice(0, 5).join(', ')}, ...` : names.join(', ');
+  ctx.out.line(
+    `\n${tables.length} table${tables.length === 1 ? '' : 's'} (${listed}): ${rows} rows committed, ` +
+      `${pending} files pending, ${rejected} rejected`,
+  );
+  ctx.out.line('  astha tables lists them; astha show <namespace.table> prints how to query one');
+}
+
+/** Each committed table (or only `only`) with its metadata location and how to query it. */
+async function announceTables(
+  ctx: CliContext,
+  registry: Registry,
+  only?: { namespace: string; table: string },
+): Promise<void> {
+  const tables = (await listTables(registry.client)).filter(
+    (t) => t.metadata_location && (!only || (t.namespace === only.namespace && t.name === only.table)),
+  );
+  if (ctx.out.json) {
+    const listed = tables.map((t) => ({
+      table: `${t.namespace}.${t.name}`,
+      rows: t.committed_rows,
+      files: t.committed_files,
+      metadataLocation: t.metadata_location,
+    }));
+    // --until-idle answers once (one JSON document); a running start prints JSON lines.
+    if (only) ctx.out.jsonLine({ event: 'sample', tables: listed });
+    else ctx.out.data(listed);
     return;
   }
   for (const t of tables) {
     ctx.out.line(
-      `\ncommitted ${t.namespace}.${t.name}: ${t.row_count} rows in ${t.committed_files} files, ${t.metadata_location}`,
+      `\ncommitted ${t.namespace}.${t.name}: ${t.committed_rows} rows in ${t.committed_files} files, ${t.metadata_location}`,
     );
     const target = {
       metadataLocation: t.metadata_location!,

@@ -91,3 +91,24 @@ export async function listRejections(client: Client, query: RejectionQuery): Pro
     at: String(row.at),
   }));
 }
+
+/** The state (and reject reason) of each of these table files. */
+export async function fileStates(
+  client: Client,
+  fileIds: readonly number[],
+): Promise<Map<number, { state: string; reason: string | null }>> {
+  if (fileIds.length === 0) return new Map();
+  const result = await client.execute({
+    sql: `SELECT id, iceberg_state, reject_reason FROM table_files WHERE id IN (${fileIds.map(() => '?').join(', ')})`,
+    args: [...fileIds],
+  });
+  return new Map(
+    result.rows.map((row) => [
+      Number(row.id),
+      {
+        state: String(row.iceberg_state),
+        reason: row.reject_reason === null ? null : String(row.reject_reason),
+      },
+    ]),
+  );
+}

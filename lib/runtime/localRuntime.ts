@@ -35,6 +35,8 @@ export interface RuntimeParts {
   logger: Logger;
   /** Embedded default: watch this directory (the warehouse) for new files. */
   watchDir?: string;
+  /** Embedded default on a non-directory warehouse (s3://): no notifications arrive, so list it every scanIntervalMs. */
+  scanWarehouse?: boolean;
   /** Length of one drainer invocation; the next starts right after, so stop() waits at most this. Default 5 s. */
   drainPeriodMs?: number;
   /** See EventSourceMappingOptions.failedVisibilitySeconds. */
@@ -105,11 +107,12 @@ export class LocalRuntime {
       timer.unref();
       this.tickTimers.push(timer);
     }
-    if (this.parts.watchDir) {
+    if (this.parts.watchDir || this.parts.scanWarehouse) {
       this.watcher = new WarehouseWatcher({
         store: this.parts.store,
         bucket: this.parts.bucket,
-        watchDir: this.parts.watchDir,
+        keyPrefix: this.parts.warehousePrefix === '' ? '' : `${this.parts.warehousePrefix}/`,
+        ...(this.parts.watchDir ? { watchDir: this.parts.watchDir } : {}),
         logger: this.parts.logger.child({ fn: 'watcher' }),
         emit: (changes) => this.notify(changes),
         ...(known ? { known } : {}),

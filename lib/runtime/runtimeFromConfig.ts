@@ -124,6 +124,8 @@ export async function buildRuntime(
     ],
     logger,
     ...(watchDir ? { watchDir } : {}),
+    // An s3:// warehouse without queues gets no S3 notifications: its listing is the only news.
+    ...(embedded && !watchDir ? { scanWarehouse: true } : {}),
     ...(options.drainPeriodMs ? { drainPeriodMs: options.drainPeriodMs } : {}),
     ...(options.scanIntervalMs ? { scanIntervalMs: options.scanIntervalMs } : {}),
     ...(embedded || options.failedVisibilitySeconds !== undefined
@@ -175,5 +177,14 @@ async function knownFiles(deps: Dependencies): Promise<Map<string, string>> {
     `SELECT path, etag FROM table_files
       WHERE iceberg_state IN ('pending', 'committing', 'committed', 'rejected') AND astha_written = 0`,
   );
-  return new Map(result.rows.map((row) => [String(row.path), String(row.etag)]));
+  const known = new Map(result.rows.map((row) => [String(row.path), String(row.etag)]));
+  // Objects refused outside any table are known too: a restart must not reject them again.
+  const { bucket, prefix } = deps.warehouse;
+  const keyPrefix = prefix === '' ? '' : `${prefix}/`;
+  const rejected = await deps.registry.client.execute({
+    sql: 'SELECT key, etag FROM rejected_objects WHERE bucket = ? AND substr(key, 1, ?) = ?',
+    args: [bucket, keyPrefix.length, keyPrefix],
+  });
+  for (const row of rejected.rows) known.set(String(row.key).slice(keyPrefix.length), String(row.etag));
+  return known;
 }

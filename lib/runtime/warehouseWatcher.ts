@@ -16,6 +16,8 @@ export interface WarehouseWatcherOptions {
   store: ObjectStore;
   /** Bucket name the changes carry (the register function checks it). */
   bucket: string;
+  /** The warehouse's key prefix in the bucket (`wh/`), put before store keys in the changes, as S3 would. */
+  keyPrefix?: string;
   emit(changes: ObjectChange[]): Promise<void>;
   logger: Logger;
   /** Directory to watch for hints; omit to rely on scans alone. */
@@ -159,7 +161,11 @@ export class WarehouseWatcher {
     etag: string,
     at: Date,
   ): ObjectChange {
-    const base = { bucket: this.options.bucket, key, sequencer: at.getTime().toString(16).padStart(16, '0') };
+    const base = {
+      bucket: this.options.bucket,
+      key: `${this.options.keyPrefix ?? ''}${key}`,
+      sequencer: at.getTime().toString(16).padStart(16, '0'),
+    };
     const eventTime = at.toISOString();
     return kind === 'created' ? { kind, ...base, size, etag, eventTime } : { kind, ...base, eventTime };
   }
