@@ -3,7 +3,8 @@
  * how many arguments, and how it runs). Command modules are imported only when that command
  * runs, so `astha --help` loads none of the AWS SDK or libSQL.
  */
-import { type CliContext, UsageError } from './context.js';
+import type { CliContext } from './context.js';
+import { UsageError } from './usageError.js';
 
 /** Flags every command accepts. */
 export const GLOBAL_OPTIONS = ['json', 'registry', 'warehouse', 'verbose', 'help', 'version'] as const;
@@ -34,6 +35,8 @@ export interface CommandSpec {
   details?: string;
   /** Options beyond the global ones. */
   options: readonly (keyof Flags)[];
+  /** Writes registrations, so may create a new `file:` registry (read commands only open existing ones). */
+  createsRegistry?: boolean;
   /** How many positional arguments: [min, max]. */
   args: readonly [number, number];
   run(ctx: CliContext, args: readonly string[], flags: Flags): Promise<number>;
@@ -65,6 +68,7 @@ Prints one line per commit and per rejected file; Ctrl-C stops it.`,
     details: `Exit code 1 if any file was rejected (now or before) or, with --sync, not committed in time.
 Nothing commits until \`astha start\` or the deployed stack runs.`,
     options: ['sync', 'timeout'],
+    createsRegistry: true,
     args: [1, Number.POSITIVE_INFINITY],
     run: async (ctx, args, flags) =>
       (await import('./registerCommands.js')).registerCommand(ctx, args, {
@@ -77,6 +81,7 @@ Nothing commits until \`astha start\` or the deployed stack runs.`,
     summary: 'register every data file under a warehouse prefix, streaming',
     details: 'Files are registered, not committed: `astha start` (or the deployed stack) commits them.',
     options: [],
+    createsRegistry: true,
     args: [0, 1],
     run: async (ctx, args) => (await import('./registerCommands.js')).backfillCommand(ctx, args[0] ?? ''),
   },

@@ -2,18 +2,15 @@
  * What every CLI command gets: the parsed configuration (flags override the environment),
  * output, a logger that stays quiet unless asked, and lazily opened dependencies.
  */
+import { existsSync } from 'node:fs';
 import { type AsthaConfig, loadConfig } from '../config.js';
-import { AsthaError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Dependencies } from '../runtime/dependencies.js';
 import { cliLogStream } from './logStream.js';
+import { UsageError } from './usageError.js';
 import { createOutput, type Output } from './output.js';
 
-export class UsageError extends AsthaError {
-  constructor(message: string) {
-    super('usage', message);
-  }
-}
+export { UsageError } from './usageError.js';
 
 /** Log messages a terminal user sees as the command's own lines instead (start's rejection lines). */
 const SHOWN_BY_COMMANDS: ReadonlySet<string> = new Set(['file rejected']);
@@ -23,6 +20,8 @@ export interface GlobalFlags {
   registry?: string;
   warehouse?: string;
   verbose: boolean;
+  /** A `file:` registry must already exist (read commands): a mistyped path is an error, not a new database. */
+  existingRegistry?: boolean;
 }
 
 export interface CliContext {
@@ -50,7 +49,14 @@ export function createContext(flags: GlobalFlags, env: NodeJS.ProcessEnv = proce
     logger,
     deps: () => {
       // Imported on first use: `astha --help` and usage mistakes never load the SDKs.
-      opened ??= import('../runtime/dependencies.js').then((m) => m.openDependencies(config, logger));
+      opened ??= import('../runtime/dependencies.js').then((m) => {
+        const file = m.registryFilePath(config.registry.url);
+        if (flags.existingRegistry && file !== undefined && !existsSync(file))
+          throw new UsageError(
+            `no registry at ${file} (check --registry / ASTHA_REGISTRY_URL; \`astha start\` creates one)`,
+          );
+        return m.openDependencies(config, logger);
+      });
       return opened;
     },
     close: () => {

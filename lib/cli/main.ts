@@ -6,8 +6,9 @@
 import { parseArgs } from 'node:util';
 import { AsthaError, errorMessage } from '../errors.js';
 import { COMMANDS, type CommandSpec, type Flags, GLOBAL_OPTIONS } from './commands.js';
-import { type CliContext, createContext, UsageError } from './context.js';
+import type { CliContext } from './context.js';
 import { commandHelp, globalHelp, packageVersion, suggestCommands } from './help.js';
+import { UsageError } from './usageError.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const json = argv.includes('--json');
@@ -33,9 +34,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   let ctx: CliContext | undefined;
   try {
+    // Loaded only to run a command: help and mistakes never load the logger or the SDKs.
+    const { createContext } = await import('./context.js');
     ctx = createContext({
       json: flags.json ?? false,
       verbose: flags.verbose ?? false,
+      existingRegistry: !spec.createsRegistry,
       ...(flags.registry ? { registry: flags.registry } : {}),
       ...(flags.warehouse ? { warehouse: flags.warehouse } : {}),
     });

@@ -188,13 +188,18 @@ export async function openDependencies(
 
 /** A `file:` registry's directory is created on first use (the embedded default, `./.astha/`). */
 function ensureRegistryDir(url: string): void {
-  if (!url.startsWith('file:')) return;
+  const path = registryFilePath(url);
+  if (path !== undefined) mkdirSync(dirname(path), { recursive: true });
+}
+
+/** The database file of a `file:` registry URL; undefined for a server or `:memory:`. */
+export function registryFilePath(url: string): string | undefined {
+  if (!url.startsWith('file:')) return undefined;
   const path = url
     .slice('file:'.length)
     .replace(/^\/\/(?=\/)/, '')
     .split('?')[0]!;
-  if (path === '' || path === ':memory:') return;
-  mkdirSync(dirname(path), { recursive: true });
+  return path === '' || path === ':memory:' ? undefined : path;
 }
 
 /** A URL fit for logs: libSQL URLs may carry `?authToken=`. */
