@@ -15,7 +15,8 @@ if (major < SUPPORTED.min) {
 try {
   await import('../dist/cli/astha.js');
 } catch (error) {
-  const missingBuild = error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/cli/astha.js');
+  const missingBuild =
+    error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/cli/astha.js');
   if (!missingBuild) throw error;
   let tsx;
   try {

@@ -78,7 +78,9 @@ describe('astha CLI', () => {
     expect(shown.query.pyiceberg).toContain('StaticTable.from_metadata');
 
     const text = await astha(['show', 'demo.trips']);
-    expect(text.stdout).toMatch(/demo\.trips\s+\(active\) 600 rows in 3 files, 0 pending/);
+    expect(text.stdout).toMatch(
+      /demo\.trips\s+\(active\) 600 rows in 3 committed files; 0 files \(0 rows\) pending/,
+    );
     expect(text.stdout).toContain('partitioned by day (identity)');
 
     const changed = await astha(['properties', 'demo.trips', 'astha.commit.min-files=5', '--json']);

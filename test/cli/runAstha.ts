@@ -1,11 +1,24 @@
 /**
- * Runs the real `astha` binary as a child process in a working directory, with a bare
- * environment (PATH and HOME only), as a user's shell would; what it printed and its exit code.
+ * Runs the `astha` command from its TypeScript sources (through tsx, so a stale dist/ is never
+ * what is tested) as a child process in a working directory, with a bare environment (PATH and
+ * HOME only, plus what a test adds), as a user's shell would; what it printed and its exit code.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-const BIN = join(process.cwd(), 'bin', 'astha.js');
+const ROOT = process.cwd();
+
+/** argv that starts the CLI from the sources: `node --import <tsx> lib/cli/run.ts`. */
+export function asthaArgv(): string[] {
+  const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs')).href;
+  return [process.execPath, '--import', tsx, join(ROOT, 'lib', 'cli', 'run.ts')];
+}
+
+/** The environment the CLI runs with: PATH and HOME, and `extra`. */
+export function bareEnv(cwd: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...extra };
+}
 
 export interface Run {
   code: number | null;
@@ -13,11 +26,17 @@ export interface Run {
   stderr: string;
 }
 
-export function runAstha(cwd: string, args: string[], timeoutMs = 90_000): Promise<Run> {
+export function runAstha(
+  cwd: string,
+  args: string[],
+  timeoutMs = 90_000,
+  env: Record<string, string> = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const [node, ...nodeArgs] = asthaArgv();
+    const child = spawn(node!, [...nodeArgs, ...args], {
       cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd },
+      env: bareEnv(cwd, env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
