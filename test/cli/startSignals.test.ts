@@ -83,7 +83,7 @@ describe('astha start stops when asked', () => {
       env: bareEnv(project),
     });
     running.push(npx);
-    await npx.waitFor(/watching for new files/);
+    await npx.waitFor(/put Parquet files under/);
     const nodes = descendants(npx.child.pid!).filter((pid) =>
       readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('run.ts'),
     );
