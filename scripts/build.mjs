@@ -20,6 +20,7 @@ const result = await build({
   logLevel: 'warning',
 });
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-console.log(
+// On stderr: `npm pack --json` prints its answer on stdout after this script runs.
+console.error(
   `built dist/cli/astha.js (${Object.keys(result.metafile.outputs).length} files, ${Math.round(bytes / 1024)} KiB) in ${Date.now() - started} ms`,
 );
