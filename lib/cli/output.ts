@@ -21,7 +21,11 @@ export const PROGRESS_LINE_EVERY_MS = 5_000;
 
 const bigints = (_key: string, value: unknown) => (typeof value === 'bigint' ? value.toString() : value);
 
-export function createOutput(json: boolean, stdout = process.stdout, stderr = process.stderr): Output {
+export function createOutput(
+  json: boolean,
+  stdout: NodeJS.WriteStream = process.stdout,
+  stderr: NodeJS.WriteStream = process.stderr,
+): Output {
   let progressShown = false;
   let lastProgressLine = Date.now();
   return {

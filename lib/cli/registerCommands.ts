@@ -12,6 +12,7 @@ import { fileStates } from '../registry/catalogReads.js';
 import type { S3ObjectRef } from '../registry/planRegistration.js';
 import type { RegistrationOutcome } from '../registry/writeRegistrations.js';
 import type { Dependencies } from '../runtime/dependencies.js';
+import { retryRejectedInNewTables } from '../register/retryRejected.js';
 import { isDataFileKey } from '../runtime/warehouseWatcher.js';
 import { type CliContext, UsageError } from './context.js';
 import { progressBar } from './output.js';
@@ -80,6 +81,7 @@ export async function registerCommand(
   const outcomes = await deps.registry.registerBatch(objects, deps.store, {
     warehousePrefix: deps.warehouse.prefix,
   });
+  await retryRejectedInNewTables(retryDeps(ctx, deps), outcomes);
   const results = outcomes.map((o, i) => ({
     path: paths[i]!,
     status: o.status as RegistrationOutcome['status'] | 'previously rejected',
@@ -131,6 +133,15 @@ async function markPreviouslyRejected(
   }
 }
 
+function retryDeps(ctx: CliContext, deps: Dependencies) {
+  return {
+    registry: deps.registry,
+    store: deps.store,
+    warehousePrefix: deps.warehouse.prefix,
+    logger: ctx.logger,
+  };
+}
+
 function ids(outcome: RegistrationOutcome): { fileId?: number; tableId?: number } {
   if (outcome.status === 'registered' || outcome.status === 'duplicate')
     return { fileId: outcome.fileId, tableId: outcome.tableId };
@@ -146,6 +157,8 @@ export interface BackfillSummary {
   rejected: number;
   ignored: number;
   failed: number;
+  /** Objects rejected earlier while their table did not exist, registered again now that it does. */
+  retried: number;
   seconds: number;
 }
 
@@ -158,6 +171,7 @@ export async function backfillCommand(ctx: CliContext, prefix: string): Promise<
     rejected: 0,
     ignored: 0,
     failed: 0,
+    retried: 0,
     seconds: 0,
   };
   const started = Date.now();
@@ -167,6 +181,8 @@ export async function backfillCommand(ctx: CliContext, prefix: string): Promise<
     const outcomes = await deps.registry.registerBatch(batch, deps.store, {
       warehousePrefix: deps.warehouse.prefix,
     });
+    const retried = await retryRejectedInNewTables(retryDeps(ctx, deps), outcomes);
+    summary.retried += retried.length;
     for (const outcome of outcomes) {
       if (outcome.status === 'registered') summary.registered++;
       else if (outcome.status === 'duplicate') summary.duplicates++;
@@ -194,6 +210,10 @@ export async function backfillCommand(ctx: CliContext, prefix: string): Promise<
       `backfill of ${prefix || 'the whole warehouse'}: ${summary.listed} data files, ${summary.registered} registered, ` +
         `${summary.duplicates} already known, ${summary.rejected} rejected, ${summary.ignored} ignored, ${summary.failed} failed in ${summary.seconds} s`,
     );
+    if (summary.retried > 0)
+      ctx.out.line(
+        `${summary.retried} objects rejected before their table existed were registered again in it`,
+      );
     if (summary.rejected > 0) ctx.out.line('the reasons: astha rejections');
     if (summary.registered > 0)
       ctx.out.line(

@@ -13,6 +13,7 @@ import type { S3ObjectRef } from '../registry/planRegistration.js';
 import type { Registry } from '../registry/registry.js';
 import type { RegistrationOutcome } from '../registry/writeRegistrations.js';
 import type { ObjectStore } from '../store/objectStore.js';
+import { retryRejectedInNewTables } from './retryRejected.js';
 import { type ObjectChange, parseS3Notification } from './s3Notification.js';
 
 export interface RegisterDeps {
@@ -120,6 +121,13 @@ async function registerCreated(
     outcomes.set(objectKey(outcome.object), outcome);
     countOutcome(outcome, summary, deps.logger);
   }
+  // Not part of this batch's answer: a failed retry leaves the records as they were.
+  await retryRejectedInNewTables(deps, results).then(
+    (retried) => {
+      for (const outcome of retried) countOutcome(outcome, summary, deps.logger);
+    },
+    (error: unknown) => deps.logger.warn({ err: errorMessage(error) }, 'retrying rejected objects failed'),
+  );
   return outcomes;
 }
 

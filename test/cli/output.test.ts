@@ -4,7 +4,10 @@ import { createOutput, PROGRESS_LINE_EVERY_MS } from '../../lib/cli/output.js';
 
 function sink(isTTY: boolean) {
   const written: string[] = [];
-  const stream = { isTTY, write: (text: string) => written.push(text) > 0 } as unknown as NodeJS.WriteStream;
+  const stream = {
+    isTTY,
+    write: (text: string) => written.push(text) > 0,
+  } as unknown as NodeJS.WriteStream;
   return { stream, written };
 }
 

@@ -1,6 +1,7 @@
 /**
  * `astha start` on a real terminal (a pseudo-terminal from util-linux `script`): readable lines
- * through the sample, a commit, a rejection and Ctrl-C, never raw JSON logs; then a restart
+ * through the sample, a commit, a rejection (and its retry once its table exists) and Ctrl-C,
+ * never raw JSON logs; then a restart
  * (not a terminal) answers with a short summary instead of a snippet block per table and does
  * not reject the old rejections again.
  */
@@ -57,6 +58,10 @@ describe('astha start on a terminal', () => {
       /rejected shop\/orders\/data\/broken\.parquet \(shop\.orders\): cannot read Parquet footer/,
     );
     await tty.waitFor(/rejected lost\/table\/data\/x\.parquet: cannot read Parquet footer/);
+    // A good file creates lost.table: the object refused for want of a table is retried in it.
+    putFile('lost/table/data/y.parquet', ordersParquet(10, { firstId: 50 }));
+    await tty.waitFor(/committed lost\.table: 1 file, 10 rows/);
+    await tty.waitFor(/rejected lost\/table\/data\/x\.parquet \(lost\.table\): cannot read Parquet footer/);
 
     tty.child.stdin?.write('\x03');
     await tty.waitFor(/stopping \(SIGINT\)/, 10_000);
@@ -77,7 +82,7 @@ describe('astha start on a terminal', () => {
     expect(await again.exited(20_000)).toBe(0);
     const output = again.output();
     expect(output).toMatch(
-      /2 tables \(demo\.trips, shop\.orders\): 610 rows committed, 0 files pending, 1 rejected/,
+      /3 tables \(demo\.trips, lost\.table, shop\.orders\): 620 rows committed, 0 files pending, 2 rejected/,
     );
     expect(output).not.toContain('query it with DuckDB');
     expect(output).not.toContain('file rejected');
