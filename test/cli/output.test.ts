@@ -1,5 +1,6 @@
-/** Progress off a terminal (a log file, CI): one line every few seconds, never a redrawn line. */
+/** Progress off a terminal (a log file, CI): one line every few seconds; logs on a terminal: readable lines. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { humanLine } from '../../lib/cli/logStream.js';
 import { createOutput, PROGRESS_LINE_EVERY_MS } from '../../lib/cli/output.js';
 
 function sink(isTTY: boolean) {
@@ -39,5 +40,20 @@ describe('progress', () => {
     out.progress('20 files');
     out.done();
     expect(stderr.written).toEqual(['\r\u001b[2K10 files', '\r\u001b[2K20 files', '\n']);
+  });
+});
+
+describe('logs on a terminal', () => {
+  it('turn a pino JSON line into one readable line, and skip what the command prints itself', () => {
+    const line = JSON.stringify({
+      level: 40,
+      time: '2026-12-05T22:09:17.730Z',
+      name: 'astha',
+      fn: 'watcher',
+      err: 'disk gone',
+      msg: 'warehouse scan failed',
+    });
+    expect(humanLine(line)).toBe('22:09:17 warn  warehouse scan failed  fn=watcher err="disk gone"');
+    expect(humanLine(line, new Set(['warehouse scan failed']))).toBeUndefined();
   });
 });
