@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { AsthaError, errorMessage } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 import { createContext, UsageError } from './context.js';
 import { showCommand, statusCommand, tablesCommand } from './inspectCommands.js';
 import { backfillCommand, registerCommand } from './registerCommands.js';
@@ -104,7 +105,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const usage = error instanceof UsageError || (error instanceof AsthaError && error.code === 'config');
     process.stderr.write(`astha: ${errorMessage(error)}\n`);
-    if (values.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (values.verbose && error instanceof Error && error.stack)
+      process.stderr.write(`${redactSecrets(error.stack)}\n`);
     return usage ? 2 : 1;
   } finally {
     ctx?.close();

@@ -4,6 +4,7 @@
  * it, then keeps watching for new files until interrupted.
  */
 import { fileURLToPath } from 'node:url';
+import { redactSecrets } from '../redact.js';
 import { listTables } from '../registry/catalogReads.js';
 import type { Registry } from '../registry/registry.js';
 import { buildRuntime } from '../runtime/runtimeFromConfig.js';
@@ -33,7 +34,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   if (!ctx.out.json) {
     ctx.out.line(`astha running (${built.mode === 'embedded' ? 'embedded default' : 'SQS queues'})`);
     ctx.out.line(`  warehouse  ${where}`);
-    ctx.out.line(`  registry   ${ctx.config.registry.url || '(from secret)'}`);
+    ctx.out.line(`  registry   ${redactSecrets(ctx.config.registry.url) || '(from secret)'}`);
     if (sampleWritten)
       ctx.out.line(
         `  wrote a sample table ${SAMPLE_TABLE.namespace}.${SAMPLE_TABLE.table} (3 Parquet files, partitioned by day)`,

@@ -12,6 +12,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { isComponent, type Component } from '../astha/subscriptions.js';
 import { type AsthaConfig, ConfigError } from '../config.js';
 import { errorMessage } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 import type { Logger } from '../log.js';
 import { openQueue } from '../queue/openQueue.js';
 import type { Queue } from '../queue/queue.js';
@@ -180,7 +181,7 @@ export async function openDependencies(
     connection.authToken === undefined ? {} : { authToken: connection.authToken },
   );
   logger.debug(
-    { registry: redactedUrl(connection.url), warehouse: warehouse.url, queues: Object.keys(queues) },
+    { registry: redactSecrets(connection.url), warehouse: warehouse.url, queues: Object.keys(queues) },
     'dependencies ready',
   );
   return { config, registry, store, warehouse, queues, logger, close: () => registry.close() };
@@ -195,11 +196,6 @@ function ensureRegistryDir(url: string): void {
     .split('?')[0]!;
   if (path === '' || path === ':memory:') return;
   mkdirSync(dirname(path), { recursive: true });
-}
-
-/** A URL fit for logs: libSQL URLs may carry `?authToken=`. */
-function redactedUrl(url: string): string {
-  return url.replace(/([?&]authToken=)[^&]*/i, '$1[redacted]');
 }
 
 /**
