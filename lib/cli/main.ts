@@ -42,7 +42,7 @@ options:
   --sync                     register: wait until each file is committed
   --timeout <seconds>        register --sync / start --until-idle: give up after this long (default 60)
   --no-sample                start: do not write the sample table into an empty warehouse
-  --until-idle               start: exit once everything registered is committed
+  --until-idle               start: exit once idle (warehouse scanned, queues drained, all committed)
   -v, --verbose              log what happens (JSON lines on stderr)
   -h, --help                 this help`;
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { redactSecrets } from '../redact.js';
 import { listTables } from '../registry/catalogReads.js';
 import type { Registry } from '../registry/registry.js';
+import type { LocalRuntime } from '../runtime/localRuntime.js';
 import { buildRuntime } from '../runtime/runtimeFromConfig.js';
 import type { CliContext } from './context.js';
 import { duckdbSnippet, pyicebergSnippet } from './querySnippets.js';
@@ -14,7 +15,7 @@ import { isEmptyWarehouse, SAMPLE_TABLE, writeSampleData } from './sampleData.js
 
 export interface StartOptions {
   sample: boolean;
-  /** Exit once every registered file is committed (or rejected) instead of watching forever. */
+  /** Exit once idle (warehouse scanned, queues drained, every file committed or rejected) instead of watching forever. */
   untilIdle: boolean;
   timeoutSeconds: number;
 }
@@ -48,7 +49,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const idle = await waitUntilIdle(built.observer, stop.signal, options.timeoutSeconds * 1000);
+    const idle = await waitUntilIdle(runtime, built.observer, stop.signal, options.timeoutSeconds * 1000);
     await announceTables(ctx, built.observer);
     if (options.untilIdle) return idle ? 0 : 1;
     if (!ctx.out.json) ctx.out.line('watching for new files; Ctrl-C to stop');
@@ -64,18 +65,25 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   }
 }
 
-/** Waits until data files exist and none is pending or committing, or until the timeout. */
+/**
+ * Waits until the runtime is idle, or until the timeout: the warehouse scanned (files added or
+ * deleted while astha was stopped are announced), every queue drained, the change log empty,
+ * and no file pending or committing.
+ */
 export async function waitUntilIdle(
+  runtime: Pick<LocalRuntime, 'isQuiet'>,
   registry: Registry,
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!signal.aborted && Date.now() < deadline) {
-    const status = await registry.status();
-    const files = status.filesByState;
-    const settled = files.committed + files.rejected + files.removed;
-    if (settled > 0 && files.pending + files.committing === 0 && status.cdc.backlog === 0) return true;
+    // The queues first: a handler's registry writes land before its message leaves the queue.
+    if (await runtime.isQuiet()) {
+      const status = await registry.status();
+      const files = status.filesByState;
+      if (files.pending + files.committing === 0 && status.cdc.backlog === 0) return true;
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return false;
