@@ -42,7 +42,12 @@ import {
   tablesDueForMaintenance,
 } from '../registry/snapshotterState.js';
 import type { ObjectStore } from '../store/objectStore.js';
-import { type CleanupResult, cleanupOrphans, DEFAULT_ORPHAN_AGE_MS } from './cleanupOrphans.js';
+import {
+  type CleanupResult,
+  cleanupOrphans,
+  DEFAULT_ORPHAN_AGE_MS,
+  deletesReplacedUserFiles,
+} from './cleanupOrphans.js';
 import { isImmediate, parseProperties, policyFromProperties, shouldCommit } from './commitPolicy.js';
 import { type ExpireResult, expireSnapshots, previewExpiration } from './expireSnapshots.js';
 
@@ -172,11 +177,18 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
     const { expiration, expired } = done;
     const client = deps.registry.client;
     const replaced = await replacedDataFiles(client, tableId, nowMs - orphanAgeMs);
+    const properties = await deps.registry.tableMetadata(tableId);
     const cleanup = await cleanupOrphans(deps.store, table, {
       olderThanMs: orphanAgeMs,
       nowMs,
       knownVersion,
-      replacedDataFiles: replaced.map((f) => ({ key: f.path, etag: f.etag, fileId: f.fileId })),
+      replacedDataFiles: replaced.map((f) => ({
+        key: f.path,
+        etag: f.etag,
+        fileId: f.fileId,
+        asthaWritten: f.asthaWritten,
+      })),
+      deleteReplacedUserFiles: deletesReplacedUserFiles(parseProperties(properties?.properties_json ?? '{}')),
       isRegistered: (key) => isRegisteredPath(client, tableId, key),
       // The dry run walks the version the expiration would write; the real run loads the
       // newest, which is that version unless someone committed since.
