@@ -68,7 +68,8 @@ export class ComponentWorker extends Construct {
       timeout: spec.timeout,
       memorySize: spec.memorySize,
       logRetention: props.logRetention,
-      environment: props.environment,
+      // Bounds how long the function's commit claims can outlive it (lib/iceberg/commit/claimOwner.ts).
+      environment: { ...props.environment, ASTHA_FUNCTION_TIMEOUT_SECONDS: String(spec.timeout.toSeconds()) },
     });
     grantWarehouseRead(this.function.role, props.warehouse);
     const handsOverUserFiles = spec.dataAccess === 'deleteCompactedOutputs' && props.deleteReplacedUserFiles;

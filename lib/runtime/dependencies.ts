@@ -12,6 +12,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { isComponent, type Component } from '../astha/subscriptions.js';
 import { type AsthaConfig, ConfigError } from '../config.js';
 import { errorMessage } from '../errors.js';
+import { type ClaimOwner, functionOwner, localProcessOwner } from '../iceberg/commit/claimOwner.js';
 import { redactSecrets } from '../redact.js';
 import type { Logger } from '../log.js';
 import { openQueue } from '../queue/openQueue.js';
@@ -45,6 +46,8 @@ export interface Dependencies {
   /** One queue per component named in the configuration. */
   readonly queues: Readonly<Partial<Record<Component, Queue>>>;
   readonly logger: Logger;
+  /** Who this process is when it claims files for a commit (a function bounds it by its timeout). */
+  readonly claimOwner: ClaimOwner;
   close(): void;
 }
 
@@ -184,7 +187,10 @@ export async function openDependencies(
     { registry: redactSecrets(connection.url), warehouse: warehouse.url, queues: Object.keys(queues) },
     'dependencies ready',
   );
-  return { config, registry, store, warehouse, queues, logger, close: () => registry.close() };
+  const claimOwner = config.function?.timeoutMs
+    ? functionOwner(config.function.name, config.function.timeoutMs)
+    : localProcessOwner();
+  return { config, registry, store, warehouse, queues, logger, claimOwner, close: () => registry.close() };
 }
 
 /** A `file:` registry's directory is created on first use (the embedded default, `./.astha/`). */

@@ -20,6 +20,7 @@ import type { ComponentLogic, HealthReport } from '../components/component.js';
 import { errorMessage } from '../errors.js';
 import type { CommitClock, CommitLimits } from '../iceberg/commit/commitBackoff.js';
 import { systemCommitClock } from '../iceberg/commit/commitBackoff.js';
+import type { ClaimOwner } from '../iceberg/commit/claimOwner.js';
 import { loadTable } from '../iceberg/commit/loadTable.js';
 import { tablePointer } from '../iceberg/commit/registryRecords.js';
 import { commitPending } from '../iceberg/icebergUpdater.js';
@@ -58,6 +59,8 @@ export interface SnapshotterDeps {
   logger: Logger;
   clock?: CommitClock;
   limits?: Partial<CommitLimits>;
+  /** Recorded with the claims of its policy commits; default this local process. */
+  claimOwner?: ClaimOwner;
   /** Least time between two maintenance runs of one table (default 1 hour). */
   maintenanceIntervalMs?: number;
   /** Cleanup's safety age (default 3 days). */
@@ -104,6 +107,7 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
     store: deps.store,
     clock,
     ...(deps.limits ? { limits: deps.limits } : {}),
+    ...(deps.claimOwner ? { claimOwner: deps.claimOwner } : {}),
   };
   const intervalMs = deps.maintenanceIntervalMs ?? 60 * 60 * 1000;
   const orphanAgeMs = deps.orphanAgeMs ?? DEFAULT_ORPHAN_AGE_MS;
