@@ -34,6 +34,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StoreError } from '../errors.js';
+import { processAlive } from '../processLiveness.js';
 import {
   compareKeys,
   type GetOptions,
@@ -486,15 +487,6 @@ async function breakStaleLock(lockPath: string): Promise<boolean> {
   if (moved !== owner) await link(aside, lockPath).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
   return true;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return !hasCode(error, 'ESRCH');
-  }
 }
 
 function hasCode(error: unknown, ...codes: string[]): boolean {

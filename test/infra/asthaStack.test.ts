@@ -351,8 +351,14 @@ describe('functions', () => {
     }
   });
 
-  it('every function gets the warehouse URL, the log level and the secret ARN; drain also its queues', () => {
+  it('every function gets the warehouse URL, the log level and the secret ARN; drain also its queues, components their timeout', () => {
     const common = ['ASTHA_LIBSQL_SECRET_ARN', 'ASTHA_LOG_LEVEL', 'ASTHA_WAREHOUSE', 'NODE_OPTIONS'];
+    const timeouts: Record<string, string> = {
+      'astha-iceberg-updater': '60',
+      'astha-metadata-orchestrator': '60',
+      'astha-snapshotter': '120',
+      'astha-compactor': '900',
+    };
     const drainOnly = [
       'ASTHA_COMPONENT_DLQS',
       'ASTHA_COMPONENT_QUEUES',
@@ -361,8 +367,20 @@ describe('functions', () => {
     ];
     for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
       const env = envOf(fn.Properties ?? {});
-      const expected = fn.Properties?.['FunctionName'] === 'astha-drain' ? [...common, ...drainOnly] : common;
+      const name = String(fn.Properties?.['FunctionName']);
+      const timeout = timeouts[name];
+      const expected =
+        name === 'astha-drain'
+          ? [...common, ...drainOnly]
+          : timeout
+            ? [...common, 'ASTHA_FUNCTION_TIMEOUT_SECONDS']
+            : common;
       expect(Object.keys(env).sort(), id).toEqual(expected.sort());
+      // Their commit claims are dead once the function's timeout has passed (claimOwner.ts).
+      if (timeout) {
+        expect(env['ASTHA_FUNCTION_TIMEOUT_SECONDS'], name).toBe(timeout);
+        expect(fn.Properties?.['Timeout'], name).toBe(Number(timeout));
+      }
       const [bucketId] = single(synth.resources, 'AWS::S3::Bucket');
       expect(env['ASTHA_WAREHOUSE']).toEqual({ 'Fn::Join': ['', ['s3://', ref(bucketId), '/warehouse']] });
     }

@@ -8,8 +8,8 @@
  *   carry that bound, and are dead once it has passed (plus a margin for a request in flight).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { processAlive, processStart } from '../../processLiveness.js';
 
 export interface ClaimOwner {
   /** Recorded with the claim: `local:<host>:<pid>:<start>` or `fn:<name>:<random>`. */
@@ -51,24 +51,4 @@ export function ownerIsGone(token: string): boolean {
   // The pid is in use: by the owner, or by a newer process that got the same number.
   const start = match[3];
   return start !== '' && processStart(pid) !== undefined && processStart(pid) !== start;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return !(error instanceof Error && 'code' in error && error.code === 'ESRCH');
-  }
-}
-
-/** The kernel's start time of `pid` (Linux `/proc/<pid>/stat` field 22), or undefined elsewhere. */
-function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }
