@@ -52,6 +52,8 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
     const idle = await waitUntilIdle(runtime, built.observer, stop.signal, options.timeoutSeconds * 1000);
     await announceTables(ctx, built.observer);
     if (options.untilIdle) return idle ? 0 : 1;
+    // A signal during the wait for idle has already fired: its abort event will not come again.
+    if (stop.signal.aborted) return 0;
     if (!ctx.out.json) ctx.out.line('watching for new files; Ctrl-C to stop');
     await new Promise<void>((resolve) =>
       stop.signal.addEventListener('abort', () => resolve(), { once: true }),
