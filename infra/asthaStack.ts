@@ -33,6 +33,12 @@ export interface AsthaStackProps extends StackProps {
   readonly tempObjectExpirationDays?: number;
   /** Deployed components (each needs `functions/<component-slug>.ts`). Default all four. */
   readonly components?: readonly ComponentName[];
+  /**
+   * Let the snapshotter delete users' files that compaction replaced (any data file), for tables
+   * that also set `astha.cleanup.delete-replaced-user-files=true`. Default false: it may delete
+   * only compaction outputs (`_astha-compacted-*.parq`).
+   */
+  readonly deleteReplacedUserFiles?: boolean;
   /** Existing SNS topic to notify on alarm and OK. */
   readonly alarmTopicArn?: string;
   /** Memory of the drain function in MB. Default 256. */
@@ -102,7 +108,13 @@ export class AsthaStack extends Stack {
     for (const component of components) {
       workers.set(
         component,
-        new ComponentWorker(this, pascal(component), { ...common, component, functionsDir, warehouse }),
+        new ComponentWorker(this, pascal(component), {
+          ...common,
+          component,
+          functionsDir,
+          warehouse,
+          deleteReplacedUserFiles: props.deleteReplacedUserFiles ?? false,
+        }),
       );
     }
     this.components = workers;

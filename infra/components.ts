@@ -19,10 +19,11 @@ export const DEFAULT_COMPONENTS: readonly ComponentName[] = COMPONENT_NAMES;
 
 /**
  * What a component may do under the tables' `data/` folders, besides reading (see
- * warehouseAccess.ts): nothing, write compaction outputs (`_astha-compacted-*.parq` only), or
- * delete data files (the replaced files and orphaned outputs cleanup removes).
+ * warehouseAccess.ts): nothing, write compaction outputs (`_astha-compacted-*.parq` only),
+ * delete compaction outputs (what cleanup deletes by default), or delete any data file (only
+ * when the stack hands users' compacted-away files to cleanup: `deleteReplacedUserFiles`).
  */
-export type DataAccess = 'none' | 'writeCompactedOutputs' | 'deleteDataFiles';
+export type DataAccess = 'none' | 'writeCompactedOutputs' | 'deleteCompactedOutputs' | 'deleteDataFiles';
 
 export interface ComponentSpec {
   /** Handler file under the functions directory. */
@@ -46,7 +47,7 @@ export interface ComponentSpec {
 const SPECS: Record<ComponentName, ComponentSpec> = {
   iceberg_updater: spec('iceberg-updater', 60, 1024, 'none'),
   metadata_orchestrator: spec('metadata-orchestrator', 60, 512, 'none'),
-  snapshotter: spec('snapshotter', 120, 1024, 'deleteDataFiles'),
+  snapshotter: spec('snapshotter', 120, 1024, 'deleteCompactedOutputs'),
   compactor: spec('compactor', 900, 1769, 'writeCompactedOutputs'),
 };
 

@@ -31,6 +31,7 @@ export function propsFromContext(read: ContextReader): AsthaStackProps {
     logRetention: logRetentionDays === undefined ? undefined : retention(logRetentionDays),
     tempObjectExpirationDays: optionalNumber(read, 'tempObjectExpirationDays'),
     components: components === undefined ? undefined : parseComponents(components),
+    deleteReplacedUserFiles: optionalBoolean(read, 'deleteReplacedUserFiles'),
     alarmTopicArn: text('alarmTopicArn'),
     drainMemorySize: optionalNumber(read, 'drainMemorySize'),
     drainPollIntervalMs: optionalNumber(read, 'drainPollIntervalMs'),

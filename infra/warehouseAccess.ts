@@ -43,11 +43,19 @@ export const COMPACTED_OUTPUT_PATTERN = '*_astha-compacted-*.parq';
  *   CreateMultipartUpload, UploadPart and CompleteMultipartUpload as well) and
  *   `s3:AbortMultipartUpload` on `<table>/data/…_astha-compacted-*.parq`. It cannot overwrite
  *   or delete a user's file;
- * - the snapshotter also deletes under `<table>/data/`: cleanup removes data files compaction
- *   replaced, once no remaining snapshot reaches them and they are past the safety age (3 days
- *   by default), and compaction outputs that no snapshot reaches and no registry row names.
- *   Replaced user files keep their user's names, so the grant cannot be narrowed by name; the
- *   rules live in lib/snapshotter/cleanupOrphans.ts. It writes no data.
+ * - the snapshotter also deletes compaction outputs under `<table>/data/` (same name pattern):
+ *   cleanup removes outputs a later rewrite replaced or no commit referenced, once no remaining
+ *   snapshot reaches them and they are past the safety age (3 days by default). Only a stack
+ *   that hands users' compacted-away files to cleanup (`deleteReplacedUserFiles`, with the
+ *   table property `astha.cleanup.delete-replaced-user-files`) grants it DeleteObject on every
+ *   data file (`deleteDataFiles`): replaced user files keep their user's names, so that grant
+ *   cannot be narrowed by name. The rules live in lib/snapshotter/cleanupOrphans.ts. It writes
+ *   no data.
+ *
+ * Metadata and data patterns never overlap on a key astha accepts: `*\/metadata/*` needs a
+ * `/metadata/` segment, which a data file's key has only if its table is named `metadata`
+ * (reserved by lib/layout/warehousePath.ts) or a directory under `data/` is (directories there
+ * are `<col>=<value>`). Likewise `*\/data/*` reaches metadata only of a table named `data`.
  *
  * No one else deletes user data: registration only reads, and the drainer has no S3 access.
  */
@@ -58,6 +66,10 @@ export function grantTableWrite(grantee: IGrantable, warehouse: Warehouse, dataA
   if (dataAccess === 'writeCompactedOutputs') {
     const outputs = bucket.arnForObjects(`${keyPrefix}*/data/${COMPACTED_OUTPUT_PATTERN}`);
     addStatement(grantee, ['s3:PutObject', 's3:AbortMultipartUpload'], [outputs]);
+  }
+  if (dataAccess === 'deleteCompactedOutputs') {
+    const outputs = bucket.arnForObjects(`${keyPrefix}*/data/${COMPACTED_OUTPUT_PATTERN}`);
+    addStatement(grantee, ['s3:DeleteObject'], [outputs]);
   }
   if (dataAccess === 'deleteDataFiles') {
     addStatement(grantee, ['s3:DeleteObject'], [bucket.arnForObjects(`${keyPrefix}*/data/*`)]);

@@ -34,6 +34,11 @@ export interface AsthaConfig {
   registrationQueue?: string;
   drain: { pollIntervalMs: number; batchSize: number; safetyMarginMs: number };
   logLevel: string;
+  /**
+   * Set inside a Lambda function (`AWS_LAMBDA_FUNCTION_NAME`): its name and the timeout the
+   * stack gave it (`ASTHA_FUNCTION_TIMEOUT_SECONDS`), which bounds how long its commit claims live.
+   */
+  function?: { name: string; timeoutMs?: number };
 }
 
 export class ConfigError extends AsthaError {
@@ -71,8 +76,18 @@ export function loadConfig(env: Env = process.env): Readonly<AsthaConfig> {
       safetyMarginMs: positiveInt(env, 'ASTHA_DRAIN_MARGIN_MS', 5_000),
     },
     logLevel: env.ASTHA_LOG_LEVEL ?? 'info',
+    ...functionConfig(env),
   };
   return deepFreeze(config);
+}
+
+function functionConfig(env: Env): Pick<AsthaConfig, 'function'> {
+  const name = env.AWS_LAMBDA_FUNCTION_NAME;
+  if (!name) return {};
+  const timeout = env.ASTHA_FUNCTION_TIMEOUT_SECONDS
+    ? positiveInt(env, 'ASTHA_FUNCTION_TIMEOUT_SECONDS', 900)
+    : undefined;
+  return { function: { name, ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }) } };
 }
 
 function positiveInt(env: Env, name: string, fallback: number): number {

@@ -1,8 +1,11 @@
 /**
  * One error class per layer, each with a stable `code`, a `retryable` flag and the `cause`.
  * Adapters translate SDK errors into these at the boundary, so nothing above them
- * inspects AWS error names or HTTP status codes.
+ * inspects AWS error names or HTTP status codes. Messages are redacted when made and when
+ * printed, so a URL carrying a token never leaves through an error.
  */
+import { redactSecrets } from './redact.js';
+
 export interface AsthaErrorOptions {
   retryable?: boolean;
   cause?: unknown;
@@ -16,7 +19,7 @@ export class AsthaError extends Error {
   readonly details: Record<string, unknown>;
 
   constructor(code: string, message: string, options: AsthaErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.retryable = options.retryable ?? false;
@@ -59,5 +62,5 @@ export function isRetryable(error: unknown): boolean {
 }
 
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return redactSecrets(error instanceof Error ? error.message : String(error));
 }

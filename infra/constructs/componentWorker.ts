@@ -18,6 +18,8 @@ export interface ComponentWorkerProps {
   readonly warehouse: Warehouse;
   readonly environment: Readonly<Record<string, string>>;
   readonly logRetention: RetentionDays;
+  /** Lets the snapshotter delete any data file (users' compacted-away originals), not only compaction outputs. */
+  readonly deleteReplacedUserFiles?: boolean;
 }
 
 /** After this many receives a change goes to the component's dead-letter queue. */
@@ -66,10 +68,16 @@ export class ComponentWorker extends Construct {
       timeout: spec.timeout,
       memorySize: spec.memorySize,
       logRetention: props.logRetention,
-      environment: props.environment,
+      // Bounds how long the function's commit claims can outlive it (lib/iceberg/commit/claimOwner.ts).
+      environment: { ...props.environment, ASTHA_FUNCTION_TIMEOUT_SECONDS: String(spec.timeout.toSeconds()) },
     });
     grantWarehouseRead(this.function.role, props.warehouse);
-    grantTableWrite(this.function.role, props.warehouse, spec.dataAccess);
+    const handsOverUserFiles = spec.dataAccess === 'deleteCompactedOutputs' && props.deleteReplacedUserFiles;
+    grantTableWrite(
+      this.function.role,
+      props.warehouse,
+      handsOverUserFiles ? 'deleteDataFiles' : spec.dataAccess,
+    );
     this.function.fn.addEventSource(
       new SqsEventSource(this.queue, { batchSize: COMPONENT_BATCH_SIZE, reportBatchItemFailures: true }),
     );

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { AsthaError, errorMessage } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 import { COMMANDS, type CommandSpec, type Flags, GLOBAL_OPTIONS } from './commands.js';
 import type { CliContext } from './context.js';
 import { commandHelp, globalHelp, packageVersion, suggestCommands } from './help.js';
@@ -94,7 +95,8 @@ function report(error: unknown, json: boolean, verbose: boolean): number {
     process.stderr.write(
       `astha: ${errorMessage(error)}${usage && !(error instanceof AsthaError) ? '\n(see astha --help)' : ''}\n`,
     );
-  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  if (verbose && error instanceof Error && error.stack)
+    process.stderr.write(`${redactSecrets(error.stack)}\n`);
   return usage ? 2 : 1;
 }
 

@@ -6,8 +6,10 @@
  * away (`npx` killed by SIGTERM leaves its child running otherwise).
  */
 import { fileURLToPath } from 'node:url';
+import { redactSecrets } from '../redact.js';
 import { listTables } from '../registry/catalogReads.js';
 import type { Registry } from '../registry/registry.js';
+import type { LocalRuntime } from '../runtime/localRuntime.js';
 import { buildRuntime } from '../runtime/runtimeFromConfig.js';
 import { CommitFeed, describeEvent, type FeedEvent } from './commitFeed.js';
 import type { CliContext } from './context.js';
@@ -38,7 +40,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
     if (!options.untilIdle) feed.start();
     announceStart(ctx, built.mode, deps.warehouse.url, sampleWritten);
     if (options.untilIdle || sampleWritten) {
-      const idle = await waitUntilIdle(built.observer, stop.signal, options.timeoutSeconds * 1000);
+      const idle = await waitUntilIdle(runtime, built.observer, stop.signal, options.timeoutSeconds * 1000);
       if (stop.signal.aborted) return 0;
       await announceTables(ctx, built.observer, options.untilIdle ? undefined : SAMPLE_TABLE);
       if (options.untilIdle) return idle ? 0 : 1;
@@ -66,7 +68,7 @@ function announceStart(ctx: CliContext, mode: string, warehouseUrl: string, samp
   const where = warehouseUrl.startsWith('file:') ? fileURLToPath(warehouseUrl) : warehouseUrl;
   ctx.out.line(`astha running (${mode === 'embedded' ? 'embedded default' : 'SQS queues'})`);
   ctx.out.line(`  warehouse  ${where}`);
-  ctx.out.line(`  registry   ${ctx.config.registry.url || '(from secret)'}`);
+  ctx.out.line(`  registry   ${redactSecrets(ctx.config.registry.url) || '(from secret)'}`);
   if (sampleWritten)
     ctx.out.line(
       `  wrote a sample table ${SAMPLE_TABLE.namespace}.${SAMPLE_TABLE.table} (3 Parquet files, partitioned by day)`,
@@ -74,18 +76,25 @@ function announceStart(ctx: CliContext, mode: string, warehouseUrl: string, samp
   ctx.out.line(`  put Parquet files under ${where}/<namespace>/<table>/data/ and they become Iceberg tables`);
 }
 
-/** Waits until data files exist and none is pending or committing, or until the timeout. */
+/**
+ * Waits until the runtime is idle, or until the timeout: the warehouse scanned (files added or
+ * deleted while astha was stopped are announced), every queue drained, the change log empty,
+ * and no file pending or committing.
+ */
 export async function waitUntilIdle(
+  runtime: Pick<LocalRuntime, 'isQuiet'>,
   registry: Registry,
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!signal.aborted && Date.now() < deadline) {
-    const status = await registry.status();
-    const files = status.filesByState;
-    const settled = files.committed + files.rejected + files.removed;
-    if (settled > 0 && files.pending + files.committing === 0 && status.cdc.backlog === 0) return true;
+    // The queues first: a handler's registry writes land before its message leaves the queue.
+    if (await runtime.isQuiet()) {
+      const status = await registry.status();
+      const files = status.filesByState;
+      if (files.pending + files.committing === 0 && status.cdc.backlog === 0) return true;
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return false;

@@ -11,6 +11,7 @@ import { tableIdOf } from '../astha/events.js';
 import { SUBSCRIPTIONS } from '../astha/subscriptions.js';
 import { AsthaError, errorMessage } from '../errors.js';
 import type { CommitClock, CommitLimits } from '../iceberg/commit/commitBackoff.js';
+import type { ClaimOwner } from '../iceberg/commit/claimOwner.js';
 import { commitPending, onRefresh as commitAllPending } from '../iceberg/icebergUpdater.js';
 import type { Logger } from '../log.js';
 import type { Registry } from '../registry/registry.js';
@@ -24,6 +25,8 @@ export interface IcebergUpdaterDeps {
   logger: Logger;
   clock?: CommitClock;
   limits?: Partial<CommitLimits>;
+  /** Recorded with its claims; default this local process. */
+  claimOwner?: ClaimOwner;
   /**
    * Commits one look may make when more files are pending than one snapshot takes
    * (`maxFilesPerCommit`); the rest wait for the next event or refresh. Default 8.
@@ -63,6 +66,7 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
     store: deps.store,
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.limits ? { limits: deps.limits } : {}),
+    ...(deps.claimOwner ? { claimOwner: deps.claimOwner } : {}),
   };
   const maxCommits = deps.maxCommitsPerLook ?? 8;
 

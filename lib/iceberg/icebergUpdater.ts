@@ -25,6 +25,7 @@ import {
 import { type ChangeBuilder, type CommitResult, commitTable } from './commit/commitTable.js';
 import { definitionFromRegistry, type EnsuredTable, ensureTable } from './commit/ensureTable.js';
 import { loadTable } from './commit/loadTable.js';
+import { type ClaimOwner, claimExpiry, localProcessOwner } from './commit/claimOwner.js';
 import { type RecoveryReport, recoverClaims, settleClaim } from './commit/recovery.js';
 import { snapshotRecord, tablePointer } from './commit/registryRecords.js';
 import { IcebergError } from './icebergError.js';
@@ -37,6 +38,8 @@ export interface UpdaterDeps {
   store: ObjectStore;
   clock?: CommitClock;
   limits?: Partial<CommitLimits>;
+  /** Who this committer is, recorded with its claims (default: this local process). */
+  claimOwner?: ClaimOwner;
 }
 
 export interface CommittedPending {
@@ -74,11 +77,14 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
   const snapshotId = newSnapshotId();
   const target = snapshotId.toString();
   const claimedAtMs = clock.now();
+  const owner = deps.claimOwner ?? localProcessOwner();
+  const expiresAtMs = claimExpiry(owner, claimedAtMs);
   const claimed = await claimPendingFiles(registry.client, {
     tableId,
     targetSnapshotId: target,
     limit: limits.maxFilesPerCommit,
     nowMs: claimedAtMs,
+    holder: { owner: owner.token, ...(expiresAtMs === undefined ? {} : { expiresAtMs }) },
   });
   if (claimed === 0) return 'nothing pending';
 

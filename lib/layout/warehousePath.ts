@@ -46,10 +46,26 @@ export type KeyParse =
   | { kind: 'ignored'; reason: string }
   | { kind: 'invalid'; reason: string };
 
+/**
+ * Names a namespace or table may not have: the folders of a table. A table named `metadata`
+ * would put its data files at `<ns>/metadata/data/…`, inside what the IAM grants on
+ * `<prefix>*\/metadata/*` treat as Iceberg metadata (infra/warehouseAccess.ts), and a table named
+ * `data` would put its metadata under `*\/data/*`. Partition directories are `<col>=<value>`
+ * (a value cannot hold `/`), so no segment under `data/` is ever `metadata` or `data` either.
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['metadata', 'data']);
+
 /** Why `name` is not an acceptable identifier, or undefined when it is. */
 export function identifierProblem(name: string, what: string): string | undefined {
   if (IDENTIFIER_PATTERN.test(name)) return undefined;
   return `${what} name ${JSON.stringify(name)} must match ${IDENTIFIER_PATTERN.source}`;
+}
+
+/** Why `name` cannot name a namespace or table: not an identifier, or a reserved folder name. */
+export function tableNameProblem(name: string, what: 'namespace' | 'table'): string | undefined {
+  if (RESERVED_NAMES.has(name))
+    return `${what} name ${JSON.stringify(name)} is reserved (${[...RESERVED_NAMES].join(', ')} are a table's folders)`;
+  return identifierProblem(name, what);
 }
 
 /** Normalises a warehouse prefix: no leading or trailing slashes; '' for the bucket root. */
@@ -78,7 +94,7 @@ export function parseWarehouseKey(key: string, prefix: string): KeyParse {
       reason: 'key is not <namespace>/<table>/data/[<col>=<value>/...]<file>.parquet',
     };
   }
-  const problem = identifierProblem(namespace, 'namespace') ?? identifierProblem(table, 'table');
+  const problem = tableNameProblem(namespace, 'namespace') ?? tableNameProblem(table, 'table');
   if (problem) return { kind: 'invalid', reason: problem };
   if (area === 'metadata') return { kind: 'ignored', reason: 'Iceberg metadata of the table' };
   if (area !== 'data')

@@ -23,13 +23,49 @@ export interface ClaimedFile {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
+ * Who took each open claim and when it is dead at the latest (recovery.ts judges them). A row
+ * lives exactly as long as its claim: written with it, deleted when it is recorded or released.
+ */
+const CLAIMS_DDL = `CREATE TABLE IF NOT EXISTS commit_claims (
+  table_id INTEGER NOT NULL,
+  target_snapshot_id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  expires_at_ms INTEGER,
+  PRIMARY KEY (table_id, target_snapshot_id))`;
+const claimsReady = new WeakSet<Client>();
+
+async function ensureClaims(client: Client): Promise<void> {
+  if (claimsReady.has(client)) return;
+  await client.execute(CLAIMS_DDL);
+  claimsReady.add(client);
+}
+
+const deleteClaim = (tableId: number, targetSnapshotId: SnapshotId) => ({
+  sql: 'DELETE FROM commit_claims WHERE table_id = ? AND target_snapshot_id = ?',
+  args: [tableId, targetSnapshotId],
+});
+
+/** The committer a claim is taken for: its owner token and, if bounded, the latest it can live. */
+export interface ClaimHolder {
+  owner: string;
+  expiresAtMs?: number;
+}
+
+/**
  * Claims up to `limit` of the table's pending files (oldest first) for `targetSnapshotId`.
  * Files without statistics are not claimable (registration writes both in one transaction).
  */
 export async function claimPendingFiles(
   client: Client,
-  claim: { tableId: number; targetSnapshotId: SnapshotId; limit: number; nowMs: number },
+  claim: {
+    tableId: number;
+    targetSnapshotId: SnapshotId;
+    limit: number;
+    nowMs: number;
+    holder?: ClaimHolder;
+  },
 ): Promise<number> {
+  await ensureClaims(client);
   return writeTransaction(client, async (tx) => {
     const result = await tx.execute({
       sql: `UPDATE table_files SET iceberg_state = 'committing', target_snapshot_id = ?, updated_at = ?
@@ -41,6 +77,12 @@ export async function claimPendingFiles(
             AND iceberg_state = 'pending'`,
       args: [claim.targetSnapshotId, iso(claim.nowMs), claim.tableId, claim.limit],
     });
+    if (result.rowsAffected > 0 && claim.holder) {
+      await tx.execute({
+        sql: 'INSERT OR REPLACE INTO commit_claims (table_id, target_snapshot_id, owner, expires_at_ms) VALUES (?, ?, ?, ?)',
+        args: [claim.tableId, claim.targetSnapshotId, claim.holder.owner, claim.holder.expiresAtMs ?? null],
+      });
+    }
     return result.rowsAffected;
   });
 }
@@ -76,18 +118,28 @@ export interface OpenClaim {
   targetSnapshotId: SnapshotId;
   files: number;
   claimedAtMs: number;
+  /** Who claimed (absent for claims taken before owners were recorded). */
+  owner?: string;
+  /** When the owner is dead at the latest, if bounded. */
+  expiresAtMs?: number;
 }
 
 export async function openClaims(client: Client, tableId: number): Promise<OpenClaim[]> {
+  await ensureClaims(client);
   const result = await client.execute({
-    sql: `SELECT target_snapshot_id, count(*) AS files, max(updated_at) AS claimed_at FROM table_files
-          WHERE table_id = ? AND iceberg_state = 'committing' GROUP BY target_snapshot_id`,
+    sql: `SELECT f.target_snapshot_id, count(*) AS files, max(f.updated_at) AS claimed_at,
+            max(c.owner) AS owner, max(c.expires_at_ms) AS expires_at_ms
+          FROM table_files f LEFT JOIN commit_claims c
+            ON c.table_id = f.table_id AND c.target_snapshot_id = f.target_snapshot_id
+          WHERE f.table_id = ? AND f.iceberg_state = 'committing' GROUP BY f.target_snapshot_id`,
     args: [tableId],
   });
   return result.rows.map((row: Row) => ({
     targetSnapshotId: String(row.target_snapshot_id),
     files: Number(row.files),
     claimedAtMs: Date.parse(String(row.claimed_at)),
+    ...(row.owner == null ? {} : { owner: String(row.owner) }),
+    ...(row.expires_at_ms == null ? {} : { expiresAtMs: Number(row.expires_at_ms) }),
   }));
 }
 
@@ -96,12 +148,14 @@ export async function releaseClaims(
   client: Client,
   release: { tableId: number; targetSnapshotId: SnapshotId; nowMs: number },
 ): Promise<number> {
+  await ensureClaims(client);
   return writeTransaction(client, async (tx) => {
     const result = await tx.execute({
       sql: `UPDATE table_files SET iceberg_state = 'pending', target_snapshot_id = NULL, updated_at = ?
             WHERE table_id = ? AND iceberg_state = 'committing' AND target_snapshot_id = ?`,
       args: [iso(release.nowMs), release.tableId, release.targetSnapshotId],
     });
+    await tx.execute(deleteClaim(release.tableId, release.targetSnapshotId));
     return result.rowsAffected;
   });
 }
@@ -142,9 +196,11 @@ export interface CommitRecord {
 export async function recordCommit(client: Client, record: CommitRecord): Promise<number> {
   const { pointer, snapshot, nowMs } = record;
   const tableId = pointer.tableId;
+  await ensureClaims(client);
   return writeTransaction(client, async (tx) => {
     await tx.execute(pointerUpdate(pointer, nowMs));
     await tx.execute(snapshotInsert(tableId, snapshot));
+    await tx.execute(deleteClaim(tableId, snapshot.snapshotId));
     const files =
       record.fileIds === undefined
         ? await tx.execute({

@@ -172,13 +172,15 @@ export interface ReplacedDataFile {
   /** The ETag of the version that was replaced. */
   etag: string;
   replacedBy: SnapshotId;
+  /** Astha wrote the object (a compaction output), so cleanup may always delete it. */
+  asthaWritten: boolean;
 }
 
 /**
  * Files marked `removed` whose removing snapshot is one of astha's `replace` snapshots (live or
  * expired) committed before `beforeMs`, and compaction outputs a retraction rewrote. Files
- * removed because the object was deleted by a user (a `delete` snapshot) are not listed: astha
- * never deletes user data for any other reason.
+ * removed because the object was deleted by a user (a `delete` snapshot) are not listed; of the
+ * replaced user files cleanup deletes only those a table hands over (`asthaWritten` tells).
  */
 export async function replacedDataFiles(
   client: Client,
@@ -189,7 +191,7 @@ export async function replacedDataFiles(
   const result = await client.execute({
     // A compaction output taken out by a retraction (rows of a deleted file left out) goes by
     // an `overwrite` or `delete`: astha wrote it, so it is astha's to delete too.
-    sql: `SELECT f.id, f.path, f.uri, f.etag, f.target_snapshot_id FROM table_files f
+    sql: `SELECT f.id, f.path, f.uri, f.etag, f.target_snapshot_id, f.astha_written FROM table_files f
           JOIN (SELECT snapshot_id, operation FROM table_snapshots WHERE table_id = ? AND committed_at < ?
                 UNION
                 SELECT snapshot_id, operation FROM expired_snapshots WHERE table_id = ? AND committed_at < ?) s
@@ -206,6 +208,7 @@ export async function replacedDataFiles(
     uri: String(row.uri),
     etag: String(row.etag),
     replacedBy: String(row.target_snapshot_id),
+    asthaWritten: Number(row.astha_written) === 1,
   }));
 }
 

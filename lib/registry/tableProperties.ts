@@ -5,17 +5,22 @@
  */
 import { RegistryError } from './registryError.js';
 import type { Client } from '@libsql/client';
+import { DELETE_REPLACED_USER_FILES } from '../snapshotter/cleanupOrphans.js';
 import { writeTransaction } from './writeTransaction.js';
 
 /** Iceberg-style keys: lower-case words joined by `.`, `-` or `_`. */
 const PROPERTY_KEY = /^[a-z0-9]+([._-][a-z0-9]+)*$/;
 const MAX_VALUE_LENGTH = 4096;
+/** Switches that hand astha something it would not otherwise do: a typo must not pass as `false`. */
+const BOOLEAN_KEYS: ReadonlySet<string> = new Set([DELETE_REPLACED_USER_FILES]);
 
 export function propertyProblem(key: string, value?: string): string | undefined {
   if (!PROPERTY_KEY.test(key))
     return `invalid property name ${JSON.stringify(key)} (lower-case words joined by . - or _)`;
   if (value !== undefined && value.length > MAX_VALUE_LENGTH)
     return `value of ${key} is longer than ${MAX_VALUE_LENGTH} characters`;
+  if (value !== undefined && BOOLEAN_KEYS.has(key) && value !== 'true' && value !== 'false')
+    return `${key} must be true or false, got ${JSON.stringify(value)}`;
   return undefined;
 }
 

@@ -12,6 +12,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { isComponent, type Component } from '../astha/subscriptions.js';
 import { type AsthaConfig, ConfigError } from '../config.js';
 import { errorMessage } from '../errors.js';
+import { type ClaimOwner, functionOwner, localProcessOwner } from '../iceberg/commit/claimOwner.js';
+import { redactSecrets } from '../redact.js';
 import type { Logger } from '../log.js';
 import { openQueue } from '../queue/openQueue.js';
 import type { Queue } from '../queue/queue.js';
@@ -44,6 +46,8 @@ export interface Dependencies {
   /** One queue per component named in the configuration. */
   readonly queues: Readonly<Partial<Record<Component, Queue>>>;
   readonly logger: Logger;
+  /** Who this process is when it claims files for a commit (a function bounds it by its timeout). */
+  readonly claimOwner: ClaimOwner;
   close(): void;
 }
 
@@ -180,10 +184,13 @@ export async function openDependencies(
     connection.authToken === undefined ? {} : { authToken: connection.authToken },
   );
   logger.debug(
-    { registry: redactedUrl(connection.url), warehouse: warehouse.url, queues: Object.keys(queues) },
+    { registry: redactSecrets(connection.url), warehouse: warehouse.url, queues: Object.keys(queues) },
     'dependencies ready',
   );
-  return { config, registry, store, warehouse, queues, logger, close: () => registry.close() };
+  const claimOwner = config.function?.timeoutMs
+    ? functionOwner(config.function.name, config.function.timeoutMs)
+    : localProcessOwner();
+  return { config, registry, store, warehouse, queues, logger, claimOwner, close: () => registry.close() };
 }
 
 /** A `file:` registry's directory is created on first use (the embedded default, `./.astha/`). */
@@ -200,11 +207,6 @@ export function registryFilePath(url: string): string | undefined {
     .replace(/^\/\/(?=\/)/, '')
     .split('?')[0]!;
   return path === '' || path === ':memory:' ? undefined : path;
-}
-
-/** A URL fit for logs: libSQL URLs may carry `?authToken=`. */
-function redactedUrl(url: string): string {
-  return url.replace(/([?&]authToken=)[^&]*/i, '$1[redacted]');
 }
 
 /**

@@ -53,6 +53,7 @@ export class LocalRuntime {
   private drainLoop: Promise<void> | undefined;
   private running = false;
   private startupRefresh: Promise<void> | undefined;
+  private startupDone = false;
   private readonly tickTimers: NodeJS.Timeout[] = [];
   private readonly drainDeps: DrainDeps;
 
@@ -96,7 +97,9 @@ export class LocalRuntime {
           );
         }),
       ),
-    ).then(() => undefined);
+    ).then(() => {
+      this.startupDone = true;
+    });
     this.drainLoop = this.runDrainer();
     for (const tick of this.parts.ticks ?? []) {
       const timer = setInterval(() => {
@@ -120,6 +123,24 @@ export class LocalRuntime {
       });
       this.watcher.start();
     }
+  }
+
+  /**
+   * True when nothing is on its way to the registry: the start-up refresh is done, the warehouse
+   * has been scanned once (embedded default), and no queue holds a message, visible or in
+   * flight. Checked before the registry's own backlog, in that order: a message leaves its
+   * queue only after its handler's registry writes, so quiet queues then a settled registry
+   * mean nothing is left to do.
+   */
+  async isQuiet(): Promise<boolean> {
+    if (!this.running || !this.startupDone) return false;
+    if (this.watcher && !this.watcher.scanned) return false;
+    const queues = [this.parts.registrationQueue, ...Object.values(this.parts.componentQueues)];
+    for (const queue of queues) {
+      const stats = await queue.stats();
+      if (stats.visible + stats.inFlight > 0) return false;
+    }
+    return true;
   }
 
   async stop(): Promise<void> {

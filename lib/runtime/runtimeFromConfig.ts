@@ -20,6 +20,7 @@ import { MemoryQueue } from '../queue/memoryQueue.js';
 import { openQueue } from '../queue/openQueue.js';
 import type { Queue } from '../queue/queue.js';
 import { openRegistry, type Registry } from '../registry/registry.js';
+import { FsStore } from '../store/fsStore.js';
 import { type Dependencies, openDependencies, resolveRegistryConnection } from './dependencies.js';
 import { LocalRuntime } from './localRuntime.js';
 
@@ -109,6 +110,11 @@ export async function buildRuntime(
   ];
   const watchDir = embedded && warehouse.url.startsWith('file:') ? fileURLToPath(warehouse.url) : undefined;
   if (watchDir) mkdirSync(watchDir, { recursive: true });
+  if (store instanceof FsStore) {
+    // A previous run killed mid-write left temp files and locks (under metadata/ above all).
+    const swept = await store.sweepTemporaries();
+    if (swept.length > 0) logger.info({ removed: swept.length }, 'removed temporary files of a previous run');
+  }
   const runtime = new LocalRuntime({
     registry,
     drainRegistry,

@@ -49,6 +49,8 @@ export class WarehouseWatcher {
   private scanning: Promise<void> | undefined;
   private rescan = false;
   private stopped = true;
+  /** True once a full scan has run to its end and announced what it found. */
+  private fullScanDone = false;
 
   constructor(private readonly options: WarehouseWatcherOptions) {
     this.known = new Map(options.known ?? []);
@@ -83,6 +85,16 @@ export class WarehouseWatcher {
       this.fullPending = true;
       this.scheduleWork(0);
     }, this.options.scanIntervalMs ?? 5_000);
+  }
+
+  /**
+   * Whether a full scan has finished since start, its changes handed to `emit`: only then does
+   * what the registry knows reflect what is in the warehouse (files added or deleted while
+   * astha was stopped included), and no key it deferred (too young, or hinted since) waits for
+   * another look.
+   */
+  get scanned(): boolean {
+    return this.fullScanDone && this.dirty.size === 0 && this.scanning === undefined;
   }
 
   async stop(): Promise<void> {
@@ -196,7 +208,9 @@ export class WarehouseWatcher {
     this.dirty.clear();
     const work = full ? this.scanOnce() : this.checkKeys(keys);
     this.scanning = work
-      .then(() => undefined)
+      .then(() => {
+        if (full) this.fullScanDone = true;
+      })
       .catch((error) => this.options.logger.error({ err: errorMessage(error) }, 'warehouse scan failed'))
       .finally(() => {
         this.scanning = undefined;

@@ -12,7 +12,10 @@
  *   the walk finds them in no remaining snapshot, or when they are compaction outputs nobody
  *   committed: named `_astha-compacted-<uuid>.parq` under `<table>/data/` (only the compactor
  *   writes that name), reached by no snapshot, and named by no registry row of the table (the
- *   compactor wrote them, then crashed or lost its commit). User data is never deleted.
+ *   compactor wrote them, then crashed or lost its commit). Of the replaced files only astha's
+ *   own outputs go by default: a user's file that compaction replaced may feed other systems,
+ *   and is deleted only when the table hands it over (`astha.cleanup.delete-replaced-user-files`
+ *   = `true`, passed in as `deleteReplacedUserFiles`). User data is otherwise never deleted.
  *
  * Everything deleted is unreachable from the version the walk read, and objects only become
  * reachable again through new (young) files, so stopping after any delete (a crash) leaves the
@@ -35,6 +38,13 @@ import type { ObjectStore } from '../store/objectStore.js';
 import { allReachable, reachableFiles } from './reachableFiles.js';
 
 export const DEFAULT_ORPHAN_AGE_MS = 3 * 24 * 60 * 60 * 1000;
+/** Table property: `true` lets cleanup delete users' files that compaction replaced (default false). */
+export const DELETE_REPLACED_USER_FILES = 'astha.cleanup.delete-replaced-user-files';
+
+/** Whether the table's properties hand its compacted-away user files to cleanup. */
+export function deletesReplacedUserFiles(properties: Readonly<Record<string, string>>): boolean {
+  return properties[DELETE_REPLACED_USER_FILES]?.trim().toLowerCase() === 'true';
+}
 
 export interface CleanupOptions {
   /** Safety age: only objects last modified before `nowMs - olderThanMs` may go. */
@@ -49,6 +59,11 @@ export interface CleanupOptions {
    * replaced version's: an object written again at the same key since is someone's new data.
    */
   replacedDataFiles?: readonly ReplacedObject[];
+  /**
+   * Whether replaced files astha did not write (users' files, `asthaWritten` unset) may be
+   * deleted too; default false: only replaced compaction outputs go.
+   */
+  deleteReplacedUserFiles?: boolean;
   /**
    * Whether a registry row of the table names `key`. Given, compaction outputs under
    * `<table>/data/` that no snapshot reaches and no row names are deleted too; without it they
@@ -69,6 +84,8 @@ export interface ReplacedObject {
   etag: string;
   /** The registry row (`table_files.id`) of the replaced version, marked purged before the delete. */
   fileId?: number;
+  /** Astha wrote it (a compaction output); otherwise it is a user's file, kept unless handed over. */
+  asthaWritten?: boolean;
 }
 
 export type OrphanKind = 'metadata' | 'manifest-list' | 'manifest' | 'data';
@@ -156,6 +173,7 @@ async function findOrphans(
   for (const replaced of options.replacedDataFiles ?? []) {
     const { key } = replaced;
     if (!key.startsWith(`${table.keyPrefix}/`) || key.startsWith(`${metadataDir(table)}/`)) continue;
+    if (!options.deleteReplacedUserFiles && !replaced.asthaWritten) continue;
     if (!reachable.has(key)) candidates.set(key, [...(candidates.get(key) ?? []), replaced]);
   }
   const dataDir = `${table.keyPrefix}/data/`;

@@ -20,6 +20,7 @@ import type { ComponentLogic, HealthReport } from '../components/component.js';
 import { errorMessage } from '../errors.js';
 import type { CommitClock, CommitLimits } from '../iceberg/commit/commitBackoff.js';
 import { systemCommitClock } from '../iceberg/commit/commitBackoff.js';
+import type { ClaimOwner } from '../iceberg/commit/claimOwner.js';
 import { loadTable } from '../iceberg/commit/loadTable.js';
 import { tablePointer } from '../iceberg/commit/registryRecords.js';
 import { commitPending } from '../iceberg/icebergUpdater.js';
@@ -42,7 +43,12 @@ import {
   tablesDueForMaintenance,
 } from '../registry/snapshotterState.js';
 import type { ObjectStore } from '../store/objectStore.js';
-import { type CleanupResult, cleanupOrphans, DEFAULT_ORPHAN_AGE_MS } from './cleanupOrphans.js';
+import {
+  type CleanupResult,
+  cleanupOrphans,
+  DEFAULT_ORPHAN_AGE_MS,
+  deletesReplacedUserFiles,
+} from './cleanupOrphans.js';
 import { isImmediate, parseProperties, policyFromProperties, shouldCommit } from './commitPolicy.js';
 import { type ExpireResult, expireSnapshots, previewExpiration } from './expireSnapshots.js';
 
@@ -53,6 +59,8 @@ export interface SnapshotterDeps {
   logger: Logger;
   clock?: CommitClock;
   limits?: Partial<CommitLimits>;
+  /** Recorded with the claims of its policy commits; default this local process. */
+  claimOwner?: ClaimOwner;
   /** Least time between two maintenance runs of one table (default 1 hour). */
   maintenanceIntervalMs?: number;
   /** Cleanup's safety age (default 3 days). */
@@ -99,6 +107,7 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
     store: deps.store,
     clock,
     ...(deps.limits ? { limits: deps.limits } : {}),
+    ...(deps.claimOwner ? { claimOwner: deps.claimOwner } : {}),
   };
   const intervalMs = deps.maintenanceIntervalMs ?? 60 * 60 * 1000;
   const orphanAgeMs = deps.orphanAgeMs ?? DEFAULT_ORPHAN_AGE_MS;
@@ -172,11 +181,18 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
     const { expiration, expired } = done;
     const client = deps.registry.client;
     const replaced = await replacedDataFiles(client, tableId, nowMs - orphanAgeMs);
+    const properties = await deps.registry.tableMetadata(tableId);
     const cleanup = await cleanupOrphans(deps.store, table, {
       olderThanMs: orphanAgeMs,
       nowMs,
       knownVersion,
-      replacedDataFiles: replaced.map((f) => ({ key: f.path, etag: f.etag, fileId: f.fileId })),
+      replacedDataFiles: replaced.map((f) => ({
+        key: f.path,
+        etag: f.etag,
+        fileId: f.fileId,
+        asthaWritten: f.asthaWritten,
+      })),
+      deleteReplacedUserFiles: deletesReplacedUserFiles(parseProperties(properties?.properties_json ?? '{}')),
       isRegistered: (key) => isRegisteredPath(client, tableId, key),
       // The dry run walks the version the expiration would write; the real run loads the
       // newest, which is that version unless someone committed since.

@@ -34,6 +34,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StoreError } from '../errors.js';
+import { processAlive } from '../processLiveness.js';
 import {
   compareKeys,
   type GetOptions,
@@ -244,11 +245,38 @@ export class FsStore implements ObjectStore {
     return temp;
   }
 
+  /**
+   * Removes what writers killed mid-write left behind (temp files, locks), everywhere under the
+   * root: temp files of a dead process of this host at once, any temp file untouched for a day,
+   * and locks the lock protocol itself would break (owner dead, or stale). Safe next to live
+   * writers: their temps have a live pid, their locks are young. Returns the removed paths.
+   */
+  async sweepTemporaries(): Promise<string[]> {
+    const removed: string[] = [];
+    const visit = async (dir: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return; // pruned meanwhile
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await visit(path);
+        else if (entry.isFile() && entry.name.startsWith(RESERVED_MARK) && (await sweepOne(path, entry.name)))
+          removed.push(path);
+      }
+    };
+    await visit(this.root);
+    for (const path of removed) await this.pruneEmptyDirs(dirname(path));
+    return removed;
+  }
+
   /** An empty temp file in the key's directory, named so no key and no other writer can clash. */
   private async createTemp(key: string, path: string): Promise<TempFile> {
     const tempPath = join(
       dirname(path),
-      `${RESERVED_MARK}tmp-${process.pid}-${randomBytes(6).toString('hex')}`,
+      `${RESERVED_MARK}tmp-${HOST_TAG}-${process.pid}-${randomBytes(6).toString('hex')}`,
     );
     const handle = await this.createInDir(key, tempPath, () => open(tempPath, 'wx', 0o644));
     return { path: tempPath, handle };
@@ -323,6 +351,29 @@ export class FsStore implements ObjectStore {
       if (stats) yield objectInfo(child.key, stats);
     }
   }
+}
+
+/** This host in temp file names, so a sweep knows which pids it can judge. */
+const HOST_TAG = createHash('sha1').update(hostname()).digest('hex').slice(0, 8);
+/** A temp file nobody wrote to for this long is abandoned whoever made it. */
+const ABANDONED_TEMP_MS = 24 * 60 * 60 * 1000;
+
+/** Removes one reserved file if it is abandoned; true when it did. */
+async function sweepOne(path: string, name: string): Promise<boolean> {
+  const body = name.slice(RESERVED_MARK.length);
+  if (body.startsWith('lock-') && !body.includes('-stale-')) {
+    if (!(await breakStaleLock(path))) return false;
+    return !(await fileStats(path));
+  }
+  const stats = await stat(path).catch(() => undefined);
+  if (!stats) return false;
+  const age = Date.now() - stats.mtimeMs;
+  const temp = /^tmp-([0-9a-f]{8})-(\d+)-/.exec(body);
+  const ownerDead = temp !== null && temp[1] === HOST_TAG && !processAlive(Number(temp[2]));
+  const abandoned = body.startsWith('tmp-') ? ownerDead || age > ABANDONED_TEMP_MS : age > STALE_LOCK_MS;
+  if (!abandoned) return false;
+  await unlink(path).catch(() => undefined);
+  return true;
 }
 
 interface TempFile {
@@ -436,15 +487,6 @@ async function breakStaleLock(lockPath: string): Promise<boolean> {
   if (moved !== owner) await link(aside, lockPath).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
   return true;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return !hasCode(error, 'ESRCH');
-  }
 }
 
 function hasCode(error: unknown, ...codes: string[]): boolean {

@@ -36,6 +36,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ASTHA_DRAIN_BATCH_SIZE: '0' })).toThrow(/ASTHA_DRAIN_BATCH_SIZE/);
   });
 
+  it('knows it runs in a function, and its timeout, only from the Lambda variables', () => {
+    expect(loadConfig({}).function).toBeUndefined();
+    expect(
+      loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'astha-snapshotter', ASTHA_FUNCTION_TIMEOUT_SECONDS: '120' })
+        .function,
+    ).toEqual({ name: 'astha-snapshotter', timeoutMs: 120_000 });
+    expect(() =>
+      loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'f', ASTHA_FUNCTION_TIMEOUT_SECONDS: 'soon' }),
+    ).toThrow(/ASTHA_FUNCTION_TIMEOUT_SECONDS/);
+  });
+
   it('does not default the registry URL when it comes from a secret', () => {
     const config = loadConfig({ ASTHA_LIBSQL_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:x' });
     expect(config.registry.url).toBe('');

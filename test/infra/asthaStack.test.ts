@@ -9,6 +9,7 @@ import { ASTHA_METRICS } from '../../infra/constructs/monitoring.js';
 import { DrainMetrics, metricsDocuments } from '../../lib/astha/metrics.js';
 import { rewriteGroup } from '../../lib/compactor/rewriteFiles.js';
 import type { LiveFile } from '../../lib/registry/compactionState.js';
+import { parseWarehouseKey } from '../../lib/layout/warehousePath.js';
 import { MemoryStore } from '../../lib/store/memoryStore.js';
 import {
   actionSetOfRole,
@@ -350,8 +351,14 @@ describe('functions', () => {
     }
   });
 
-  it('every function gets the warehouse URL, the log level and the secret ARN; drain also its queues', () => {
+  it('every function gets the warehouse URL, the log level and the secret ARN; drain also its queues, components their timeout', () => {
     const common = ['ASTHA_LIBSQL_SECRET_ARN', 'ASTHA_LOG_LEVEL', 'ASTHA_WAREHOUSE', 'NODE_OPTIONS'];
+    const timeouts: Record<string, string> = {
+      'astha-iceberg-updater': '60',
+      'astha-metadata-orchestrator': '60',
+      'astha-snapshotter': '120',
+      'astha-compactor': '900',
+    };
     const drainOnly = [
       'ASTHA_COMPONENT_DLQS',
       'ASTHA_COMPONENT_QUEUES',
@@ -360,8 +367,20 @@ describe('functions', () => {
     ];
     for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
       const env = envOf(fn.Properties ?? {});
-      const expected = fn.Properties?.['FunctionName'] === 'astha-drain' ? [...common, ...drainOnly] : common;
+      const name = String(fn.Properties?.['FunctionName']);
+      const timeout = timeouts[name];
+      const expected =
+        name === 'astha-drain'
+          ? [...common, ...drainOnly]
+          : timeout
+            ? [...common, 'ASTHA_FUNCTION_TIMEOUT_SECONDS']
+            : common;
       expect(Object.keys(env).sort(), id).toEqual(expected.sort());
+      // Their commit claims are dead once the function's timeout has passed (claimOwner.ts).
+      if (timeout) {
+        expect(env['ASTHA_FUNCTION_TIMEOUT_SECONDS'], name).toBe(timeout);
+        expect(fn.Properties?.['Timeout'], name).toBe(Number(timeout));
+      }
       const [bucketId] = single(synth.resources, 'AWS::S3::Bucket');
       expect(env['ASTHA_WAREHOUSE']).toEqual({ 'Fn::Join': ['', ['s3://', ref(bucketId), '/warehouse']] });
     }
@@ -545,15 +564,56 @@ describe('least privilege', () => {
     }
   });
 
-  it('the snapshotter deletes data files (replaced and orphaned) but writes none', () => {
+  it('the snapshotter deletes compaction outputs only, no user file, and writes no data', () => {
     const fn = 'astha-snapshotter';
-    expect(keysOf(fn, 's3:DeleteObject')).toEqual([DATA, METADATA].sort());
+    expect(keysOf(fn, 's3:DeleteObject')).toEqual([COMPACTED, METADATA].sort());
     expect(keysOf(fn, 's3:PutObject')).toEqual([METADATA]);
     expect(keysOf(fn, 's3:AbortMultipartUpload')).toEqual([]);
-    for (const key of USER_FILES) {
-      expect(allows(fn, 's3:DeleteObject', key), key).toBe(true);
+    expect(keysOf(fn, 's3:DeleteObject')).not.toContain(DATA);
+    for (const key of [...USER_FILES, 'warehouse/ns/t/data/_astha-compacted-x.parquet']) {
+      expect(allows(fn, 's3:DeleteObject', key), key).toBe(false);
       expect(allows(fn, 's3:PutObject', key), key).toBe(false);
     }
+    const output = `warehouse/ns/t/data/day=2026-01-01/_astha-compacted-${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}.parq`;
+    expect(allows(fn, 's3:DeleteObject', output)).toBe(true);
+  });
+
+  it('no data file the layout accepts falls under a metadata grant, and no metadata key under a data grant', () => {
+    const candidates = [
+      ...USER_FILES,
+      // A table or namespace named like a table folder, a directory named metadata under data/.
+      'warehouse/ns/metadata/data/x.parquet',
+      'warehouse/metadata/t/data/x.parquet',
+      'warehouse/ns/data/data/x.parquet',
+      'warehouse/data/t/data/x.parquet',
+      'warehouse/ns/t/data/metadata/x.parquet',
+      'warehouse/ns/t/data/day=1/metadata/x.parquet',
+      'warehouse/ns/t/data/metadata=1/x.parquet',
+      'warehouse/ns/t/data/k=a%2Fmetadata%2Fb/x.parquet',
+      'warehouse/ns/data/metadata/v1.metadata.json',
+      'warehouse/ns/t/metadata/v1.metadata.json',
+      'warehouse/ns/t/metadata/snap-1-x.avro',
+    ];
+    const functions = [...COMPONENTS.map((c) => c.fn), 'astha-register', 'astha-drain'];
+    let dataFiles = 0;
+    let metadataFiles = 0;
+    for (const key of candidates) {
+      const parsed = parseWarehouseKey(key, 'warehouse');
+      if (parsed.kind === 'invalid') continue;
+      const isData = parsed.kind === 'data';
+      if (isData) dataFiles++;
+      else metadataFiles++;
+      for (const fn of functions) {
+        for (const { action, key: pattern } of grantsOf(fn)) {
+          if (action === 's3:GetObject' || action === 's3:ListBucket' || pattern === undefined) continue;
+          if (!iamPatternMatches(pattern, key)) continue;
+          // A grant that reaches this key must be one made for keys of its kind.
+          expect(pattern.includes('/data/'), `${fn} ${action} ${pattern} reaches ${key}`).toBe(isData);
+        }
+      }
+    }
+    expect(dataFiles).toBeGreaterThanOrEqual(3);
+    expect(metadataFiles).toBeGreaterThanOrEqual(2);
   });
 
   it('no role writes or deletes bucket-wide or outside a table folder', () => {

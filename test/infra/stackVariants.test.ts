@@ -40,7 +40,7 @@ function functionEnv(synth: Synthesised, name: string): Props {
   return (found?.[1].Properties?.['Environment'] as { Variables?: Props } | undefined)?.Variables ?? {};
 }
 
-describe('imported bucket, all four components, alarm topic', () => {
+describe('imported bucket, all four components, alarm topic, user files handed to cleanup', () => {
   let synth: Synthesised;
   beforeAll(() => {
     synth = synthStack({
@@ -50,6 +50,7 @@ describe('imported bucket, all four components, alarm topic', () => {
       components: ['iceberg_updater', 'metadata_orchestrator', 'snapshotter', 'compactor'],
       libsql: { secretArn: SECRET_ARN },
       alarmTopicArn: TOPIC_ARN,
+      deleteReplacedUserFiles: true,
     });
   }, SYNTH_LIMIT_MS);
   afterAll(() => removeSynth(synth));
@@ -105,7 +106,7 @@ describe('imported bucket, all four components, alarm topic', () => {
     expect(target).toContain(snapshotterFn?.[0]);
   });
 
-  it('under an imported bucket and prefix: compactor writes only its outputs, snapshotter deletes data, others only metadata', () => {
+  it('under an imported bucket and prefix: compactor writes only its outputs, snapshotter (opted in) deletes data, others only metadata', () => {
     const arn = (key: string) => `arn:\u0000:s3:::my-lake/lake/tables/${key}`;
     const keys = (fn: string, action: string) =>
       [

@@ -60,6 +60,11 @@ describe('parseWarehouseKey', () => {
     ['wh/sales/orders/data/a.csv', 'wh', /does not end in .parquet/],
     ['wh/sales/orders/data/_SUCCESS', 'wh', /does not end in .parquet/],
     ['wh/sales//orders/data/a.parquet', 'wh', /empty path segment/],
+    // A table's folder names: a table named metadata would put data under IAM's metadata grants.
+    ['wh/sales/metadata/data/a.parquet', 'wh', /table name "metadata" is reserved/],
+    ['wh/sales/data/data/a.parquet', 'wh', /table name "data" is reserved/],
+    ['wh/metadata/orders/data/a.parquet', 'wh', /namespace name "metadata" is reserved/],
+    ['wh/sales/orders/data/metadata/a.parquet', 'wh', /"metadata" under data\/ is not a <column>=<value>/],
   ])('%s is rejected with a reason', (key, prefix, reason) => {
     const parsed = parseWarehouseKey(key, prefix);
     expect(parsed.kind).toBe('invalid');

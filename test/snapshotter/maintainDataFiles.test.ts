@@ -1,5 +1,7 @@
 /**
- * The data files maintenance may delete, on a real registry: compaction-replaced files are
+ * The data files maintenance may delete, on a real registry: replaced files astha wrote always,
+ * replaced user files only when the table sets `astha.cleanup.delete-replaced-user-files`;
+ * compaction-replaced files are
  * marked `purged_at` before their object goes (a crash in between leaves the mark, the next
  * run deletes), young ones are neither marked nor deleted; compaction outputs nobody committed
  * (`_astha-compacted-<uuid>.parq`, unreachable, no registry row, past the safety age) are
@@ -14,7 +16,8 @@ import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
 import { newSnapshotId } from '../../lib/iceberg/spec/snapshot.js';
 import { uriOfKey } from '../../lib/iceberg/tableLocation.js';
 import { silentLogger } from '../../lib/log.js';
-import type { Orphan } from '../../lib/snapshotter/cleanupOrphans.js';
+import { updateTableProperties } from '../../lib/registry/tableProperties.js';
+import { DELETE_REPLACED_USER_FILES, type Orphan } from '../../lib/snapshotter/cleanupOrphans.js';
 import { createSnapshotter } from '../../lib/snapshotter/snapshotter.js';
 import type { ObjectStore } from '../../lib/store/objectStore.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
@@ -70,9 +73,48 @@ async function removeFrom(l: PolicyLake, file: FileRow, operation: 'replace' | '
 const dataOrphans = (orphans: readonly Orphan[] | undefined) =>
   (orphans ?? []).filter((o) => o.kind === 'data');
 
+describe('replaced user files stay unless the table hands them over', () => {
+  it("by default only replaced files astha wrote go; with the property set, users' files go too", async () => {
+    lake = await policyLake({});
+    const deps = { registry: lake.registry, store: lake.store, clock: lake.clock };
+    await commitPending(lake.tableId, deps);
+    await lake.land(1);
+    await commitPending(lake.tableId, deps);
+    const [user, output] = await fileRows(lake);
+    await lake.registry.client.execute({
+      sql: 'UPDATE table_files SET astha_written = 1 WHERE id = ?',
+      args: [output!.id],
+    });
+    await removeFrom(lake, user!, 'replace');
+    await removeFrom(lake, output!, 'replace');
+    lake.clock.advance(10 * DAY);
+
+    const dry = await snapshotterOf(lake).maintain(lake.tableId, { dryRun: true });
+    expect(dataOrphans(dry.cleanup?.orphans).map((o) => o.key)).toEqual([output!.path]);
+    const real = await snapshotterOf(lake).maintain(lake.tableId);
+    expect(dataOrphans(real.cleanup?.orphans).map((o) => o.key)).toEqual([output!.path]);
+    expect(await lake.store.head(output!.path)).toBeUndefined();
+    expect(await lake.store.head(user!.path)).toBeDefined();
+    expect(await purgedAt(lake, user!.id)).toBeNull();
+
+    await updateTableProperties(lake.registry.client, lake.tableId, { [DELETE_REPLACED_USER_FILES]: 'true' });
+    const handedOver = await snapshotterOf(lake).maintain(lake.tableId);
+    expect(dataOrphans(handedOver.cleanup?.orphans).map((o) => o.key)).toEqual([user!.path]);
+    expect(await lake.store.head(user!.path)).toBeUndefined();
+    expect(await purgedAt(lake, user!.id)).not.toBeNull();
+  });
+
+  it('the property takes true or false only', async () => {
+    lake = await policyLake({});
+    await expect(
+      updateTableProperties(lake.registry.client, lake.tableId, { [DELETE_REPLACED_USER_FILES]: 'yes' }),
+    ).rejects.toThrow(/must be true or false/);
+  });
+});
+
 describe('replaced data files are marked purged before they are deleted', () => {
   it('marks, then deletes; a crash between leaves the mark and the next run deletes; young ones stay unmarked', async () => {
-    lake = await policyLake({});
+    lake = await policyLake({ [DELETE_REPLACED_USER_FILES]: 'true' });
     const deps = { registry: lake.registry, store: lake.store, clock: lake.clock };
     for (let i = 0; i < 3; i++) {
       await commitPending(lake.tableId, deps);

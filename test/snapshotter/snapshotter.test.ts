@@ -13,7 +13,7 @@ import { commitRemovals } from '../../lib/iceberg/commitRemovals.js';
 import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
 import { silentLogger } from '../../lib/log.js';
 import { replacedDataFiles, tablesDueForMaintenance } from '../../lib/registry/snapshotterState.js';
-import { cleanupOrphans } from '../../lib/snapshotter/cleanupOrphans.js';
+import { cleanupOrphans, DELETE_REPLACED_USER_FILES } from '../../lib/snapshotter/cleanupOrphans.js';
 import { requestSnapshot } from '../../lib/snapshotter/requestSnapshot.js';
 import { createSnapshotter } from '../../lib/snapshotter/snapshotter.js';
 import { sqsRecord } from '../lambda/sqsRecords.js';
@@ -189,8 +189,8 @@ describe('snapshotter maintenance', () => {
     expect(again).toMatchObject({ removedRefs: [], expiredSnapshots: [] });
   });
 
-  it('deletes a data file compaction replaced only once no snapshot reaches it; a user-removed file never', async () => {
-    lake = await policyLake({});
+  it('deletes a data file compaction replaced (handed over by the table) only once no snapshot reaches it; a user-removed file never', async () => {
+    lake = await policyLake({ [DELETE_REPLACED_USER_FILES]: 'true' });
     const deps = { registry: lake.registry, store: lake.store };
     await commitPending(lake.tableId, deps);
     await lake.land(1);
@@ -230,6 +230,7 @@ describe('snapshotter maintenance', () => {
       nowMs: later,
       dryRun: true,
       replacedDataFiles: candidates.map((c) => ({ key: c.path, etag: c.etag })),
+      deleteReplacedUserFiles: true,
     });
     expect(early.orphans.filter((o) => o.kind === 'data')).toEqual([]);
 
@@ -249,6 +250,7 @@ describe('snapshotter maintenance', () => {
     const again = await cleanupOrphans(lake.store, table, {
       nowMs: lake.clock.now() + 10 * DAY,
       replacedDataFiles: evidence.map((c) => ({ key: c.path, etag: c.etag })),
+      deleteReplacedUserFiles: true,
     });
     expect(again.orphans.filter((o) => o.kind === 'data')).toEqual([]);
     expect(await lake.store.head(replaced!.path)).toBeDefined();

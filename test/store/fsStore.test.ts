@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsStore } from '../../lib/store/fsStore.js';
@@ -189,6 +189,29 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
+describe('FsStore sweepTemporaries', () => {
+  it("removes the temp file and lock a killed writer left, keeps a live writer's and every key", async () => {
+    const root = freshRoot();
+    const store = new FsStore(root);
+    await store.put('ns/t/metadata/v1.metadata.json', '{}');
+    const live = store.upload('ns/t/metadata/v2.metadata.json');
+    await live.write(patternBytes(10));
+    const [liveTemp] = filesUnder(root).filter((f) => f.includes('\\'));
+    // A writer that died: same host, a pid no process has any more.
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    const deadTemp = liveTemp!.replace(/-\d+-([0-9a-f]+)$/, `-${deadPid}-$1`).replace(/[0-9a-f]+$/, 'abcdef');
+    writeFileSync(join(root, deadTemp), 'half a metadata file');
+    const deadLock = 'ns/t/metadata/\\lock-0123456789abcdef01234567';
+    writeFileSync(join(root, deadLock), `${deadPid} ${hostname()} token`);
+
+    const removed = (await store.sweepTemporaries()).map((path) => relative(root, path));
+    expect(removed.sort()).toEqual([deadLock, deadTemp].sort());
+    expect(filesUnder(root).sort()).toEqual(['ns/t/metadata/v1.metadata.json', liveTemp!].sort());
+    await live.complete();
+    expect(await store.get('ns/t/metadata/v2.metadata.json')).toHaveLength(10);
+  });
+});
+
 describe('FsStore upload', () => {
   it('streams into one temp file beside the key, which grows with each write, then becomes the key', async () => {
     const root = freshRoot();
@@ -198,7 +221,7 @@ describe('FsStore upload', () => {
     await upload.write(bytes.subarray(0, 1_000_000));
     const [temp, ...others] = filesUnder(root);
     expect(others).toEqual([]);
-    expect(temp).toMatch(/^t\/d\/\\tmp-\d+-[0-9a-f]+$/);
+    expect(temp).toMatch(/^t\/d\/\\tmp-[0-9a-f]{8}-\d+-[0-9a-f]+$/);
     expect(statSync(join(root, temp!)).size).toBe(1_000_000); // on disk already, not held in memory
     await upload.write(bytes.subarray(1_000_000));
     expect(statSync(join(root, temp!)).size).toBe(3_000_000);

@@ -3,12 +3,15 @@
  * commit of a table. A claim names the snapshot its files were about to go into:
  * - the snapshot is in the table → the metadata PUT succeeded and only the registry update
  *   was lost: record it now (pointer, snapshot row, files committed);
- * - it is not, and the claim is older than `staleClaimMs` → its committer is gone (a committer
- *   never PUTs after `maxCommitMs`, well under the stale age): the files go back to pending;
+ * - it is not, and its committer is gone → the files go back to pending. Gone means: the owner
+ *   recorded with the claim is a local process of this host that no longer runs, or the
+ *   owner's lifetime bound (a Lambda's timeout, plus a margin) has passed, or the claim is older
+ *   than `staleClaimMs` (a committer never PUTs after `maxCommitMs`, well under the stale age);
  * - otherwise a committer may still be working on it: leave it alone.
  */
 import { type OpenClaim, openClaims, recordCommit, releaseClaims } from '../../registry/commitState.js';
 import type { Registry } from '../../registry/registry.js';
+import { ownerIsGone } from './claimOwner.js';
 import { snapshotById } from '../spec/tableMetadata.js';
 import type { LoadedTable } from './loadTable.js';
 import { snapshotRecord, tablePointer } from './registryRecords.js';
@@ -47,7 +50,7 @@ export async function recoverClaims(context: RecoveryContext): Promise<RecoveryR
  */
 export async function settleClaim(
   context: RecoveryContext,
-  claim: Pick<OpenClaim, 'targetSnapshotId' | 'claimedAtMs'>,
+  claim: Pick<OpenClaim, 'targetSnapshotId' | 'claimedAtMs' | 'owner' | 'expiresAtMs'>,
   owned: boolean,
 ): Promise<keyof RecoveryReport> {
   const { registry, tableId, loaded, nowMs } = context;
@@ -61,9 +64,19 @@ export async function settleClaim(
     });
     return 'finished';
   }
-  if (owned || nowMs - claim.claimedAtMs > context.staleClaimMs) {
+  if (owned || committerGone(claim, nowMs, context.staleClaimMs)) {
     await releaseClaims(registry.client, { tableId, targetSnapshotId: target, nowMs });
     return 'released';
   }
   return 'waiting';
+}
+
+function committerGone(
+  claim: Pick<OpenClaim, 'claimedAtMs' | 'owner' | 'expiresAtMs'>,
+  nowMs: number,
+  staleClaimMs: number,
+): boolean {
+  if (nowMs - claim.claimedAtMs > staleClaimMs) return true;
+  if (claim.expiresAtMs !== undefined && nowMs > claim.expiresAtMs) return true;
+  return claim.owner !== undefined && ownerIsGone(claim.owner);
 }

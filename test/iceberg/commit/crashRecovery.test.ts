@@ -4,6 +4,7 @@
  * in the table exactly once and every snapshot the table references is recorded.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { functionOwner, IN_FLIGHT_MARGIN_MS } from '../../../lib/iceberg/commit/claimOwner.js';
 import type { CommitClock } from '../../../lib/iceberg/commit/commitBackoff.js';
 import { loadTable } from '../../../lib/iceberg/commit/loadTable.js';
 import { commitPending } from '../../../lib/iceberg/icebergUpdater.js';
@@ -124,6 +125,30 @@ describe('crash safety', () => {
     const result = await commitPending(tableId, { registry, store: faulty, clock, limits });
     expect(result).toMatchObject({ filesAdded: 3, version: 2 });
     expect(faulty.calls.putIfAbsent).toBeGreaterThanOrEqual(4);
+    await expectConsistent(registry, store, tableId, 3);
+  });
+
+  it("a function's claim is recovered once its timeout (plus margin) has passed, before the stale age", async () => {
+    const { registry, store, tableId, clock, faulty } = await setup();
+    const limits = { staleClaimMs: 300_000 };
+    faulty.inject({
+      method: 'putIfAbsent',
+      key: /v2\.metadata\.json$/,
+      when: 'before',
+      fault: () => new InjectedCrash('killed at its timeout'),
+    });
+    const owner = functionOwner('astha-iceberg-updater', 60_000);
+    await expect(
+      commitPending(tableId, { registry, store: faulty, clock, limits, claimOwner: owner }),
+    ).rejects.toThrow(InjectedCrash);
+    expect(await fileStates(registry, tableId)).toEqual({ committing: 3 });
+    clock.advance(60_000 + IN_FLIGHT_MARGIN_MS - 1_000);
+    // Still within its bound: the claim stands, nothing else is pending.
+    expect(await commitPending(tableId, { registry, store, clock, limits })).toBe('nothing pending');
+    expect(await fileStates(registry, tableId)).toEqual({ committing: 3 });
+    clock.advance(2_000);
+    const result = await commitPending(tableId, { registry, store, clock, limits });
+    expect(result).toMatchObject({ filesAdded: 3, recovery: { released: [expect.any(String)] } });
     await expectConsistent(registry, store, tableId, 3);
   });
 
