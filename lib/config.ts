@@ -111,9 +111,12 @@ function glueConfig(env: Env): GlueConfig | undefined {
     );
   }
   if (catalogId !== undefined && !/^\d{12}$/.test(catalogId)) {
-    throw new ConfigError(`ASTHA_GLUE_CATALOG_ID must be a 12-digit account id, got ${JSON.stringify(catalogId)}`, {
-      name: 'ASTHA_GLUE_CATALOG_ID',
-    });
+    throw new ConfigError(
+      `ASTHA_GLUE_CATALOG_ID must be a 12-digit account id, got ${JSON.stringify(catalogId)}`,
+      {
+        name: 'ASTHA_GLUE_CATALOG_ID',
+      },
+    );
   }
   return { databasePrefix, ...(endpoint ? { endpoint } : {}), ...(catalogId ? { catalogId } : {}) };
 }

@@ -38,7 +38,9 @@ export function createAwsGlueCatalog(options: AwsGlueOptions): GlueCatalog {
   return {
     async getTable(database, name) {
       try {
-        const out = await client.send(new GetTableCommand({ ...catalog, DatabaseName: database, Name: name }));
+        const out = await client.send(
+          new GetTableCommand({ ...catalog, DatabaseName: database, Name: name }),
+        );
         return out.Table === undefined ? undefined : fromSdk(out.Table, database);
       } catch (error) {
         const translated = translate(`GetTable ${database}.${name}`, error);
@@ -65,7 +67,10 @@ export function createAwsGlueCatalog(options: AwsGlueOptions): GlueCatalog {
     createDatabase: (database, description) =>
       call(`CreateDatabase ${database}`, async () => {
         await client.send(
-          new CreateDatabaseCommand({ ...catalog, DatabaseInput: { Name: database, Description: description } }),
+          new CreateDatabaseCommand({
+            ...catalog,
+            DatabaseInput: { Name: database, Description: description },
+          }),
         );
       }),
   };

@@ -30,8 +30,9 @@ export function wakesCatalogSync(event: ChangeEvent): boolean {
       event.before?.state !== event.after?.state
     );
   }
+  // A new table's metadata row comes before its first commit: nothing to show in Glue yet.
   if (event.table === 'table_metadata') {
-    return event.operation === 'INSERT' || event.before?.schema_json !== event.after?.schema_json;
+    return event.operation === 'UPDATE' && event.before?.schema_json !== event.after?.schema_json;
   }
   return false;
 }
@@ -48,7 +49,8 @@ export function createCatalogSync(deps: CatalogSyncDeps): ComponentLogic {
     } catch (error) {
       if (!isGlueError(error, 'access_denied')) throw error;
       const reason = `Glue access denied: ${errorMessage(error)}`;
-      if (problems.get(tableId) !== reason) deps.logger.error({ tableId, why, err: reason }, 'glue sync denied');
+      if (problems.get(tableId) !== reason)
+        deps.logger.error({ tableId, why, err: reason }, 'glue sync denied');
       problems.set(tableId, reason);
       return undefined;
     }

@@ -18,7 +18,8 @@ export function planGlueSync(desired: DesiredTable, existing: GlueTable | undefi
   if (existing === undefined) return { kind: 'create', input: tableInputFor(desired) };
   if (!isOwnedBy(existing, desired.location)) return { kind: 'foreign' };
   const glueVersion = syncedVersion(existing);
-  if (glueVersion !== undefined && glueVersion > desired.metadataVersion) return { kind: 'ahead', glueVersion };
+  if (glueVersion !== undefined && glueVersion > desired.metadataVersion)
+    return { kind: 'ahead', glueVersion };
   const input = tableInputFor(desired, existing);
   if (glueVersion === desired.metadataVersion && sameShape(input, existing)) return { kind: 'unchanged' };
   return { kind: 'update', input, versionId: existing.VersionId };

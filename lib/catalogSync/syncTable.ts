@@ -117,7 +117,11 @@ function lostRace(error: unknown): boolean {
 }
 
 /** One Glue request, counted, waiting with backoff while Glue throttles. */
-async function glueCall<T>(deps: GlueSyncDeps, counter: { requests: number }, run: () => Promise<T>): Promise<T> {
+async function glueCall<T>(
+  deps: GlueSyncDeps,
+  counter: { requests: number },
+  run: () => Promise<T>,
+): Promise<T> {
   const clock = deps.clock ?? systemClock;
   const { attempts, baseMs, maxMs } = deps.throttle ?? { attempts: 6, baseMs: 100, maxMs: 3_000 };
   for (let attempt = 0; ; attempt++) {

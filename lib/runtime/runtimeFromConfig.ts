@@ -71,7 +71,9 @@ export async function buildRuntime(
   }
   const deps = await openDependencies(config, logger);
   const { registry, store, warehouse } = deps;
-  const queues = embedded ? memoryComponentQueues(runtimeComponents(config)) : { queues: deps.queues, deadLetter: {} };
+  const queues = embedded
+    ? memoryComponentQueues(runtimeComponents(config))
+    : { queues: deps.queues, deadLetter: {} };
   const registrationQueue: Queue = embedded
     ? memoryQueueWithDlq('registration', false, REGISTRATION_MAX_RECEIVES)
     : openQueue(config.registrationQueue!, { aws: config.aws });
