@@ -68,8 +68,10 @@ export class ComponentWorker extends Construct {
       logRetention: props.logRetention,
       environment: props.environment,
     });
-    grantWarehouseRead(this.function.role, props.warehouse);
-    grantTableWrite(this.function.role, props.warehouse, spec.dataAccess);
+    if (spec.dataAccess !== 'noObjects') {
+      grantWarehouseRead(this.function.role, props.warehouse);
+      grantTableWrite(this.function.role, props.warehouse, spec.dataAccess);
+    }
     this.function.fn.addEventSource(
       new SqsEventSource(this.queue, { batchSize: COMPONENT_BATCH_SIZE, reportBatchItemFailures: true }),
     );
