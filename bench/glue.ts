@@ -15,49 +15,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parquetWriteBuffer } from 'hyparquet-writer';
-import { type LogRow, parseLogRow } from '../lib/astha/events.js';
 import { createAwsGlueCatalog } from '../lib/catalogSync/awsGlueCatalog.js';
 import { createCatalogSync } from '../lib/catalogSync/catalogSync.js';
-import type { ComponentLogic } from '../lib/components/component.js';
 import { commitPending } from '../lib/iceberg/icebergUpdater.js';
 import { silentLogger } from '../lib/log.js';
-import { openRegistry, type Registry } from '../lib/registry/registry.js';
+import { openRegistry } from '../lib/registry/registry.js';
 import { FsStore } from '../lib/store/fsStore.js';
+import { feedChanges } from '../test/catalogSync/glueHarness.js';
+import { hyparquetFile } from '../test/conformance/astha.js';
 import { startGlueEmulator } from '../test/harness/glueEmulator.js';
 
 const COMMITS = Number(process.argv[2] ?? 200);
-
-function file(firstId: number, rows = 20): Uint8Array {
-  return new Uint8Array(
-    parquetWriteBuffer({
-      columnData: [
-        {
-          name: 'id',
-          data: BigInt64Array.from({ length: rows }, (_, i) => BigInt(firstId + i)),
-          type: 'INT64',
-        },
-        { name: 'amount', data: Array.from({ length: rows }, (_, i) => i * 1.25), type: 'DOUBLE' },
-      ],
-    }),
-  );
-}
-
-/** Hands every change logged after `afterId` to the component; returns the last id. */
-async function deliver(registry: Registry, component: ComponentLogic, afterId: number): Promise<number> {
-  const result = await registry.client.execute({
-    sql: 'SELECT id, timestamp, tablename, operation, before, after FROM __cdc_log WHERE id > ? ORDER BY id',
-    args: [afterId],
-  });
-  let last = afterId;
-  for (const row of result.rows) {
-    const parsed = parseLogRow({ ...row } as unknown as LogRow);
-    if (parsed.ok && component.subscribedTables.includes(parsed.event.table))
-      await component.onEvent(parsed.event);
-    last = Number(row.id);
-  }
-  return last;
-}
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -85,13 +53,13 @@ async function main(): Promise<void> {
     let firstCounts = new Map<string, number>();
     for (let c = 0; c < COMMITS; c++) {
       const key = `bench/orders/data/part-${c}.parquet`;
-      const info = await store.put(key, file(c * 20));
+      const info = await store.put(key, hyparquetFile(20, c));
       await registry.registerBatch([{ bucket: 'warehouse', key, size: info.size, etag: info.etag }], store);
       const tableId = (await registry.tableByName('bench', 'orders'))!.id;
       if (c === 1) emulator.resetCounts();
       await commitPending(tableId, { registry, store });
       const start = performance.now();
-      logId = await deliver(registry, component, logId);
+      logId = await feedChanges(registry, component, logId);
       const elapsed = performance.now() - start;
       if (c === 0) {
         firstMs = elapsed;

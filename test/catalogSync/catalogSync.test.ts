@@ -49,6 +49,20 @@ async function registryPointer(table: string) {
   return { location: row!.metadata_location!, version: row!.metadata_version!, id: row!.id };
 }
 
+/** Another writer's UpdateTable straight on moto (no VersionId): `parameters` over the current ones. */
+async function concurrentUpdate(database: string, name: string, parameters: Record<string, string>) {
+  const table = (await motoTable(emulator, database, name))!;
+  await glueRequest(emulator.motoEndpoint, 'UpdateTable', {
+    DatabaseName: database,
+    TableInput: {
+      Name: name,
+      TableType: table.TableType,
+      StorageDescriptor: table.StorageDescriptor,
+      Parameters: { ...table.Parameters, ...parameters },
+    },
+  });
+}
+
 async function readOne(table: string) {
   const [read] = await readThroughGlue(emulator, warehouse.s3!, [{ database: DB, table }]);
   expect(read?.error).toBeUndefined();
@@ -116,16 +130,7 @@ describe('catalog_sync keeps Glue in step with commits', () => {
       if (raced) return;
       raced = true;
       // Someone else (a console user tagging the table) updates it between our read and write.
-      const table = (await motoTable(emulator, database, name))!;
-      await glueRequest(emulator.motoEndpoint, 'UpdateTable', {
-        DatabaseName: database,
-        TableInput: {
-          Name: name,
-          TableType: table.TableType,
-          StorageDescriptor: table.StorageDescriptor,
-          Parameters: { ...table.Parameters, team: 'sales' },
-        },
-      });
+      await concurrentUpdate(database, name, { team: 'sales' });
     };
     emulator.resetCounts();
     await commitFiles('orders', simple('orders', [3]));
@@ -148,19 +153,9 @@ describe('catalog_sync keeps Glue in step with commits', () => {
     const later = pointer.location.replace(/[^/]+$/, 'from-a-later-sync.metadata.json');
     emulator.beforeUpdate = async (database, name) => {
       emulator.beforeUpdate = undefined;
-      const table = (await motoTable(emulator, database, name))!;
-      await glueRequest(emulator.motoEndpoint, 'UpdateTable', {
-        DatabaseName: database,
-        TableInput: {
-          Name: name,
-          TableType: table.TableType,
-          StorageDescriptor: table.StorageDescriptor,
-          Parameters: {
-            ...table.Parameters,
-            metadata_location: later,
-            'astha.metadata_version': String(pointer.version + 100),
-          },
-        },
+      await concurrentUpdate(database, name, {
+        metadata_location: later,
+        'astha.metadata_version': String(pointer.version + 100),
       });
     };
     await commitFiles('history', simple('history', [11]));
