@@ -101,7 +101,13 @@ async function apply(
       // The namespace's first table in Glue: its database does not exist yet.
       await glueCall(deps, counter, () => glue.createDatabase(desired.database, DATABASE_DESCRIPTION)).catch(
         (cause: unknown) => {
-          if (!isGlueError(cause, 'already_exists')) throw cause;
+          if (isGlueError(cause, 'already_exists')) return;
+          if (!isGlueError(cause, 'access_denied')) throw cause;
+          throw new GlueError(
+            'access_denied',
+            `Glue database ${desired.database} does not exist and catalog_sync may not create it: create it, or allow glue:CreateDatabase (${cause.message})`,
+            { cause, details: { database: desired.database } },
+          );
         },
       );
       await glueCall(deps, counter, () => glue.createTable(desired.database, action.input));

@@ -22,9 +22,9 @@ let logId = 0;
 /** What pyarrow wrote into each table so far. */
 const written = new Map<string, Summary[]>();
 
-const simple = (table: string, seeds: number[]): FileSpec[] =>
+const simple = (table: string, seeds: number[], namespace = 'gs'): FileSpec[] =>
   seeds.map((seed) => ({
-    dir: `gs/${table}/data`,
+    dir: `${namespace}/${table}/data`,
     name: `s-${seed}.parquet`,
     profile: 'simple',
     rows: 10,
@@ -32,20 +32,20 @@ const simple = (table: string, seeds: number[]): FileSpec[] =>
   }));
 
 /** Writes, lands and commits files, then lets catalog_sync see the changes. */
-async function commitFiles(table: string, files: FileSpec[]): Promise<void> {
+async function commitFiles(table: string, files: FileSpec[], namespace = 'gs'): Promise<void> {
   const report = await writeFiles(warehouse.stage, files);
   written.set(table, [...(written.get(table) ?? []), report.total]);
   await landAndCommit(
     warehouse,
-    'gs',
+    namespace,
     table,
     report.files.map((f) => f.path),
   );
   logId = await feedChanges(warehouse.registry, component, logId);
 }
 
-async function registryPointer(table: string) {
-  const row = await warehouse.registry.tableByName('gs', table);
+async function registryPointer(table: string, namespace = 'gs') {
+  const row = await warehouse.registry.tableByName(namespace, table);
   return { location: row!.metadata_location!, version: row!.metadata_version!, id: row!.id };
 }
 
@@ -216,6 +216,24 @@ describe('catalog_sync under Glue faults and drops', () => {
       (await registryPointer('audit')).location,
     );
     expect((await component.onHealth()).detail).not.toMatch(/access denied/i);
+  });
+
+  it('a namespace whose Glue database it may not create: a clear error in health, once per change', {
+    timeout: 60_000,
+  }, async () => {
+    emulator.failNext('CreateDatabase', 'AccessDeniedException', 100);
+    emulator.resetCounts();
+    await commitFiles('ledger', simple('ledger', [30], 'fin'), 'fin');
+    emulator.clearFaults();
+    expect(emulator.counts.get('CreateDatabase')).toBe(2);
+    const health = await component.onHealth();
+    expect(health.detail).toContain(
+      `${DATABASE_PREFIX}fin does not exist and catalog_sync may not create it`,
+    );
+    await component.onRefresh();
+    expect((await motoTable(emulator, `${DATABASE_PREFIX}fin`, 'ledger'))?.Parameters.metadata_location).toBe(
+      (await registryPointer('ledger', 'fin')).location,
+    );
   });
 
   it('a dropped table keeps its Glue table as it was and is no longer updated', {
