@@ -93,10 +93,11 @@ async function proxy(
     };
     await emulator.beforeUpdate?.(input.DatabaseName, input.TableInput.Name);
     if (input.VersionId !== undefined) {
+      // A missing table is moto's to answer (EntityNotFoundException) when forwarded.
       const current = await glueRequest(emulator.motoEndpoint, 'GetTable', {
         DatabaseName: input.DatabaseName,
         Name: input.TableInput.Name,
-      });
+      }).catch(() => ({}) as Record<string, unknown>);
       const versionId = (current.Table as { VersionId?: string } | undefined)?.VersionId;
       if (versionId !== undefined && versionId !== input.VersionId) {
         return answerError(
