@@ -10,6 +10,7 @@ import { type LibsqlSource, LibsqlConnection } from './constructs/libsqlConnecti
 import { Monitoring } from './constructs/monitoring.js';
 import { Registration } from './constructs/registration.js';
 import { type BucketEncryptionChoice, WarehouseBucket } from './constructs/warehouseBucket.js';
+import { type GlueProps, glueEnvironment, grantGlueSync, validGlueProps } from './glueAccess.js';
 import { DEFAULT_FUNCTIONS_DIR } from './paths.js';
 
 export interface AsthaStackProps extends StackProps {
@@ -31,7 +32,7 @@ export interface AsthaStackProps extends StackProps {
   readonly logRetention?: RetentionDays;
   /** Days before astha's temporary objects expire. Default 2. */
   readonly tempObjectExpirationDays?: number;
-  /** Deployed components (each needs `functions/<component-slug>.ts`). Default all four. */
+  /** Deployed components (each needs `functions/<component-slug>.ts`). Default all four (plus catalog_sync with `glue`). */
   readonly components?: readonly ComponentName[];
   /**
    * Let the snapshotter delete users' files that compaction replaced (any data file), for tables
@@ -39,6 +40,8 @@ export interface AsthaStackProps extends StackProps {
    * only compaction outputs (`_astha-compacted-*.parq`).
    */
   readonly deleteReplacedUserFiles?: boolean;
+  /** Keep the AWS Glue Data Catalog in step with every commit (deploys catalog_sync). Default off. */
+  readonly glue?: GlueProps;
   /** Existing SNS topic to notify on alarm and OK. */
   readonly alarmTopicArn?: string;
   /** Memory of the drain function in MB. Default 256. */
@@ -73,7 +76,8 @@ export class AsthaStack extends Stack {
     const keyPrefix = normaliseKeyPrefix(props.warehousePrefix ?? 'warehouse');
     const functionsDir = props.functionsDir ?? DEFAULT_FUNCTIONS_DIR;
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
-    const components = uniqueComponents(props.components ?? DEFAULT_COMPONENTS);
+    const glue = props.glue === undefined ? undefined : validGlueProps(props.glue);
+    const components = withCatalogSync(uniqueComponents(props.components ?? DEFAULT_COMPONENTS), glue);
 
     this.warehouse = new WarehouseBucket(this, 'Warehouse', {
       namePrefix,
@@ -106,16 +110,18 @@ export class AsthaStack extends Stack {
 
     const workers = new Map<ComponentName, ComponentWorker>();
     for (const component of components) {
-      workers.set(
+      const own =
+        component === 'catalog_sync' && glue ? { ...environment, ...glueEnvironment(glue) } : environment;
+      const worker = new ComponentWorker(this, pascal(component), {
+        ...common,
+        environment: own,
         component,
-        new ComponentWorker(this, pascal(component), {
-          ...common,
-          component,
-          functionsDir,
-          warehouse,
-          deleteReplacedUserFiles: props.deleteReplacedUserFiles ?? false,
-        }),
-      );
+        functionsDir,
+        warehouse,
+        deleteReplacedUserFiles: props.deleteReplacedUserFiles ?? false,
+      });
+      if (component === 'catalog_sync' && glue) grantGlueSync(this, worker.function.role, glue);
+      workers.set(component, worker);
     }
     this.components = workers;
 
@@ -177,6 +183,13 @@ function uniqueComponents(components: readonly ComponentName[]): ComponentName[]
   if (unique.length !== components.length) throw new Error('components: a component is listed twice');
   if (unique.length === 0) throw new Error('components: at least one component is required');
   return unique;
+}
+
+/** `glue` deploys catalog_sync; catalog_sync without `glue` would have no catalog to keep. */
+function withCatalogSync(components: ComponentName[], glue: GlueProps | undefined): ComponentName[] {
+  const listed = components.includes('catalog_sync');
+  if (listed && !glue) throw new Error('components: catalog_sync needs the glue prop (databasePrefix)');
+  return glue && !listed ? [...components, 'catalog_sync'] : components;
 }
 
 function pascal(component: ComponentName): string {

@@ -6,24 +6,38 @@ export const COMPONENT_NAMES = [
   'metadata_orchestrator',
   'snapshotter',
   'compactor',
+  'catalog_sync',
 ] as const;
 
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 /**
- * All four: compaction is safe by default now that a compacted file's rows are retracted when
+ * The four that build the tables (catalog_sync is deployed when the stack's `glue` prop is
+ * set). Compaction is safe by default now that a compacted file's rows are retracted when
  * the user deletes one of its originals, and the snapshotter's cleanup is what deletes the
  * files compaction replaced (and compaction outputs nobody committed).
  */
-export const DEFAULT_COMPONENTS: readonly ComponentName[] = COMPONENT_NAMES;
+export const DEFAULT_COMPONENTS: readonly ComponentName[] = [
+  'iceberg_updater',
+  'metadata_orchestrator',
+  'snapshotter',
+  'compactor',
+];
 
 /**
  * What a component may do under the tables' `data/` folders, besides reading (see
  * warehouseAccess.ts): nothing, write compaction outputs (`_astha-compacted-*.parq` only),
  * delete compaction outputs (what cleanup deletes by default), or delete any data file (only
  * when the stack hands users' compacted-away files to cleanup: `deleteReplacedUserFiles`).
+ * `noObjects`: the component touches no object at all (catalog_sync reads the registry and
+ * writes Glue).
  */
-export type DataAccess = 'none' | 'writeCompactedOutputs' | 'deleteCompactedOutputs' | 'deleteDataFiles';
+export type DataAccess =
+  | 'none'
+  | 'writeCompactedOutputs'
+  | 'deleteCompactedOutputs'
+  | 'deleteDataFiles'
+  | 'noObjects';
 
 export interface ComponentSpec {
   /** Handler file under the functions directory. */
@@ -49,6 +63,8 @@ const SPECS: Record<ComponentName, ComponentSpec> = {
   metadata_orchestrator: spec('metadata-orchestrator', 60, 512, 'none'),
   snapshotter: spec('snapshotter', 120, 1024, 'deleteCompactedOutputs'),
   compactor: spec('compactor', 900, 1769, 'writeCompactedOutputs'),
+  // A few Glue calls per change: small and short.
+  catalog_sync: spec('catalog-sync', 60, 256, 'noObjects'),
 };
 
 function spec(

@@ -4,6 +4,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { parseComponents } from './components.js';
 import type { AsthaStackProps } from './asthaStack.js';
 import type { LibsqlSource } from './constructs/libsqlConnection.js';
+import type { GlueProps } from './glueAccess.js';
 import type { BucketEncryptionChoice } from './constructs/warehouseBucket.js';
 
 /** Reads one context value (`-c key=value` or cdk.json "context"); undefined when unset or empty. */
@@ -40,7 +41,19 @@ export function propsFromContext(read: ContextReader): AsthaStackProps {
     registrationAgeAlarmThreshold:
       registrationAge === undefined ? undefined : Duration.seconds(registrationAge),
     functionsDir: functionsDir === undefined ? undefined : resolve(functionsDir),
+    glue: glueProps(text),
   };
+}
+
+/** `-c glueDatabasePrefix=astha_ [-c glueCatalogId=123456789012]` deploys catalog_sync. */
+function glueProps(text: (key: string) => string | undefined): GlueProps | undefined {
+  const databasePrefix = text('glueDatabasePrefix');
+  const catalogId = text('glueCatalogId');
+  if (databasePrefix === undefined) {
+    if (catalogId !== undefined) throw new Error('context glueCatalogId needs glueDatabasePrefix');
+    return undefined;
+  }
+  return catalogId === undefined ? { databasePrefix } : { databasePrefix, catalogId };
 }
 
 function libsqlSource(text: (key: string) => string | undefined): LibsqlSource | undefined {

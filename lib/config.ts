@@ -21,6 +21,16 @@ export interface RegistryConfig {
   secretArn?: string;
 }
 
+/** catalog_sync's Glue Data Catalog; absent (the default) means Glue is not kept in step. */
+export interface GlueConfig {
+  /** Glue database of a namespace = prefix + namespace name, e.g. `astha_` + `sales`. */
+  databasePrefix: string;
+  /** Glue endpoint override (an emulator); the region's Glue when undefined. */
+  endpoint?: string;
+  /** Another account's catalog; the caller's own when undefined. */
+  catalogId?: string;
+}
+
 export interface AsthaConfig {
   registry: RegistryConfig;
   /** Where tables live: `s3://bucket/prefix`, `file:///dir` or `memory://name`. */
@@ -39,6 +49,7 @@ export interface AsthaConfig {
    * stack gave it (`ASTHA_FUNCTION_TIMEOUT_SECONDS`), which bounds how long its commit claims live.
    */
   function?: { name: string; timeoutMs?: number };
+  glue?: GlueConfig;
 }
 
 export class ConfigError extends AsthaError {
@@ -78,6 +89,8 @@ export function loadConfig(env: Env = process.env): Readonly<AsthaConfig> {
     logLevel: env.ASTHA_LOG_LEVEL ?? 'info',
     ...functionConfig(env),
   };
+  const glue = glueConfig(env);
+  if (glue) config.glue = glue;
   return deepFreeze(config);
 }
 
@@ -88,6 +101,39 @@ function functionConfig(env: Env): Pick<AsthaConfig, 'function'> {
     ? positiveInt(env, 'ASTHA_FUNCTION_TIMEOUT_SECONDS', 900)
     : undefined;
   return { function: { name, ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }) } };
+}
+
+/** Glue names are lower case; the prefix must leave room for a 128-character namespace. */
+const GLUE_PREFIX = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** `ASTHA_GLUE_DATABASE_PREFIX` switches catalog_sync on; the other two refine it. */
+function glueConfig(env: Env): GlueConfig | undefined {
+  const databasePrefix = env.ASTHA_GLUE_DATABASE_PREFIX;
+  const endpoint = env.ASTHA_GLUE_ENDPOINT || undefined;
+  const catalogId = env.ASTHA_GLUE_CATALOG_ID || undefined;
+  if (databasePrefix === undefined || databasePrefix === '') {
+    if (endpoint || catalogId) {
+      throw new ConfigError('ASTHA_GLUE_ENDPOINT/ASTHA_GLUE_CATALOG_ID need ASTHA_GLUE_DATABASE_PREFIX', {
+        name: 'ASTHA_GLUE_DATABASE_PREFIX',
+      });
+    }
+    return undefined;
+  }
+  if (!GLUE_PREFIX.test(databasePrefix)) {
+    throw new ConfigError(
+      `ASTHA_GLUE_DATABASE_PREFIX must match ${GLUE_PREFIX.source}, got ${JSON.stringify(databasePrefix)}`,
+      { name: 'ASTHA_GLUE_DATABASE_PREFIX' },
+    );
+  }
+  if (catalogId !== undefined && !/^\d{12}$/.test(catalogId)) {
+    throw new ConfigError(
+      `ASTHA_GLUE_CATALOG_ID must be a 12-digit account id, got ${JSON.stringify(catalogId)}`,
+      {
+        name: 'ASTHA_GLUE_CATALOG_ID',
+      },
+    );
+  }
+  return { databasePrefix, ...(endpoint ? { endpoint } : {}), ...(catalogId ? { catalogId } : {}) };
 }
 
 function positiveInt(env: Env, name: string, fallback: number): number {

@@ -71,13 +71,16 @@ export class ComponentWorker extends Construct {
       // Bounds how long the function's commit claims can outlive it (lib/iceberg/commit/claimOwner.ts).
       environment: { ...props.environment, ASTHA_FUNCTION_TIMEOUT_SECONDS: String(spec.timeout.toSeconds()) },
     });
-    grantWarehouseRead(this.function.role, props.warehouse);
-    const handsOverUserFiles = spec.dataAccess === 'deleteCompactedOutputs' && props.deleteReplacedUserFiles;
-    grantTableWrite(
-      this.function.role,
-      props.warehouse,
-      handsOverUserFiles ? 'deleteDataFiles' : spec.dataAccess,
-    );
+    if (spec.dataAccess !== 'noObjects') {
+      grantWarehouseRead(this.function.role, props.warehouse);
+      const handsOverUserFiles =
+        spec.dataAccess === 'deleteCompactedOutputs' && props.deleteReplacedUserFiles;
+      grantTableWrite(
+        this.function.role,
+        props.warehouse,
+        handsOverUserFiles ? 'deleteDataFiles' : spec.dataAccess,
+      );
+    }
     this.function.fn.addEventSource(
       new SqsEventSource(this.queue, { batchSize: COMPONENT_BATCH_SIZE, reportBatchItemFailures: true }),
     );

@@ -5,7 +5,13 @@
  */
 import type { MonitoredTable } from '../registry/rows.js';
 
-export const COMPONENTS = ['iceberg_updater', 'compactor', 'snapshotter', 'metadata_orchestrator'] as const;
+export const COMPONENTS = [
+  'iceberg_updater',
+  'compactor',
+  'snapshotter',
+  'metadata_orchestrator',
+  'catalog_sync',
+] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 export const SUBSCRIPTIONS: Readonly<Record<Component, readonly MonitoredTable[]>> = {
@@ -13,6 +19,8 @@ export const SUBSCRIPTIONS: Readonly<Record<Component, readonly MonitoredTable[]
   compactor: ['tables', 'table_files', 'file_statistics'],
   snapshotter: ['tables', 'table_files', 'table_metadata', 'table_snapshots'],
   metadata_orchestrator: ['tables', 'table_metadata'],
+  // The metadata pointer and the state live on `tables`, the schema on `table_metadata`.
+  catalog_sync: ['tables', 'table_metadata'],
 };
 
 /** Inverted once at load so routing a change is a single Map lookup. */

@@ -8,6 +8,8 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Component } from '../astha/subscriptions.js';
+import { createCatalogSync } from '../catalogSync/catalogSync.js';
+import { glueFromConfig } from '../catalogSync/glueFromConfig.js';
 import { createCompactor } from '../compactor/compactor.js';
 import { createIcebergUpdater } from '../components/icebergUpdater.js';
 import { createMetadataOrchestrator } from '../components/metadataOrchestrator.js';
@@ -31,6 +33,11 @@ export const RUNTIME_COMPONENTS = [
   'snapshotter',
   'compactor',
 ] as const satisfies readonly Component[];
+
+/** The runtime's components: the four, plus catalog_sync when Glue is configured. */
+export function runtimeComponents(config: Readonly<AsthaConfig>): readonly Component[] {
+  return config.glue === undefined ? RUNTIME_COMPONENTS : [...RUNTIME_COMPONENTS, 'catalog_sync'];
+}
 /** SQS redrive as the CDK stack configures it. */
 export const COMPONENT_MAX_RECEIVES = 30;
 export const REGISTRATION_MAX_RECEIVES = 5;
@@ -65,7 +72,9 @@ export async function buildRuntime(
   }
   const deps = await openDependencies(config, logger);
   const { registry, store, warehouse } = deps;
-  const queues = embedded ? memoryComponentQueues() : { queues: deps.queues, deadLetter: {} };
+  const queues = embedded
+    ? memoryComponentQueues(runtimeComponents(config))
+    : { queues: deps.queues, deadLetter: {} };
   const registrationQueue: Queue = embedded
     ? memoryQueueWithDlq('registration', false, REGISTRATION_MAX_RECEIVES)
     : openQueue(config.registrationQueue!, { aws: config.aws });
@@ -83,6 +92,8 @@ export async function buildRuntime(
   const snapshotterRegistry = await openOwn();
   const compactorRegistry = await openOwn();
   const drainRegistry = await openOwn();
+  const glue = glueFromConfig(config);
+  const catalogSyncRegistry = glue ? await openOwn() : undefined;
   const observer = await openOwn();
   const snapshotter = createSnapshotter({
     registry: snapshotterRegistry,
@@ -107,6 +118,15 @@ export async function buildRuntime(
       store,
       logger: logger.child({ component: 'compactor' }),
     }),
+    ...(glue && catalogSyncRegistry
+      ? [
+          createCatalogSync({
+            registry: catalogSyncRegistry,
+            ...glue,
+            logger: logger.child({ component: 'catalog_sync' }),
+          }),
+        ]
+      : []),
   ];
   const watchDir = embedded && warehouse.url.startsWith('file:') ? fileURLToPath(warehouse.url) : undefined;
   if (watchDir) mkdirSync(watchDir, { recursive: true });
@@ -146,6 +166,7 @@ export async function buildRuntime(
       compactorRegistry,
       drainRegistry,
       observer,
+      ...(catalogSyncRegistry ? [catalogSyncRegistry] : []),
     ])
       own.close();
     deps.close();
@@ -164,10 +185,10 @@ function memoryQueueWithDlq(name: string, fifo: boolean, maxReceiveCount: number
   return new MemoryQueue(name, { fifo, redrive: { deadLetterQueue, maxReceiveCount } });
 }
 
-function memoryComponentQueues() {
+function memoryComponentQueues(components: readonly Component[]) {
   const queues: Partial<Record<Component, Queue>> = {};
   const deadLetter: Partial<Record<Component, Queue>> = {};
-  for (const component of RUNTIME_COMPONENTS) {
+  for (const component of components) {
     const dlq = new MemoryQueue(`${component}-dlq`, { fifo: true });
     deadLetter[component] = dlq;
     queues[component] = new MemoryQueue(component, {

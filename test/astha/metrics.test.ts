@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
 import { METRICS_NAMESPACE, readBacklog, registryTimeMs } from '../../lib/astha/metrics.js';
 import { runFor, status } from '../../lib/astha/runFor.js';
+import { COMPONENTS } from '../../lib/astha/subscriptions.js';
 import {
   appendLogs,
   asQueues,
@@ -57,7 +58,8 @@ describe('metrics', () => {
     );
 
     const documents = emfDocuments(lines);
-    expect(documents).toHaveLength(5);
+    // The totals, then one document per component.
+    expect(documents).toHaveLength(1 + COMPONENTS.length);
     for (const document of documents) {
       const [directive] = document._aws.CloudWatchMetrics;
       expect(directive?.Namespace).toBe(METRICS_NAMESPACE);

@@ -8,27 +8,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  PutBucketNotificationConfigurationCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3ClientConfig, sqsClientConfig } from '../../lib/aws/awsOptions.js';
 import { loadConfig } from '../../lib/config.js';
 import { silentLogger } from '../../lib/log.js';
-import { createSqsQueue, queueArn } from '../../lib/queue/sqsQueue.js';
-import {
-  type BuiltRuntime,
-  buildRuntime,
-  COMPONENT_MAX_RECEIVES,
-  REGISTRATION_MAX_RECEIVES,
-  RUNTIME_COMPONENTS,
-} from '../../lib/runtime/runtimeFromConfig.js';
-import { localstack, uniqueName } from '../harness/services.js';
+import { type BuiltRuntime, buildRuntime, RUNTIME_COMPONENTS } from '../../lib/runtime/runtimeFromConfig.js';
+import { localstack } from '../harness/services.js';
+import { createLocalstackStack } from './localstackStack.js';
 import {
   inParallel,
   pollUntil,
@@ -46,75 +32,16 @@ let bucket: string;
 let s3: S3Client;
 let built: BuiltRuntime;
 
-/** The stack's wiring on LocalStack; returns the environment the runtime is configured from. */
-async function createStack(): Promise<Record<string, string>> {
-  const { endpoint, region, credentials } = localstack();
-  const aws = { endpoint, region, credentials };
-  s3 = new S3Client(s3ClientConfig(aws));
-  const sqs = new SQSClient(sqsClientConfig(aws));
-  bucket = uniqueName('astha-e2e');
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-
-  const registrationDlq = await createSqsQueue(sqs, { name: `${bucket}-register-dlq`, fifo: false });
-  const registration = await createSqsQueue(sqs, {
-    name: `${bucket}-register`,
-    fifo: false,
-    visibilityTimeout: 30,
-    deadLetter: { url: registrationDlq, maxReceiveCount: REGISTRATION_MAX_RECEIVES },
-  });
-  const componentQueues: Record<string, string> = {};
-  const componentDlqs: Record<string, string> = {};
-  for (const component of RUNTIME_COMPONENTS) {
-    const name = `${bucket}-${component.replace('_', '-')}`;
-    componentDlqs[component] = await createSqsQueue(sqs, { name: `${name}-dlq`, fifo: true });
-    componentQueues[component] = await createSqsQueue(sqs, {
-      name,
-      fifo: true,
-      visibilityTimeout: 30,
-      deadLetter: { url: componentDlqs[component], maxReceiveCount: COMPONENT_MAX_RECEIVES },
-    });
-  }
-
-  const filter = {
-    Key: {
-      FilterRules: [
-        { Name: 'prefix' as const, Value: PREFIX },
-        { Name: 'suffix' as const, Value: '.parquet' },
-      ],
-    },
-  };
-  await s3.send(
-    new PutBucketNotificationConfigurationCommand({
-      Bucket: bucket,
-      NotificationConfiguration: {
-        QueueConfigurations: [
-          {
-            QueueArn: await queueArn(sqs, registration),
-            Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'],
-            Filter: filter,
-          },
-        ],
-      },
-    }),
-  );
-  return {
-    ASTHA_REGISTRY_URL: `file:${join(dir, 'registry.db')}`,
-    ASTHA_WAREHOUSE: `s3://${bucket}/${PREFIX.slice(0, -1)}`,
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: region,
-    ASTHA_REGISTRATION_QUEUE: registration,
-    ASTHA_COMPONENT_QUEUES: JSON.stringify(componentQueues),
-    ASTHA_COMPONENT_DLQS: JSON.stringify(componentDlqs),
-  };
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'astha-e2e-ls-'));
   // The adapters take credentials from the SDK's default chain, as a Lambda does from its role.
   const { credentials } = localstack();
   process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
-  const config = loadConfig(await createStack());
+  const stack = await createLocalstackStack(dir, PREFIX, RUNTIME_COMPONENTS);
+  s3 = stack.s3;
+  bucket = stack.bucket;
+  const config = loadConfig(stack.env);
   built = await buildRuntime(config, silentLogger(), { drainPeriodMs: 1000, failedVisibilitySeconds: 1 });
   expect(built.mode).toBe('queues');
   built.runtime.start(built.known);
