@@ -49,7 +49,8 @@ export function createOutput(
       if (!stderr.isTTY) {
         if (Date.now() - lastProgressLine < PROGRESS_LINE_EVERY_MS) return;
         lastProgressLine = Date.now();
-        stderr.write(`${text}\n`);
+        // Under --json everything astha says is JSON, progress included.
+        stderr.write(json ? `${JSON.stringify({ progress: text })}\n` : `${text}\n`);
         return;
       }
       progressShown = true;
