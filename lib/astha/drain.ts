@@ -35,7 +35,7 @@ import {
   refreshMessage,
 } from './events.js';
 import type { Lease } from './lease.js';
-import { emptyCounters, type PassResult } from './metrics.js';
+import { emptyCounters, type MetricsSink, type PassResult } from './metrics.js';
 import { type SendPolicy, type SizedMessage, sendInOrder } from './sendInOrder.js';
 import { COMPONENTS, type Component, componentsFor } from './subscriptions.js';
 
@@ -81,6 +81,8 @@ export interface DrainDeps {
   clock?: Clock;
   limits?: Partial<DrainLimits>;
   logger: Logger;
+  /** Where a run's metrics go (CloudWatch EMF in Lambda); none locally. */
+  metrics?: MetricsSink;
 }
 
 export interface PassOptions {
