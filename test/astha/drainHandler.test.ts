@@ -68,13 +68,28 @@ describe('functions/drain', () => {
       ASTHA_LOG_LEVEL: 'warn',
     });
     const { handler } = await import('../../functions/drain.js');
-
-    const response = await handler(scheduled, lambdaContext(4_000));
+    // Powertools writes EMF lines on stdout whatever the log level (here `warn`).
+    const stdout: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      stdout.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    const response = await handler(scheduled, lambdaContext(4_000)).finally(() => {
+      process.stdout.write = write;
+    });
+    const emf = stdout
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const totals = emf.find((d) => 'CdcBacklogAgeSeconds' in d);
+    expect(totals).toMatchObject({ service: 'astha-drain', CdcBacklogAgeSeconds: 0 });
+    expect(totals?.['ChangesProcessed']).toBeGreaterThan(0);
 
     const expected = await loggedChanges(registry.client);
     expect(response).toMatchObject({
       acquired: true,
-      stopped: 'deadline',
+      stopped: 'empty',
       processed: expected.length,
       dead: 0,
       backlog: 0,
