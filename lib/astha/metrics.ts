@@ -11,6 +11,8 @@ import { BREAKER_STATE_VALUE, type BreakerRecord } from './circuitBreaker.js';
 import { COMPONENTS, type Component } from './subscriptions.js';
 
 export const METRICS_NAMESPACE = 'Astha';
+/** The `service` dimension Powertools puts on every drainer metric (the stack's alarm names it). */
+export const DRAIN_METRICS_SERVICE = 'astha-drain';
 
 export interface ComponentCounters {
   /** Events accepted by the component's queue. */

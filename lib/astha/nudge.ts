@@ -23,7 +23,11 @@ export async function hasPendingChanges(registry: Client): Promise<boolean> {
  * nothing (or whose changes a running drainer already took) starts nothing. A failed nudge
  * is logged and left to the schedule; it never fails the writer's batch.
  */
-export async function nudgeIfPending(registry: Client, nudger: DrainNudger, logger: Logger): Promise<boolean> {
+export async function nudgeIfPending(
+  registry: Client,
+  nudger: DrainNudger,
+  logger: Logger,
+): Promise<boolean> {
   try {
     if (!(await hasPendingChanges(registry))) return false;
     await nudger.nudge();

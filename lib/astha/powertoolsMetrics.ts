@@ -5,10 +5,12 @@
  * alarms and dashboard name it (`DRAIN_METRICS_SERVICE`).
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, type MetricsDocument, type MetricsSink } from './metrics.js';
-
-/** The `service` dimension of the drainer's metrics. */
-export const DRAIN_METRICS_SERVICE = 'astha-drain';
+import {
+  DRAIN_METRICS_SERVICE,
+  METRICS_NAMESPACE,
+  type MetricsDocument,
+  type MetricsSink,
+} from './metrics.js';
 
 export function powertoolsMetricsSink(
   metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: DRAIN_METRICS_SERVICE }),
@@ -19,7 +21,8 @@ export function powertoolsMetricsSink(
         // One flush per dimension set: Powertools applies its dimensions to every stored metric.
         metrics.setTimestamp(now);
         for (const [name, value] of Object.entries(document.dimensions)) metrics.addDimension(name, value);
-        for (const [name, [value, unit]] of Object.entries(document.values)) metrics.addMetric(name, unit, value);
+        for (const [name, [value, unit]] of Object.entries(document.values))
+          metrics.addMetric(name, unit, value);
         metrics.publishStoredMetrics();
       }
     },

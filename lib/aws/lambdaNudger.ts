@@ -30,9 +30,13 @@ export class LambdaNudger implements DrainNudger {
       }),
     );
     if (result.StatusCode !== 202) {
-      throw new AsthaError('nudge_refused', `async invoke of ${this.functionName} answered ${result.StatusCode}`, {
-        retryable: true,
-      });
+      throw new AsthaError(
+        'nudge_refused',
+        `async invoke of ${this.functionName} answered ${result.StatusCode}`,
+        {
+          retryable: true,
+        },
+      );
     }
   }
 }

@@ -17,6 +17,7 @@ import {
   componentQueues,
   FifoSink,
   images,
+  type LogEntry,
   logIds,
   RecordingQueue,
   sortedIds,
@@ -32,7 +33,7 @@ beforeEach(async () => {
 });
 afterEach(() => registry.close());
 
-const change = (i: number) => ['tables', 'UPDATE', images.tables(i), images.tables(i)] as const;
+const change = (i: number): LogEntry => ['tables', 'UPDATE', images.tables(i), images.tables(i)];
 const isBatchRead = (statement: unknown) =>
   JSON.stringify(statement).includes('json_group_array') && !JSON.stringify(statement).includes('LIMIT 1)');
 
