@@ -6,7 +6,7 @@
  * into S3-shaped notifications on the registration queue.
  */
 import { DEFAULT_DRAIN_LIMITS, type DrainDeps } from '../astha/drain.js';
-import { DrainScheduler } from '../astha/drainScheduler.js';
+import { DrainScheduler, type DrainSchedulerOptions } from '../astha/drainScheduler.js';
 import { runFor } from '../astha/runFor.js';
 import type { Component } from '../astha/subscriptions.js';
 import type { ComponentLogic } from '../components/component.js';
@@ -40,6 +40,8 @@ export interface RuntimeParts {
   scanWarehouse?: boolean;
   /** The drainer's safety-net schedule (nudges start it otherwise). Default 10 s. */
   drainPeriodMs?: number;
+  /** The schedule's wait; the idle benchmark passes a simulated clock's. */
+  drainSleep?: DrainSchedulerOptions['sleep'];
   /** See EventSourceMappingOptions.failedVisibilitySeconds. */
   failedVisibilitySeconds?: number;
   drainLimits?: DrainDeps['limits'];
@@ -179,6 +181,7 @@ export class LocalRuntime {
     const lastHealthCheck = new Map<Component, number>();
     return new DrainScheduler({
       everyMs: this.parts.drainPeriodMs ?? LOCAL_DRAIN_SCHEDULE_MS,
+      ...(this.parts.drainSleep ? { sleep: this.parts.drainSleep } : {}),
       run: async () => {
         const summary = await runFor(this.drainDeps, budgetMs, {
           whenLeased: 'exit',
