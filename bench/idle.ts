@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@libsql/client';
-import type { Context } from 'aws-lambda';
 import { DRAIN_SCHEDULE } from '../infra/constructs/drainer.js';
 import { silentLogger } from '../lib/log.js';
 import { MemoryQueue } from '../lib/queue/memoryQueue.js';
 import { openRegistry, type Registry } from '../lib/registry/registry.js';
 import { LocalRuntime, LOCAL_DRAIN_SCHEDULE_MS } from '../lib/runtime/localRuntime.js';
 import { MemoryStore } from '../lib/store/memoryStore.js';
+import { lambdaContext, scheduledEvent } from '../test/lambda/lambdaContext.js';
 
 const HOUR_MS = 3_600_000;
 const MONTH_HOURS = 720;
@@ -89,24 +89,6 @@ async function localHour(url: string) {
   return { runs, calls: calls(), runMs };
 }
 
-function context(): Context {
-  const deadline = Date.now() + 60_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'astha-drain',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:astha-drain',
-    memoryLimitInMB: '256',
-    awsRequestId: 'idle',
-    logGroupName: '/aws/lambda/astha-drain',
-    logStreamName: 'idle',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 async function lambdaHour(url: string) {
   Object.assign(process.env, {
     ASTHA_REGISTRY_URL: url,
@@ -119,20 +101,7 @@ async function lambdaHour(url: string) {
   const stopped = new Set<string>();
   for (let i = 0; i < invocations; i++) {
     const started = performance.now();
-    const response = await handler(
-      {
-        version: '0',
-        id: String(i),
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        account: '0',
-        time: '',
-        region: 'us-east-1',
-        resources: [],
-        detail: {},
-      },
-      context(),
-    );
+    const response = await handler(scheduledEvent(String(i)), lambdaContext(60_000));
     billed.push(Math.ceil(performance.now() - started));
     stopped.add(response.stopped);
   }

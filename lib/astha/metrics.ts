@@ -6,7 +6,6 @@
  * not closed. Names are stable: the CDK stack alarms on `CdcBacklogAgeSeconds`.
  */
 import type { Client } from '@libsql/client';
-import type { Logger } from 'pino';
 import { BREAKER_STATE_VALUE, type BreakerRecord } from './circuitBreaker.js';
 import { COMPONENTS, type Component } from './subscriptions.js';
 

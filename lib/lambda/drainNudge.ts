@@ -23,7 +23,9 @@ export function drainNudge(options: DrainNudgeOptions): MiddlewareObj {
   const { nudger } = options;
   const after = async (): Promise<void> => {
     if (!nudger) return;
-    await nudgeIfPending(await options.registry(), nudger, options.logger);
+    // No registry (the start failed): the handler's own error says so; nothing was written.
+    const registry = await options.registry().catch(() => undefined);
+    if (registry) await nudgeIfPending(registry, nudger, options.logger);
   };
   // onError does not handle the error: middy rethrows it after the nudge.
   return { after, onError: after };

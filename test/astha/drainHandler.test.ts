@@ -2,10 +2,10 @@
  * The Lambda handler end to end: configuration from the environment (as CDK sets it), a
  * `file:` registry with real registry rows (the triggers write the log), LocalStack FIFO queues.
  */
-import type { Context, ScheduledEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadBreakers } from '../../lib/astha/circuitBreaker.js';
 import { COMPONENTS } from '../../lib/astha/subscriptions.js';
+import { lambdaContext, scheduledEvent } from '../lambda/lambdaContext.js';
 import { logIds, type TestRegistry, tempRegistry } from './helpers.js';
 import { changeWriter, keepLogCopy, loggedChanges } from './registryChanges.js';
 import { awsOptions, createComponentQueues, deliveryProblems, receiveAll } from './sqsHelpers.js';
@@ -17,35 +17,7 @@ beforeEach(async () => {
 });
 afterEach(() => registry.close());
 
-function lambdaContext(remainingMs: number): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'astha-drain',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:astha-drain',
-    memoryLimitInMB: '256',
-    awsRequestId: 'test-request',
-    logGroupName: '/aws/lambda/astha-drain',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-const scheduled: ScheduledEvent = {
-  version: '0',
-  id: 'e',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '000000000000',
-  time: new Date().toISOString(),
-  region: 'us-east-1',
-  resources: [],
-  detail: {},
-};
+const scheduled = scheduledEvent();
 
 describe('functions/drain', () => {
   it('drains the registry’s changes into the component queues and returns a summary', async () => {
