@@ -2,14 +2,19 @@
  * Nothing runs when nothing happens: the nudge protocol. A nudge that finds the lease taken
  * loses no change (the leaving holder looks again after its release), the local scheduler
  * runs again after a nudge that came mid-run and only on its schedule otherwise, and the
- * writers' middleware nudges only when the log holds rows.
+ * writers' middleware nudges only when the log holds rows; the deployed nudge is an async
+ * invoke of the drain function, and a refused one never fails the writer.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Client } from '@libsql/client';
 import middy from '@middy/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
 import { DrainScheduler } from '../../lib/astha/drainScheduler.js';
+import { nudgeIfPending } from '../../lib/astha/nudge.js';
 import { runFor, type RunSummary } from '../../lib/astha/runFor.js';
+import { LambdaNudger, NUDGE_EVENT } from '../../lib/aws/lambdaNudger.js';
 import { drainNudge } from '../../lib/lambda/drainNudge.js';
 import {
   appendLogs,
@@ -136,5 +141,68 @@ describe('drainer nudges', () => {
     writes.rows = 1;
     await handler(undefined, {} as never);
     expect(nudges).toBe(1);
+  });
+});
+
+describe('LambdaNudger', () => {
+  /** Lambda's Invoke API on 127.0.0.1 (LocalStack here runs without Lambda): records each call. */
+  async function lambdaApi(status: number) {
+    const calls: { method?: string; url?: string; type?: string; body: string }[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        calls.push({
+          method: request.method,
+          url: request.url,
+          type: String(request.headers['x-amz-invocation-type']),
+          body,
+        });
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(status === 202 ? '' : JSON.stringify({ Type: 'User', message: 'Function not found' }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const nudger = new LambdaNudger('astha-drain', {
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    return { calls, nudger, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  it('nudges with an asynchronous invoke of the drain function carrying the nudge event', async () => {
+    const api = await lambdaApi(202);
+    try {
+      await appendLogs(registry.client, [change(1)]);
+      expect(await nudgeIfPending(registry.client, api.nudger, testLogger().logger)).toBe(true);
+      expect(api.calls).toEqual([
+        {
+          method: 'POST',
+          url: '/2015-03-31/functions/astha-drain/invocations',
+          type: 'Event',
+          body: JSON.stringify(NUDGE_EVENT),
+        },
+      ]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a refused nudge is logged and left to the schedule; the writer does not fail', async () => {
+    const api = await lambdaApi(404);
+    try {
+      await appendLogs(registry.client, [change(1)]);
+      const { logger, lines } = testLogger();
+      expect(await nudgeIfPending(registry.client, api.nudger, logger)).toBe(false);
+      expect(lines.map((l) => l['msg'])).toContain(
+        'drainer nudge failed; the schedule will drain the changes',
+      );
+    } finally {
+      await api.close();
+    }
   });
 });
