@@ -54,6 +54,22 @@ export function emptyCounters(): Record<Component, ComponentCounters> {
   return counters;
 }
 
+/** A pass that did nothing yet; `drain` fills it in. */
+export function emptyPass(): PassResult {
+  return {
+    rows: 0,
+    processed: 0,
+    dead: 0,
+    failed: 0,
+    retries: 0,
+    sendCalls: 0,
+    latencyMs: 0,
+    cleanupMs: 0,
+    committed: false,
+    components: emptyCounters(),
+  };
+}
+
 export interface MetricsSnapshot {
   passes: number;
   batches: number;

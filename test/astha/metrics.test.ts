@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
-import { type MetricsDocument, readBacklog, registryTimeMs } from '../../lib/astha/metrics.js';
+import { closedRecord } from '../../lib/astha/circuitBreaker.js';
+import {
+  DrainMetrics,
+  emptyCounters,
+  emptyPass,
+  type MetricsDocument,
+  metricsDocuments,
+  readBacklog,
+  registryTimeMs,
+} from '../../lib/astha/metrics.js';
 import { runFor, status } from '../../lib/astha/runFor.js';
 import {
   appendLogs,
@@ -97,6 +106,28 @@ describe('metrics', () => {
     expect(report.breakers.compactor.state).toBe('open');
     expect(report.metrics?.changesProcessed).toBe(2);
     expect(report.lease?.expiresAt).toBe(0); // released at the end of the run
+  });
+
+  it('reports only the components that had news: sent to, failed, skipped, or a breaker not closed', () => {
+    const metrics = new DrainMetrics();
+    const components = emptyCounters();
+    components.compactor.sent = 3;
+    metrics.record({ ...emptyPass(), rows: 3, processed: 3, committed: true, components });
+    const open = { ...closedRecord('snapshotter'), state: 'open' as const, openedAt: 1 };
+    const documents = metricsDocuments(
+      metrics.snapshot(),
+      { count: 0, oldestAgeSeconds: 0 },
+      new Map([['snapshotter', open]]),
+    );
+    expect(documents.map((d) => d.dimensions['Component'] ?? 'totals')).toEqual([
+      'totals',
+      'compactor',
+      'snapshotter',
+    ]);
+    // Nothing drained, no backlog, every breaker closed: nothing at all.
+    expect(
+      metricsDocuments(new DrainMetrics().snapshot(), { count: 0, oldestAgeSeconds: 0 }, new Map()),
+    ).toEqual([]);
   });
 
   it('an idle run publishes nothing, takes no lease and writes nothing', async () => {

@@ -6,7 +6,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASTHA_METRICS } from '../../infra/constructs/monitoring.js';
-import { DrainMetrics, metricsDocuments, type PassResult } from '../../lib/astha/metrics.js';
+import { DrainMetrics, emptyCounters, emptyPass, metricsDocuments } from '../../lib/astha/metrics.js';
 import { rewriteGroup } from '../../lib/compactor/rewriteFiles.js';
 import type { LiveFile } from '../../lib/registry/compactionState.js';
 import { MemoryStore } from '../../lib/store/memoryStore.js';
@@ -705,23 +705,9 @@ describe('observability', () => {
 
   it('the dashboard graphs every metric the drainer emits, and the backlog alarm matches its dimensions', () => {
     const busy = new DrainMetrics();
-    busy.record({
-      rows: 1,
-      processed: 1,
-      dead: 0,
-      failed: 0,
-      retries: 0,
-      sendCalls: 1,
-      latencyMs: 1,
-      cleanupMs: 1,
-      committed: true,
-      components: Object.fromEntries(
-        ['iceberg_updater', 'metadata_orchestrator', 'snapshotter', 'compactor'].map((c) => [
-          c,
-          { sent: 1, failed: 0, skipped: 0 },
-        ]),
-      ) as PassResult['components'],
-    });
+    const components = emptyCounters();
+    for (const counters of Object.values(components)) counters.sent = 1;
+    busy.record({ ...emptyPass(), rows: 1, processed: 1, sendCalls: 1, committed: true, components });
     const documents = metricsDocuments(busy.snapshot(), { count: 1, oldestAgeSeconds: 1 }, new Map());
     const emitted = documents.flatMap((d) =>
       Object.keys(d.values).map((name) => ({ name, dims: Object.keys(d.dimensions) })),
