@@ -8,6 +8,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createCompactor } from '../lib/compactor/compactor.js';
 import { createComponentHandler, type ComponentHandler } from '../lib/components/componentHandler.js';
 import { loadConfig } from '../lib/config.js';
+import { drainNudgeFromConfig } from '../lib/lambda/drainNudge.js';
 import { createLogger } from '../lib/log.js';
 import { dependenciesOnce } from '../lib/runtime/dependencies.js';
 
@@ -30,4 +31,6 @@ async function compactorHandler(event: SQSEvent): Promise<SQSBatchResponse> {
   return response;
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(compactorHandler);
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(drainNudgeFromConfig(config, dependencies, logger))
+  .handler(compactorHandler);

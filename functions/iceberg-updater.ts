@@ -8,6 +8,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createComponentHandler, type ComponentHandler } from '../lib/components/componentHandler.js';
 import { createIcebergUpdater } from '../lib/components/icebergUpdater.js';
 import { loadConfig } from '../lib/config.js';
+import { drainNudgeFromConfig } from '../lib/lambda/drainNudge.js';
 import { createLogger } from '../lib/log.js';
 import { dependenciesOnce } from '../lib/runtime/dependencies.js';
 import { commitPolicyGate } from '../lib/snapshotter/commitPolicy.js';
@@ -33,4 +34,6 @@ async function updaterHandler(event: SQSEvent): Promise<SQSBatchResponse> {
   return response;
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(updaterHandler);
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(drainNudgeFromConfig(config, dependencies, logger))
+  .handler(updaterHandler);

@@ -8,6 +8,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createComponentHandler, type ComponentHandler } from '../lib/components/componentHandler.js';
 import { createMetadataOrchestrator } from '../lib/components/metadataOrchestrator.js';
 import { loadConfig } from '../lib/config.js';
+import { drainNudgeFromConfig } from '../lib/lambda/drainNudge.js';
 import { createLogger } from '../lib/log.js';
 import { dependenciesOnce } from '../lib/runtime/dependencies.js';
 
@@ -27,4 +28,6 @@ async function orchestratorHandler(event: SQSEvent): Promise<SQSBatchResponse> {
   return response;
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(orchestratorHandler);
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(drainNudgeFromConfig(config, dependencies, logger))
+  .handler(orchestratorHandler);

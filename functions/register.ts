@@ -7,6 +7,7 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../lib/config.js';
+import { drainNudgeFromConfig } from '../lib/lambda/drainNudge.js';
 import { createLogger } from '../lib/log.js';
 import { createRegisterHandler, type RegisterHandler } from '../lib/register/registerHandler.js';
 import { dependenciesOnce } from '../lib/runtime/dependencies.js';
@@ -35,4 +36,6 @@ async function registerHandler(event: SQSEvent): Promise<SQSBatchResponse> {
   return response;
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(registerHandler);
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(drainNudgeFromConfig(config, dependencies, logger))
+  .handler(registerHandler);

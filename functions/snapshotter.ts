@@ -8,6 +8,7 @@ import middy from '@middy/core';
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createComponentHandler, type ComponentHandler } from '../lib/components/componentHandler.js';
 import { loadConfig } from '../lib/config.js';
+import { drainNudgeFromConfig } from '../lib/lambda/drainNudge.js';
 import { createLogger } from '../lib/log.js';
 import { dependenciesOnce } from '../lib/runtime/dependencies.js';
 import { createSnapshotter, type Snapshotter } from '../lib/snapshotter/snapshotter.js';
@@ -42,4 +43,6 @@ async function snapshotterHandler(event: SnapshotterEvent): Promise<SQSBatchResp
   return response;
 }
 
-export const handler = middy<SnapshotterEvent, SQSBatchResponse | undefined>().handler(snapshotterHandler);
+export const handler = middy<SnapshotterEvent, SQSBatchResponse | undefined>()
+  .use(drainNudgeFromConfig(config, dependencies, logger))
+  .handler(snapshotterHandler);

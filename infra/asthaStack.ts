@@ -5,13 +5,14 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { type ComponentName, DEFAULT_COMPONENTS } from './components.js';
 import { ComponentWorker } from './constructs/componentWorker.js';
-import { Drainer, type DrainTarget } from './constructs/drainer.js';
+import { DRAIN_FUNCTION_ENV, Drainer, type DrainTarget, drainFunctionName } from './constructs/drainer.js';
 import { type LibsqlSource, LibsqlConnection } from './constructs/libsqlConnection.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Registration } from './constructs/registration.js';
 import { type BucketEncryptionChoice, WarehouseBucket } from './constructs/warehouseBucket.js';
 import { type GlueProps, glueEnvironment, grantGlueSync, validGlueProps } from './glueAccess.js';
 import { DEFAULT_FUNCTIONS_DIR } from './paths.js';
+import { addStackOutputs } from './stackOutputs.js';
 
 export interface AsthaStackProps extends StackProps {
   /** Prefix of every resource name (queues, functions, alarms, dashboard). Default `astha`. */
@@ -93,9 +94,11 @@ export class AsthaStack extends Stack {
       'Libsql',
       props.libsql ?? { secretName: `${namePrefix}/libsql` },
     );
+    const warehouseUri = `s3://${this.warehouse.bucket.bucketName}/${keyPrefix.replace(/\/$/, '')}`;
     const environment = {
-      [WAREHOUSE_ENV]: `s3://${this.warehouse.bucket.bucketName}/${keyPrefix.replace(/\/$/, '')}`,
+      [WAREHOUSE_ENV]: warehouseUri,
       [LOG_LEVEL_ENV]: props.logLevel ?? 'info',
+      [DRAIN_FUNCTION_ENV]: drainFunctionName(namePrefix),
       ...libsql.environment,
     };
     const common = { namePrefix, environment, logRetention };
@@ -140,6 +143,8 @@ export class AsthaStack extends Stack {
       ...[...workers.values()].map((w) => w.function),
     ];
     for (const fn of functions) libsql.grantRead(fn.role);
+    // Every function writes registry changes (the drainer nudges itself after a long backlog).
+    for (const fn of functions) this.drainer.grantNudge(fn.role);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       namePrefix,
@@ -154,11 +159,19 @@ export class AsthaStack extends Stack {
         deadLetterQueue: w.deadLetterQueue,
       })),
       functions,
+      drain: this.drainer.function,
       backlogAgeThreshold: props.backlogAgeAlarmThreshold ?? Duration.minutes(5),
       registrationAgeThreshold: props.registrationAgeAlarmThreshold ?? Duration.minutes(15),
       alarmTopic: props.alarmTopicArn
         ? Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
         : undefined,
+    });
+    addStackOutputs(this, {
+      bucketName: this.warehouse.bucket.bucketName,
+      warehouseUri,
+      registration: this.registration,
+      components: workers,
+      drain: this.drainer.function,
     });
   }
 }

@@ -42,7 +42,13 @@ export interface AsthaConfig {
   componentDeadLetterQueues: Readonly<Record<string, string>>;
   /** The standard queue that S3 notifies (AWS/LocalStack mode). */
   registrationQueue?: string;
-  drain: { pollIntervalMs: number; batchSize: number; safetyMarginMs: number };
+  drain: {
+    pollIntervalMs: number;
+    batchSize: number;
+    safetyMarginMs: number;
+    /** The drain Lambda that writers nudge after their transactions (deployed only). */
+    nudgeFunction?: string;
+  };
   logLevel: string;
   /**
    * Set inside a Lambda function (`AWS_LAMBDA_FUNCTION_NAME`): its name and the timeout the
@@ -85,6 +91,7 @@ export function loadConfig(env: Env = process.env): Readonly<AsthaConfig> {
       pollIntervalMs: positiveInt(env, 'ASTHA_DRAIN_POLL_MS', 100),
       batchSize: positiveInt(env, 'ASTHA_DRAIN_BATCH_SIZE', 256),
       safetyMarginMs: positiveInt(env, 'ASTHA_DRAIN_MARGIN_MS', 5_000),
+      nudgeFunction: env.ASTHA_DRAIN_FUNCTION || undefined,
     },
     logLevel: env.ASTHA_LOG_LEVEL ?? 'info',
     ...functionConfig(env),

@@ -27,7 +27,7 @@ const REQUIRE_BANNER =
   "import{createRequire as __asthaCreateRequire}from'node:module';const require=__asthaCreateRequire(import.meta.url);";
 
 /**
- * One astha Lambda: Node.js 22 on arm64, bundled by the local esbuild (never Docker) into one
+ * One astha Lambda: Node.js 24 on arm64, bundled by the local esbuild (never Docker) into one
  * minified ESM file with the AWS SDK v3 clients it imports (pinned by our lock file rather
  * than the runtime's copy). Its role starts empty: logs only to its own log group, and
  * each wiring step grants exactly what the function uses.
@@ -61,7 +61,7 @@ export class AsthaFunction extends Construct {
       functionName: props.functionName,
       entry: props.entry,
       handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memorySize,
@@ -75,7 +75,7 @@ export class AsthaFunction extends Construct {
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: 'node24',
         mainFields: ['module', 'main'],
         minify: true,
         sourceMap: true,

@@ -1,7 +1,7 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -30,11 +30,17 @@ export const COMPONENT_QUEUES_ENV = 'ASTHA_COMPONENT_QUEUES';
 export const COMPONENT_DLQS_ENV = 'ASTHA_COMPONENT_DLQS';
 
 /*
- * One invocation a minute that polls for (almost) the whole minute: the handler stops polling
- * shortly before `context.getRemainingTimeInMillis()` runs out, so invocations barely overlap.
- * Reserved concurrency 1 (plus the registry lease) keeps a single drainer.
+ * A run is started by a writer's nudge (async invoke) or by the safety-net schedule, and ends
+ * as soon as the change log is empty; only a long backlog makes it run up to shortly before
+ * `context.getRemainingTimeInMillis()` runs out (then it nudges itself). Reserved concurrency 1
+ * (plus the registry lease) keeps a single drainer; nudges that arrive meanwhile wait in
+ * Lambda's async queue and run after it.
  */
 export const DRAIN_TIMEOUT = Duration.seconds(60);
+/** The safety net for a lost nudge or a crashed drainer's lease; an idle run is one read. */
+export const DRAIN_SCHEDULE = Duration.minutes(1);
+/** Every writer (and the drainer itself) gets the drain function's name to nudge it. */
+export const DRAIN_FUNCTION_ENV = 'ASTHA_DRAIN_FUNCTION';
 /** The drainer stops polling this long before its timeout, to finish the batch in flight. */
 export const DRAIN_MARGIN_MS = 5_000;
 export const DRAIN_MARGIN_ENV = 'ASTHA_DRAIN_MARGIN_MS';
@@ -48,7 +54,7 @@ export class Drainer extends Construct {
   constructor(scope: Construct, id: string, props: DrainerProps) {
     super(scope, id);
     this.function = new AsthaFunction(this, 'Drain', {
-      functionName: `${props.namePrefix}-drain`,
+      functionName: drainFunctionName(props.namePrefix),
       entry: props.entry,
       timeout: DRAIN_TIMEOUT,
       memorySize: props.memorySize,
@@ -62,17 +68,32 @@ export class Drainer extends Construct {
         [DRAIN_POLL_ENV]: String(props.pollIntervalMs),
       },
     });
-    // A late or throttled tick is not retried: the next minute's invocation does the work.
+    // A failed run is not retried, and a nudge held back longer than a schedule period is
+    // dropped: the next nudge or tick does the same work.
     this.function.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
     this.grantQueues([...props.targets.values()]);
     this.rule = new Rule(this, 'EveryMinute', {
       ruleName: `${props.namePrefix}-drain-every-minute`,
-      description: 'Starts the astha CDC drainer once a minute',
-      schedule: Schedule.rate(Duration.minutes(1)),
+      description: 'Safety net: starts the astha CDC drainer once a minute (writers nudge it otherwise)',
+      schedule: Schedule.rate(DRAIN_SCHEDULE),
       targets: [
         new LambdaFunction(this.function.fn, { retryAttempts: 0, maxEventAge: Duration.seconds(60) }),
       ],
     });
+  }
+
+  /**
+   * Lets a writer nudge the drainer: `lambda:InvokeFunction` on the drain function, by an ARN
+   * built from its name (a reference would tie the drain function to its own role's policy).
+   */
+  grantNudge(role: IRole): void {
+    const arn = Stack.of(this).formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: this.function.name,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [arn] }));
   }
 
   /** Send to the component queues; read attributes of them and their DLQs (health), nothing else. */
@@ -96,4 +117,9 @@ export class Drainer extends Construct {
     const entries = [...targets].map(([name, target]) => [name, pick(target).queueUrl]);
     return Stack.of(this).toJsonString(Object.fromEntries(entries));
   }
+}
+
+/** The drain function's name for a name prefix (writers get it before the function exists). */
+export function drainFunctionName(namePrefix: string): string {
+  return `${namePrefix}-drain`;
 }

@@ -14,6 +14,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DRAIN_METRICS_SERVICE } from '../../lib/astha/metrics.js';
 import type { AsthaFunction } from './asthaFunction.js';
 
 /** Namespace of the metrics Astha writes as Embedded Metric Format log lines. */
@@ -53,6 +54,8 @@ export interface MonitoringProps {
   readonly registration: MonitoredQueue;
   readonly components: readonly MonitoredQueue[];
   readonly functions: readonly AsthaFunction[];
+  /** The drainer: its errors are alarmed on, since its own metrics are absent when it cannot run. */
+  readonly drain: AsthaFunction;
   /** Alarm when the oldest unconverted change is older than this. */
   readonly backlogAgeThreshold: Duration;
   /** Alarm when the oldest S3 notification waiting for registration is older than this. */
@@ -73,6 +76,7 @@ export class Monitoring extends Construct {
     this.props = props;
     for (const q of [props.registration, ...props.components]) this.deadLetterAlarm(q);
     this.backlogAgeAlarm();
+    this.drainErrorsAlarm();
     this.registrationAgeAlarm();
     this.dashboard = this.buildDashboard();
   }
@@ -86,18 +90,26 @@ export class Monitoring extends Construct {
   }
 
   /*
-   * Emitted without dimensions by every drain invocation. Missing data counts as breaching:
-   * a drainer that stopped reporting is as bad as one that fell behind.
+   * Emitted (with Powertools' `service` dimension) only by drain runs that drained something or
+   * left a backlog, so an idle deployment has no data points: missing data is not breaching.
+   * A drainer that cannot run at all is caught by the errors alarm below.
    */
   private backlogAgeAlarm(): void {
     const metric = new Metric({
       namespace: ASTHA_NAMESPACE,
       metricName: 'CdcBacklogAgeSeconds',
+      dimensionsMap: { service: DRAIN_METRICS_SERVICE },
       statistic: 'Maximum',
       period: ONE_MINUTE,
     });
     const threshold = this.props.backlogAgeThreshold.toSeconds();
-    this.addAlarm('cdc-backlog-age', metric, threshold, 5, TreatMissingData.BREACHING);
+    this.addAlarm('cdc-backlog-age', metric, threshold, 5, TreatMissingData.NOT_BREACHING);
+  }
+
+  /** Lambda's own Errors metric: present whenever the drainer runs, absent (fine) when nothing does. */
+  private drainErrorsAlarm(): void {
+    const metric = this.props.drain.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' });
+    this.addAlarm('drain-errors', metric, 0, 3, TreatMissingData.NOT_BREACHING);
   }
 
   private registrationAgeAlarm(): void {

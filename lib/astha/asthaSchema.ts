@@ -37,6 +37,11 @@ const STATEMENTS = [
   )`,
 ];
 
+/** Clients whose database already has the tables: an idle run must not pay a write for them. */
+const ensured = new WeakSet<Client>();
+
 export async function ensureAsthaSchema(client: Client): Promise<void> {
+  if (ensured.has(client)) return;
   await writeTransaction(client, (tx) => tx.batch(STATEMENTS));
+  ensured.add(client);
 }

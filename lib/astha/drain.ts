@@ -35,7 +35,7 @@ import {
   refreshMessage,
 } from './events.js';
 import type { Lease } from './lease.js';
-import { emptyCounters, type PassResult } from './metrics.js';
+import { emptyPass, type MetricsSink, type PassResult } from './metrics.js';
 import { type SendPolicy, type SizedMessage, sendInOrder } from './sendInOrder.js';
 import { COMPONENTS, type Component, componentsFor } from './subscriptions.js';
 
@@ -81,6 +81,8 @@ export interface DrainDeps {
   clock?: Clock;
   limits?: Partial<DrainLimits>;
   logger: Logger;
+  /** Where a run's metrics go (CloudWatch EMF in Lambda); none locally. */
+  metrics?: MetricsSink;
 }
 
 export interface PassOptions {
@@ -157,18 +159,7 @@ export async function drain(deps: DrainDeps, options: PassOptions = {}): Promise
   const clock = deps.clock ?? systemClock;
   const limits = resolveLimits(deps.limits);
   const started = clock.now();
-  const result: PassResult = {
-    rows: 0,
-    processed: 0,
-    dead: 0,
-    failed: 0,
-    retries: 0,
-    sendCalls: 0,
-    latencyMs: 0,
-    cleanupMs: 0,
-    committed: false,
-    components: emptyCounters(),
-  };
+  const result = emptyPass();
   const rows = await readBatch(deps.registry, limits.batchSize);
   if (rows.length === 0) return result;
   const batch = convertBatch(rows);

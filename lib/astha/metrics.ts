@@ -1,15 +1,17 @@
 /**
  * The drainer's metrics (the seed's CDCMetrics): counted per pass, summed per invocation,
- * and written as CloudWatch Embedded Metric Format lines through pino, so Lambda's log
- * stream becomes CloudWatch metrics with no extra service. Names are stable: the CDK
- * stack alarms on `CdcBacklogAgeSeconds`.
+ * and handed to a sink (in Lambda, Powertools writes them as CloudWatch Embedded Metric
+ * Format lines, whatever the log level). Only what happened is reported: a run with nothing
+ * to say reports nothing, and a component appears only when it was sent to or its breaker is
+ * not closed. Names are stable: the CDK stack alarms on `CdcBacklogAgeSeconds`.
  */
 import type { Client } from '@libsql/client';
-import type { Logger } from 'pino';
 import { BREAKER_STATE_VALUE, type BreakerRecord } from './circuitBreaker.js';
 import { COMPONENTS, type Component } from './subscriptions.js';
 
 export const METRICS_NAMESPACE = 'Astha';
+/** The `service` dimension Powertools puts on every drainer metric (the stack's alarm names it). */
+export const DRAIN_METRICS_SERVICE = 'astha-drain';
 
 export interface ComponentCounters {
   /** Events accepted by the component's queue. */
@@ -50,6 +52,22 @@ export function emptyCounters(): Record<Component, ComponentCounters> {
   const counters = {} as Record<Component, ComponentCounters>;
   for (const c of COMPONENTS) counters[c] = { sent: 0, failed: 0, skipped: 0 };
   return counters;
+}
+
+/** A pass that did nothing yet; `drain` fills it in. */
+export function emptyPass(): PassResult {
+  return {
+    rows: 0,
+    processed: 0,
+    dead: 0,
+    failed: 0,
+    retries: 0,
+    sendCalls: 0,
+    latencyMs: 0,
+    cleanupMs: 0,
+    committed: false,
+    components: emptyCounters(),
+  };
 }
 
 export interface MetricsSnapshot {
@@ -153,62 +171,66 @@ export async function readBacklog(client: Client, now: number): Promise<Backlog>
   return { count, oldestAgeSeconds };
 }
 
-type Unit = 'Count' | 'Milliseconds' | 'Seconds' | 'None';
+export type MetricUnit = 'Count' | 'Milliseconds' | 'Seconds' | 'None';
 
-function emfLine(now: number, dimensions: string[], metrics: Record<string, [number, Unit]>) {
-  const line: Record<string, unknown> = {
-    _aws: {
-      Timestamp: now,
-      CloudWatchMetrics: [
-        {
-          Namespace: METRICS_NAMESPACE,
-          Dimensions: [dimensions],
-          Metrics: Object.entries(metrics).map(([Name, [, Unit]]) => ({ Name, Unit })),
-        },
-      ],
-    },
-  };
-  for (const [name, [value]] of Object.entries(metrics)) line[name] = value;
-  return line;
+/** Metrics that share one dimension set; an EMF document, once a sink writes it. */
+export interface MetricsDocument {
+  dimensions: Readonly<Record<string, string>>;
+  values: Readonly<Record<string, readonly [number, MetricUnit]>>;
 }
 
-/** Builds the EMF documents: one without dimensions, one per component. */
+/** Where a run's documents go. */
+export interface MetricsSink {
+  publish(documents: readonly MetricsDocument[], now: number): void;
+}
+
+/** True when the run did or saw something worth a data point. */
+function runHadNews(snapshot: MetricsSnapshot, backlog: Backlog): boolean {
+  return snapshot.batches > 0 || snapshot.changesFailed > 0 || backlog.count > 0;
+}
+
+/**
+ * The documents of one run: the totals (no extra dimension) when the run drained, failed
+ * or left a backlog, and one per component that was sent to, failed, skipped, or whose
+ * breaker is not closed. An idle run yields none, so nothing is billed per metric.
+ */
 export function metricsDocuments(
   snapshot: MetricsSnapshot,
   backlog: Backlog,
   breakers: ReadonlyMap<Component, BreakerRecord>,
-  now: number,
-): Record<string, unknown>[] {
-  const documents = [
-    emfLine(now, [], {
-      ChangesProcessed: [snapshot.changesProcessed, 'Count'],
-      ChangesFailed: [snapshot.changesFailed, 'Count'],
-      ChangesDead: [snapshot.changesDead, 'Count'],
-      Batches: [snapshot.batches, 'Count'],
-      AverageBatchSize: [snapshot.averageBatchSize, 'Count'],
-      DrainLatencyMs: [snapshot.averageDrainLatencyMs, 'Milliseconds'],
-      CleanupMs: [snapshot.averageCleanupMs, 'Milliseconds'],
-      SendRetries: [snapshot.retries, 'Count'],
-      SendMessageBatchCalls: [snapshot.sendCalls, 'Count'],
-      CdcBacklogCount: [backlog.count, 'Count'],
-      CdcBacklogAgeSeconds: [backlog.oldestAgeSeconds, 'Seconds'],
-    }),
-  ];
+): MetricsDocument[] {
+  const documents: MetricsDocument[] = [];
+  if (runHadNews(snapshot, backlog)) {
+    documents.push({
+      dimensions: {},
+      values: {
+        ChangesProcessed: [snapshot.changesProcessed, 'Count'],
+        ChangesFailed: [snapshot.changesFailed, 'Count'],
+        ChangesDead: [snapshot.changesDead, 'Count'],
+        Batches: [snapshot.batches, 'Count'],
+        AverageBatchSize: [snapshot.averageBatchSize, 'Count'],
+        DrainLatencyMs: [snapshot.averageDrainLatencyMs, 'Milliseconds'],
+        CleanupMs: [snapshot.averageCleanupMs, 'Milliseconds'],
+        SendRetries: [snapshot.retries, 'Count'],
+        SendMessageBatchCalls: [snapshot.sendCalls, 'Count'],
+        CdcBacklogCount: [backlog.count, 'Count'],
+        CdcBacklogAgeSeconds: [backlog.oldestAgeSeconds, 'Seconds'],
+      },
+    });
+  }
   for (const component of COMPONENTS) {
     const counters = snapshot.components[component];
     const state = breakers.get(component)?.state ?? 'closed';
-    const document = emfLine(now, ['Component'], {
-      EventsSent: [counters.sent, 'Count'],
-      SendFailures: [counters.failed, 'Count'],
-      EventsSkipped: [counters.skipped, 'Count'],
-      BreakerState: [BREAKER_STATE_VALUE[state], 'None'],
+    if (counters.sent + counters.failed + counters.skipped === 0 && state === 'closed') continue;
+    documents.push({
+      dimensions: { Component: component },
+      values: {
+        EventsSent: [counters.sent, 'Count'],
+        SendFailures: [counters.failed, 'Count'],
+        EventsSkipped: [counters.skipped, 'Count'],
+        BreakerState: [BREAKER_STATE_VALUE[state], 'None'],
+      },
     });
-    document['Component'] = component;
-    documents.push(document);
   }
   return documents;
-}
-
-export function emitMetrics(logger: Logger, documents: readonly Record<string, unknown>[]): void {
-  for (const document of documents) logger.info(document, 'astha metrics');
 }

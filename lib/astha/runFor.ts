@@ -1,7 +1,11 @@
 /**
- * The drainer as a scheduled invocation runs it: take the lease, poll every `pollInterval`
- * and drain back to back while rows remain, and stop cleanly before the deadline, never
- * starting a pass that might not finish inside it. Metrics are emitted once at the end.
+ * The drainer as one invocation runs it: take the lease, drain back to back while rows
+ * remain, and stop cleanly before the deadline, never starting a pass that might not finish
+ * inside it. With `untilEmpty` (the Lambda handler and the local runtime) a run on an empty
+ * log is one read and nothing else, and a run ends as soon as the log is empty; after
+ * releasing the lease it looks once more, so a change whose nudge found the lease taken is
+ * drained by the holder that is leaving. Metrics are published once at the end, only when
+ * the run had something to report.
  */
 import { randomUUID } from 'node:crypto';
 import { AsthaError } from '../errors.js';
@@ -13,12 +17,12 @@ import { Lease } from './lease.js';
 import {
   type Backlog,
   DrainMetrics,
-  emitMetrics,
   type MetricsSnapshot,
   metricsDocuments,
   type PassResult,
   readBacklog,
 } from './metrics.js';
+import { hasPendingChanges } from './nudge.js';
 import type { Component } from './subscriptions.js';
 
 export interface RunOptions {
@@ -26,8 +30,16 @@ export interface RunOptions {
   owner?: string;
   /** When another drainer holds the lease: wait for it (until the deadline) or return at once. */
   whenLeased?: 'wait' | 'exit';
-  /** Return as soon as a pass finds the log empty (CLI "drain now", tests, benchmarks). */
+  /**
+   * Return as soon as a pass finds the log empty, and do nothing but one read when it is
+   * empty from the start (the Lambda handler, the local runtime, the CLI's "drain now").
+   */
   untilEmpty?: boolean;
+  /**
+   * When each component's queues were last health-checked; the caller keeps it across runs
+   * (one per Lambda container or process) so short runs do not check on every start.
+   */
+  lastHealthCheck?: Map<Component, number>;
   /** Called after every pass with rows (tests record batches; the CLI shows progress). */
   onPass?: (pass: PassResult) => unknown;
 }
@@ -35,11 +47,14 @@ export interface RunOptions {
 export interface RunSummary {
   /** False when another drainer held the lease the whole time. */
   acquired: boolean;
-  /** Why the run ended. */
-  stopped: 'deadline' | 'empty' | 'lease_lost' | 'not_acquired';
+  /** Why the run ended; `idle` = the log was empty, nothing was taken or written. */
+  stopped: 'deadline' | 'empty' | 'lease_lost' | 'not_acquired' | 'idle';
   metrics: MetricsSnapshot;
   backlog: Backlog;
-  breakers: Record<Component, BreakerRecord>;
+  /** Absent after an idle run, which reads nothing but the log. */
+  breakers?: Record<Component, BreakerRecord>;
+  /** Times the lease was taken (more than once when the look after a release found rows). */
+  rounds: number;
   durationMs: number;
 }
 
@@ -61,30 +76,57 @@ export async function runFor(deps: DrainDeps, ms: number, options: RunOptions = 
   const started = clock.now();
   const deadline = started + ms;
   await ensureAsthaSchema(deps.registry);
+  // Nothing waiting: no lease, no write, no metrics. A change that lands after this read
+  // is announced by its writer's nudge, which starts a run of its own.
+  if (options.untilEmpty && !(await hasPendingChanges(deps.registry))) {
+    return idleSummary(clock.now() - started);
+  }
   const lease = new Lease(deps.registry, {
     owner: options.owner ?? `drain-${randomUUID()}`,
     ttlMs: limits.leaseTtlMs,
     clock,
   });
   const metrics = new DrainMetrics();
-  const acquired =
+  let acquired =
     options.whenLeased === 'wait'
       ? await lease.acquireBefore(deadline - limits.safetyMarginMs, limits.pollIntervalMs)
       : await lease.acquire();
   let stopped: RunSummary['stopped'] = acquired ? 'deadline' : 'not_acquired';
-  if (acquired) {
+  let rounds = 0;
+  while (acquired) {
+    rounds += 1;
     try {
       stopped = await loop(deps, lease, deadline, metrics, options);
     } finally {
       if (stopped !== 'lease_lost') await lease.release();
     }
+    // The race this closes: a writer commits after our last read and nudges while we still
+    // hold the lease, so the nudged run exits. Looking again after the release sees that
+    // change; if someone else took the lease meanwhile, they took it after the change
+    // committed, and their own last look (after their release) covers the rest.
+    if (stopped !== 'empty' || !options.untilEmpty) break;
+    if (clock.now() >= deadline - limits.safetyMarginMs) break;
+    if (!(await hasPendingChanges(deps.registry))) break;
+    acquired = await lease.acquire();
   }
-  const summary = await summarize(deps, metrics.snapshot(), clock.now());
+  // Only a run that held the lease reports: a run turned away by the holder would repeat its numbers.
+  const summary = await summarize(deps, metrics.snapshot(), clock.now(), rounds > 0);
   deps.logger.info(
-    { acquired, stopped, metrics: summary.metrics, backlog: summary.backlog },
+    { acquired: rounds > 0, stopped, metrics: summary.metrics, backlog: summary.backlog },
     'astha drain run',
   );
-  return { ...summary, acquired, stopped, durationMs: clock.now() - started };
+  return { ...summary, acquired: rounds > 0, stopped, rounds, durationMs: clock.now() - started };
+}
+
+function idleSummary(durationMs: number): RunSummary {
+  return {
+    acquired: false,
+    stopped: 'idle',
+    metrics: new DrainMetrics().snapshot(),
+    backlog: { count: 0, oldestAgeSeconds: 0 },
+    rounds: 0,
+    durationMs,
+  };
 }
 
 async function loop(
@@ -96,7 +138,7 @@ async function loop(
 ): Promise<RunSummary['stopped']> {
   const clock = deps.clock ?? systemClock;
   const limits = resolveLimits(deps.limits);
-  const lastHealthCheck = new Map<Component, number>();
+  const lastHealthCheck = options.lastHealthCheck ?? new Map<Component, number>();
   // The longest pass so far is the best guess of how long the next one takes.
   let longestPassMs = 0;
   for (;;) {
@@ -125,13 +167,14 @@ async function loop(
   }
 }
 
-async function summarize(deps: DrainDeps, snapshot: MetricsSnapshot, now: number) {
+async function summarize(deps: DrainDeps, snapshot: MetricsSnapshot, now: number, publish: boolean) {
   lastMetrics = snapshot;
   const [backlog, breakers] = await Promise.all([
     readBacklog(deps.registry, now),
     loadBreakers(deps.registry),
   ]);
-  emitMetrics(deps.logger, metricsDocuments(snapshot, backlog, breakers, now));
+  const documents = metricsDocuments(snapshot, backlog, breakers);
+  if (publish && documents.length > 0) deps.metrics?.publish(documents, now);
   return {
     metrics: snapshot,
     backlog,

@@ -38,3 +38,8 @@ export function s3ClientConfig(options: AwsOptions): S3ClientConfig {
 export function sqsClientConfig(options: AwsOptions): SQSClientConfig {
   return baseConfig(options);
 }
+
+/** Lambda client options (the drainer nudge's async invoke). */
+export function lambdaClientConfig(options: AwsOptions): SQSClientConfig {
+  return baseConfig(options);
+}

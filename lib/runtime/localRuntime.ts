@@ -1,11 +1,12 @@
 /**
  * Runs every astha function in one process with the same handler code Lambda runs:
  * an event-source mapping per queue (registration queue → register; one FIFO queue per
- * component → that component), a loop that plays the EventBridge schedule for the drainer,
- * and, in the embedded default, a watcher that turns files landing in the warehouse directory
+ * component → that component), the drainer started as in AWS (nudged in-process after every
+ * batch or tick that may have written changes, plus a safety-net schedule), and, in the embedded default, a watcher that turns files landing in the warehouse directory
  * into S3-shaped notifications on the registration queue.
  */
 import { DEFAULT_DRAIN_LIMITS, type DrainDeps } from '../astha/drain.js';
+import { DrainScheduler, type DrainSchedulerOptions } from '../astha/drainScheduler.js';
 import { runFor } from '../astha/runFor.js';
 import type { Component } from '../astha/subscriptions.js';
 import type { ComponentLogic } from '../components/component.js';
@@ -37,8 +38,10 @@ export interface RuntimeParts {
   watchDir?: string;
   /** Embedded default on a non-directory warehouse (s3://): no notifications arrive, so list it every scanIntervalMs. */
   scanWarehouse?: boolean;
-  /** Length of one drainer invocation; the next starts right after, so stop() waits at most this. Default 5 s. */
+  /** The drainer's safety-net schedule (nudges start it otherwise). Default 10 s. */
   drainPeriodMs?: number;
+  /** The schedule's wait; the idle benchmark passes a simulated clock's. */
+  drainSleep?: DrainSchedulerOptions['sleep'];
   /** See EventSourceMappingOptions.failedVisibilitySeconds. */
   failedVisibilitySeconds?: number;
   drainLimits?: DrainDeps['limits'];
@@ -50,12 +53,13 @@ export interface RuntimeParts {
 export class LocalRuntime {
   readonly mappings: EventSourceMapping[] = [];
   private watcher: WarehouseWatcher | undefined;
-  private drainLoop: Promise<void> | undefined;
   private running = false;
   private startupRefresh: Promise<void> | undefined;
   private startupDone = false;
   private readonly tickTimers: NodeJS.Timeout[] = [];
   private readonly drainDeps: DrainDeps;
+  /** Starts the drainer; exposed so tests and the idle benchmark can count its runs. */
+  readonly drainer: DrainScheduler;
 
   constructor(private readonly parts: RuntimeParts) {
     const { registry, store, bucket, warehousePrefix, logger } = parts;
@@ -66,6 +70,7 @@ export class LocalRuntime {
       logger: logger.child({ fn: 'drain' }),
       ...(parts.drainLimits ? { limits: parts.drainLimits } : {}),
     };
+    this.drainer = this.drainScheduler();
     const register = createRegisterHandler({
       registry,
       store,
@@ -100,12 +105,15 @@ export class LocalRuntime {
     ).then(() => {
       this.startupDone = true;
     });
-    this.drainLoop = this.runDrainer();
+    this.drainer.start();
     for (const tick of this.parts.ticks ?? []) {
       const timer = setInterval(() => {
-        tick.run().catch((error: unknown) => {
-          this.parts.logger.error({ tick: tick.name, err: errorMessage(error) }, 'scheduled tick failed');
-        });
+        tick
+          .run()
+          .catch((error: unknown) => {
+            this.parts.logger.error({ tick: tick.name, err: errorMessage(error) }, 'scheduled tick failed');
+          })
+          .finally(() => void this.drainer.nudge());
       }, tick.everyMs);
       timer.unref();
       this.tickTimers.push(timer);
@@ -149,7 +157,7 @@ export class LocalRuntime {
     await this.watcher?.stop();
     await this.startupRefresh;
     await Promise.all(this.mappings.map((m) => m.stop()));
-    await this.drainLoop;
+    await this.drainer.stop();
   }
 
   /** Puts S3-shaped notifications on the registration queue, as S3 would. */
@@ -166,10 +174,18 @@ export class LocalRuntime {
     queue: Queue,
     handler: ConstructorParameters<typeof EventSourceMapping>[0]['handler'],
   ): EventSourceMapping {
+    // After every batch, as the deployed functions' drainNudge middleware does.
+    const nudging: typeof handler = async (event) => {
+      try {
+        return await handler(event);
+      } finally {
+        void this.drainer.nudge();
+      }
+    };
     return new EventSourceMapping({
       name,
       queue,
-      handler,
+      handler: nudging,
       logger: this.parts.logger,
       waitSeconds: 1,
       ...(this.parts.failedVisibilitySeconds === undefined
@@ -178,21 +194,30 @@ export class LocalRuntime {
     });
   }
 
-  private async runDrainer(): Promise<void> {
-    // A run shorter than the drainer's safety margin would end before its first pass.
+  private drainScheduler(): DrainScheduler {
+    // A run shorter than the drainer's safety margin would end before its first pass; the
+    // budget also bounds how long stop() waits for a run draining a long backlog.
     const margin = this.drainDeps.limits?.safetyMarginMs ?? DEFAULT_DRAIN_LIMITS.safetyMarginMs;
-    const period = Math.max(this.parts.drainPeriodMs ?? 5_000, margin + 1_000);
-    while (this.running) {
-      const started = Date.now();
-      try {
-        // Each round plays one scheduled invocation, as EventBridge would start it.
-        await runFor(this.drainDeps, period, { whenLeased: 'wait' });
-      } catch (error) {
-        this.parts.logger.error({ err: errorMessage(error) }, 'drainer invocation failed');
-      }
-      // Yield to timers and I/O between rounds even when a round returns at once (a local
-      // libSQL client answers without a macrotask, so a tight loop would starve the process).
-      await new Promise((r) => setTimeout(r, Math.max(10, 1_000 - (Date.now() - started))));
-    }
+    const budgetMs = Math.max(LOCAL_RUN_BUDGET_MS, margin + 1_000);
+    const lastHealthCheck = new Map<Component, number>();
+    return new DrainScheduler({
+      everyMs: this.parts.drainPeriodMs ?? LOCAL_DRAIN_SCHEDULE_MS,
+      ...(this.parts.drainSleep ? { sleep: this.parts.drainSleep } : {}),
+      run: async () => {
+        const summary = await runFor(this.drainDeps, budgetMs, {
+          whenLeased: 'exit',
+          untilEmpty: true,
+          lastHealthCheck,
+        });
+        // Out of budget with rows left: go on at once, as the Lambda handler nudges itself.
+        if (summary.stopped === 'deadline') void this.drainer.nudge();
+      },
+      onError: (error) => this.parts.logger.error({ err: errorMessage(error) }, 'drainer invocation failed'),
+    });
   }
 }
+
+/** The local safety net: catches changes another process (the CLI) wrote. */
+export const LOCAL_DRAIN_SCHEDULE_MS = 10_000;
+/** The longest one local drainer run may take before it hands over to the next. */
+const LOCAL_RUN_BUDGET_MS = 5_000;

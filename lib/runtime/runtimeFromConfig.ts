@@ -53,6 +53,7 @@ export interface BuiltRuntime {
 }
 
 export interface RuntimeBuildOptions {
+  /** The drainer's safety-net schedule; nudges after every batch start it otherwise. Default 10 s. */
   drainPeriodMs?: number;
   scanIntervalMs?: number;
   /** Seconds before a failed message comes back (embedded default 2 s; queues mode: the queue's own visibility timeout). */

@@ -2,10 +2,10 @@
  * The Lambda handler end to end: configuration from the environment (as CDK sets it), a
  * `file:` registry with real registry rows (the triggers write the log), LocalStack FIFO queues.
  */
-import type { Context, ScheduledEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadBreakers } from '../../lib/astha/circuitBreaker.js';
 import { COMPONENTS } from '../../lib/astha/subscriptions.js';
+import { lambdaContext, scheduledEvent } from '../lambda/lambdaContext.js';
 import { logIds, type TestRegistry, tempRegistry } from './helpers.js';
 import { changeWriter, keepLogCopy, loggedChanges } from './registryChanges.js';
 import { awsOptions, createComponentQueues, deliveryProblems, receiveAll } from './sqsHelpers.js';
@@ -17,35 +17,7 @@ beforeEach(async () => {
 });
 afterEach(() => registry.close());
 
-function lambdaContext(remainingMs: number): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'astha-drain',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:astha-drain',
-    memoryLimitInMB: '256',
-    awsRequestId: 'test-request',
-    logGroupName: '/aws/lambda/astha-drain',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-const scheduled: ScheduledEvent = {
-  version: '0',
-  id: 'e',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '000000000000',
-  time: new Date().toISOString(),
-  region: 'us-east-1',
-  resources: [],
-  detail: {},
-};
+const scheduled = scheduledEvent();
 
 describe('functions/drain', () => {
   it('drains the registry’s changes into the component queues and returns a summary', async () => {
@@ -68,13 +40,30 @@ describe('functions/drain', () => {
       ASTHA_LOG_LEVEL: 'warn',
     });
     const { handler } = await import('../../functions/drain.js');
-
-    const response = await handler(scheduled, lambdaContext(4_000));
+    // Powertools writes EMF lines on stdout whatever the log level (here `warn`).
+    const stdout: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      stdout.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    // The run ends when the log is empty; the long budget only keeps a loaded machine from
+    // ending it at the deadline first.
+    const response = await handler(scheduled, lambdaContext(30_000)).finally(() => {
+      process.stdout.write = write;
+    });
+    const emf = stdout
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const totals = emf.find((d) => 'CdcBacklogAgeSeconds' in d);
+    expect(totals).toMatchObject({ service: 'astha-drain', CdcBacklogAgeSeconds: 0 });
+    expect(totals?.['ChangesProcessed']).toBeGreaterThan(0);
 
     const expected = await loggedChanges(registry.client);
     expect(response).toMatchObject({
       acquired: true,
-      stopped: 'deadline',
+      stopped: 'empty',
       processed: expected.length,
       dead: 0,
       backlog: 0,

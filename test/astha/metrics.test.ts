@@ -1,8 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
-import { METRICS_NAMESPACE, readBacklog, registryTimeMs } from '../../lib/astha/metrics.js';
+import { closedRecord } from '../../lib/astha/circuitBreaker.js';
+import {
+  DrainMetrics,
+  emptyCounters,
+  emptyPass,
+  type MetricsDocument,
+  metricsDocuments,
+  readBacklog,
+  registryTimeMs,
+} from '../../lib/astha/metrics.js';
 import { runFor, status } from '../../lib/astha/runFor.js';
-import { COMPONENTS } from '../../lib/astha/subscriptions.js';
 import {
   appendLogs,
   asQueues,
@@ -23,21 +31,19 @@ beforeEach(async () => {
 });
 afterEach(() => registry.close());
 
-interface EmfDirective {
-  Namespace: string;
-  Dimensions: string[][];
-  Metrics: { Name: string; Unit: string }[];
-}
-
-function emfDocuments(lines: Record<string, unknown>[]) {
-  return lines.filter((l) => l['_aws'] !== undefined) as (Record<string, unknown> & {
-    _aws: { Timestamp: number; CloudWatchMetrics: EmfDirective[] };
-  })[];
+/** A sink that keeps what a run published. */
+function capturingSink() {
+  const published: MetricsDocument[] = [];
+  return {
+    published,
+    sink: { publish: (documents: readonly MetricsDocument[]) => void published.push(...documents) },
+  };
 }
 
 describe('metrics', () => {
-  it('emits CloudWatch EMF documents: totals, backlog, and breaker state per component', async () => {
-    const { logger, lines } = testLogger();
+  it('publishes totals, backlog, and breaker state of the components that had news', async () => {
+    const { logger } = testLogger();
+    const { published: documents, sink } = capturingSink();
     const queues = componentQueues((c) => new FaultyQueue(new FifoSink(c)));
     queues.compactor.down = true;
     const clock = manualClock(Date.now());
@@ -51,24 +57,24 @@ describe('metrics', () => {
         registry: registry.client,
         queues: asQueues(queues),
         logger,
+        metrics: sink,
         clock,
         limits: { failureThreshold: 2, maxSendRetries: 1, retryBaseMs: 1, pollIntervalMs: 1_000 },
       },
       5_000,
     );
 
-    const documents = emfDocuments(lines);
-    // The totals, then one document per component.
-    expect(documents).toHaveLength(1 + COMPONENTS.length);
-    for (const document of documents) {
-      const [directive] = document._aws.CloudWatchMetrics;
-      expect(directive?.Namespace).toBe(METRICS_NAMESPACE);
-      for (const metric of directive?.Metrics ?? []) expect(typeof document[metric.Name]).toBe('number');
-      for (const dimension of directive?.Dimensions.flat() ?? [])
-        expect(typeof document[dimension]).toBe('string');
-    }
+    // Totals, plus one document per component that was sent to, failed or skipped.
+    expect(documents.map((d) => d.dimensions['Component'] ?? 'totals')).toEqual([
+      'totals',
+      'iceberg_updater',
+      'compactor',
+      'snapshotter',
+      'metadata_orchestrator',
+      'catalog_sync',
+    ]);
     const totals = documents[0]!;
-    expect(totals._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name)).toEqual([
+    expect(Object.keys(totals.values)).toEqual([
       'ChangesProcessed',
       'ChangesFailed',
       'ChangesDead',
@@ -81,20 +87,19 @@ describe('metrics', () => {
       'CdcBacklogCount',
       'CdcBacklogAgeSeconds',
     ]);
+    const value = (d: MetricsDocument, name: string) => d.values[name]?.[0];
     // Two failed passes open compactor's breaker; the third pass skips it and commits.
-    expect(totals).toMatchObject({
-      ChangesProcessed: 2,
-      ChangesDead: 1,
-      ChangesFailed: 6,
-      CdcBacklogCount: 0,
-    });
-    expect(totals['SendRetries']).toBe(4);
-    const compactor = documents.find((d) => d['Component'] === 'compactor')!;
-    expect(compactor).toMatchObject({ BreakerState: 2, SendFailures: 4, EventsSkipped: 2 });
-    expect(compactor._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['Component']]);
-    expect(documents.find((d) => d['Component'] === 'metadata_orchestrator')).toMatchObject({
-      BreakerState: 0,
-    });
+    expect(value(totals, 'ChangesProcessed')).toBe(2);
+    expect(value(totals, 'ChangesDead')).toBe(1);
+    expect(value(totals, 'ChangesFailed')).toBe(6);
+    expect(value(totals, 'CdcBacklogCount')).toBe(0);
+    expect(value(totals, 'SendRetries')).toBe(4);
+    const compactor = documents.find((d) => d.dimensions['Component'] === 'compactor')!;
+    expect(value(compactor, 'BreakerState')).toBe(2);
+    expect(value(compactor, 'SendFailures')).toBe(4);
+    expect(value(compactor, 'EventsSkipped')).toBe(2);
+    const orchestrator = documents.find((d) => d.dimensions['Component'] === 'metadata_orchestrator')!;
+    expect(value(orchestrator, 'BreakerState')).toBe(0);
     expect(summary.metrics).toMatchObject({ changesProcessed: 2, changesDead: 1, batches: 3 });
 
     const report = await status({ registry: registry.client });
@@ -102,6 +107,46 @@ describe('metrics', () => {
     expect(report.breakers.compactor.state).toBe('open');
     expect(report.metrics?.changesProcessed).toBe(2);
     expect(report.lease?.expiresAt).toBe(0); // released at the end of the run
+  });
+
+  it('reports only the components that had news: sent to, failed, skipped, or a breaker not closed', () => {
+    const metrics = new DrainMetrics();
+    const components = emptyCounters();
+    components.compactor.sent = 3;
+    metrics.record({ ...emptyPass(), rows: 3, processed: 3, committed: true, components });
+    const open = { ...closedRecord('snapshotter'), state: 'open' as const, openedAt: 1 };
+    const documents = metricsDocuments(
+      metrics.snapshot(),
+      { count: 0, oldestAgeSeconds: 0 },
+      new Map([['snapshotter', open]]),
+    );
+    expect(documents.map((d) => d.dimensions['Component'] ?? 'totals')).toEqual([
+      'totals',
+      'compactor',
+      'snapshotter',
+    ]);
+    // Nothing drained, no backlog, every breaker closed: nothing at all.
+    expect(
+      metricsDocuments(new DrainMetrics().snapshot(), { count: 0, oldestAgeSeconds: 0 }, new Map()),
+    ).toEqual([]);
+  });
+
+  it('an idle run publishes nothing, takes no lease and writes nothing', async () => {
+    const { published, sink } = capturingSink();
+    const summary = await runFor(
+      {
+        registry: registry.client,
+        queues: asQueues(componentQueues((c) => new FifoSink(c))),
+        logger: testLogger().logger,
+        metrics: sink,
+      },
+      5_000,
+      { untilEmpty: true },
+    );
+    expect(summary).toMatchObject({ acquired: false, stopped: 'idle', rounds: 0 });
+    expect(published).toEqual([]);
+    const lease = await registry.client.execute('SELECT count(*) AS n FROM __astha_lease');
+    expect(Number(lease.rows[0]?.['n'])).toBe(0);
   });
 
   it('reports the backlog as a count and the age of the oldest row', async () => {

@@ -6,7 +6,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASTHA_METRICS } from '../../infra/constructs/monitoring.js';
-import { DrainMetrics, metricsDocuments } from '../../lib/astha/metrics.js';
+import { DrainMetrics, emptyCounters, emptyPass, metricsDocuments } from '../../lib/astha/metrics.js';
 import { rewriteGroup } from '../../lib/compactor/rewriteFiles.js';
 import type { LiveFile } from '../../lib/registry/compactionState.js';
 import { parseWarehouseKey } from '../../lib/layout/warehousePath.js';
@@ -99,9 +99,46 @@ describe('resources', () => {
     t.resourceCountIs('AWS::IAM::Role', 6);
     t.resourceCountIs('AWS::Logs::LogGroup', 6);
     t.resourceCountIs('AWS::Events::Rule', 2); // the drainer's minute and the snapshotter's tick
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 7); // 5 DLQs + CDC backlog age + registration age
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 8); // 5 DLQs + CDC backlog age + drain errors + registration age
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     t.resourceCountIs('Custom::S3BucketNotifications', 0);
+  });
+});
+
+describe('outputs and nudges', () => {
+  it('outputs the bucket, the warehouse URI, the queue URLs and the drain function', () => {
+    const outputs = synth.template.toJSON()['Outputs'] as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining([
+        'BucketName',
+        'WarehouseUri',
+        'RegistrationQueueUrl',
+        'RegistrationDeadLetterQueueUrl',
+        'ComponentQueueUrls',
+        'ComponentDeadLetterQueueUrls',
+        'DrainFunctionName',
+      ]),
+    );
+    const [bucketId] = single(synth.resources, 'AWS::S3::Bucket');
+    expect(outputs['WarehouseUri']?.Value).toEqual({
+      'Fn::Join': ['', ['s3://', ref(bucketId), '/warehouse']],
+    });
+    expect(outputs['RegistrationQueueUrl']?.Value).toEqual(ref(queueNamed('astha-register')[0]));
+    expect(JSON.stringify(outputs['ComponentQueueUrls']?.Value)).toContain(
+      `"Ref":"${queueNamed('astha-iceberg-updater.fifo')[0]}"`,
+    );
+    expect(outputs['DrainFunctionName']?.Value).toBe('astha-drain');
+  });
+
+  it('every function may invoke the drain function (the nudge) and nothing else in Lambda', () => {
+    for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
+      const role = roleOfFunction(synth.resources, String(fn.Properties?.['FunctionName']));
+      const invokes = statementsOfRole(synth.resources, role).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('lambda:')),
+      );
+      expect(invokes.flatMap(actionsOf), id).toEqual(['lambda:InvokeFunction']);
+      expect(JSON.stringify(invokes.flatMap(resourcesOf)), id).toMatch(/:function:astha-drain"/);
+    }
   });
 });
 
@@ -241,9 +278,9 @@ describe('queues', () => {
 });
 
 describe('functions', () => {
-  it('all run nodejs22.x on arm64 with an ESM bundle and source maps', () => {
+  it('all run nodejs24.x on arm64 with an ESM bundle and source maps', () => {
     for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
-      expect(fn.Properties?.['Runtime'], id).toBe('nodejs22.x');
+      expect(fn.Properties?.['Runtime'], id).toBe('nodejs24.x');
       expect(fn.Properties?.['Architectures'], id).toEqual(['arm64']);
       expect(fn.Properties?.['Handler'], id).toBe('index.handler');
       const env = envOf(fn.Properties ?? {});
@@ -352,7 +389,13 @@ describe('functions', () => {
   });
 
   it('every function gets the warehouse URL, the log level and the secret ARN; drain also its queues, components their timeout', () => {
-    const common = ['ASTHA_LIBSQL_SECRET_ARN', 'ASTHA_LOG_LEVEL', 'ASTHA_WAREHOUSE', 'NODE_OPTIONS'];
+    const common = [
+      'ASTHA_DRAIN_FUNCTION',
+      'ASTHA_LIBSQL_SECRET_ARN',
+      'ASTHA_LOG_LEVEL',
+      'ASTHA_WAREHOUSE',
+      'NODE_OPTIONS',
+    ];
     const timeouts: Record<string, string> = {
       'astha-iceberg-updater': '60',
       'astha-metadata-orchestrator': '60',
@@ -383,6 +426,7 @@ describe('functions', () => {
       }
       const [bucketId] = single(synth.resources, 'AWS::S3::Bucket');
       expect(env['ASTHA_WAREHOUSE']).toEqual({ 'Fn::Join': ['', ['s3://', ref(bucketId), '/warehouse']] });
+      expect(env['ASTHA_DRAIN_FUNCTION'], id).toBe('astha-drain');
     }
     const drain = (functionNamed('astha-drain')['Environment'] as { Variables: Props }).Variables;
     expect(drain['ASTHA_DRAIN_MARGIN_MS']).toBe('5000');
@@ -407,6 +451,7 @@ describe('functions', () => {
 describe('least privilege', () => {
   const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
   const SECRET = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+  const NUDGE = ['lambda:InvokeFunction'];
   const CONSUME = [
     'sqs:ChangeMessageVisibility',
     'sqs:DeleteMessage',
@@ -444,7 +489,7 @@ describe('least privilege', () => {
   it('register: read the warehouse prefix, consume its queue, read the secret', () => {
     const role = roleOfFunction(synth.resources, 'astha-register');
     expect(actionSetOfRole(synth.resources, role)).toEqual(
-      sorted(LOGS, SECRET, CONSUME, ['s3:GetObject', 's3:ListBucket']),
+      sorted(LOGS, SECRET, CONSUME, NUDGE, ['s3:GetObject', 's3:ListBucket']),
     );
     const statements = statementsOfRole(synth.resources, role);
     const get = statements.find((s) => actionsOf(s).includes('s3:GetObject'));
@@ -474,7 +519,7 @@ describe('least privilege', () => {
       const role = roleOfFunction(synth.resources, fn);
       const abort = fn === 'astha-compactor' ? ['s3:AbortMultipartUpload'] : [];
       expect(actionSetOfRole(synth.resources, role), fn).toEqual(
-        sorted(LOGS, SECRET, CONSUME, abort, [
+        sorted(LOGS, SECRET, CONSUME, NUDGE, abort, [
           's3:GetObject',
           's3:ListBucket',
           's3:PutObject',
@@ -639,7 +684,7 @@ describe('least privilege', () => {
   it('drain: send to component queues, read attributes of them and their DLQs, read the secret; no S3', () => {
     const role = roleOfFunction(synth.resources, 'astha-drain');
     expect(actionSetOfRole(synth.resources, role)).toEqual(
-      sorted(LOGS, SECRET, ['sqs:GetQueueAttributes', 'sqs:SendMessage']),
+      sorted(LOGS, SECRET, NUDGE, ['sqs:GetQueueAttributes', 'sqs:SendMessage']),
     );
     const statements = statementsOfRole(synth.resources, role);
     const send = statements.filter((s) => actionsOf(s).includes('sqs:SendMessage')).flatMap(resourcesOf);
@@ -687,9 +732,22 @@ describe('observability', () => {
       expect.objectContaining({
         Namespace: 'Astha',
         MetricName: 'CdcBacklogAgeSeconds',
+        Dimensions: [{ Name: 'service', Value: 'astha-drain' }],
         Threshold: 300,
         ComparisonOperator: 'GreaterThanThreshold',
-        TreatMissingData: 'breaching',
+        // Metrics are emitted only when something happened: an idle stack has no data points.
+        TreatMissingData: 'notBreaching',
+      }),
+    );
+  });
+
+  it('no alarm fires on an idle stack: every alarm treats missing data as not breaching', () => {
+    for (const a of alarms()) expect(a['TreatMissingData'], String(a['AlarmName'])).toBe('notBreaching');
+    expect(alarms()).toContainEqual(
+      expect.objectContaining({
+        AlarmName: 'astha-drain-errors',
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
       }),
     );
   });
@@ -706,30 +764,24 @@ describe('observability', () => {
   });
 
   it('the dashboard graphs every metric the drainer emits, and the backlog alarm matches its dimensions', () => {
-    const documents = metricsDocuments(
-      new DrainMetrics().snapshot(),
-      { count: 0, oldestAgeSeconds: 0 },
-      new Map(),
-      0,
+    const busy = new DrainMetrics();
+    const components = emptyCounters();
+    for (const counters of Object.values(components)) counters.sent = 1;
+    busy.record({ ...emptyPass(), rows: 1, processed: 1, sendCalls: 1, committed: true, components });
+    const documents = metricsDocuments(busy.snapshot(), { count: 1, oldestAgeSeconds: 1 }, new Map());
+    const emitted = documents.flatMap((d) =>
+      Object.keys(d.values).map((name) => ({ name, dims: Object.keys(d.dimensions) })),
     );
-    const emitted = documents.flatMap((d) => {
-      const aws = d['_aws'] as {
-        CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
-      };
-      return aws.CloudWatchMetrics.flatMap((m) =>
-        m.Metrics.map((x) => ({ name: x.Name, ns: m.Namespace, dims: m.Dimensions })),
-      );
-    });
     expect(emitted.length).toBeGreaterThan(5);
     const expressions = dashboardExpressions();
-    for (const { name, ns } of emitted) {
-      expect(ns).toBe('Astha');
+    for (const { name } of emitted) {
       expect(expressions, name).toContain(
         `SEARCH('Namespace="Astha" MetricName="${name}"', '${ASTHA_METRICS[name]}', 60)`,
       );
     }
     expect(Object.keys(ASTHA_METRICS).sort()).toEqual([...new Set(emitted.map((e) => e.name))].sort());
+    // Powertools adds its `service` dimension to these; the alarm names it (checked above).
     const backlog = emitted.find((e) => e.name === 'CdcBacklogAgeSeconds');
-    expect(backlog?.dims).toEqual([[]]);
+    expect(backlog?.dims).toEqual([]);
   });
 });

@@ -102,14 +102,14 @@ describe('npx cdk synth', () => {
     expect(manifest.artifacts['Astha']?.environment).toBe('aws://unknown-account/unknown-region');
   });
 
-  it('bundled six nodejs22.x arm64 functions from local esbuild', () => {
+  it('bundled six nodejs24.x arm64 functions from local esbuild', () => {
     const template = JSON.parse(readFileSync(join(run.outdir, 'Astha.template.json'), 'utf8')) as {
       Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
     };
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(functions).toHaveLength(6);
     for (const fn of functions) {
-      expect(fn.Properties['Runtime']).toBe('nodejs22.x');
+      expect(fn.Properties['Runtime']).toBe('nodejs24.x');
       expect(fn.Properties['Architectures']).toEqual(['arm64']);
       const key = (fn.Properties['Code'] as { S3Key: string }).S3Key.replace(/\.zip$/, '');
       expect(existsSync(join(run.outdir, `asset.${key}`, 'index.mjs'))).toBe(true);

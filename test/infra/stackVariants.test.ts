@@ -159,9 +159,9 @@ describe('imported bucket, all four components, alarm topic, user files handed t
     expect(functionEnv(synth, 'astha-register')['ASTHA_WAREHOUSE']).toBe('s3://my-lake/lake/tables');
   });
 
-  it('alarms on all five DLQs plus backlog and registration age, each notifying the topic', () => {
+  it('alarms on all five DLQs plus backlog age, drain errors and registration age, each notifying the topic', () => {
     const alarms = ofType(synth.resources, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties ?? {});
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(8);
     for (const a of alarms) {
       expect(a['AlarmActions']).toEqual([TOPIC_ARN]);
       expect(a['OKActions']).toEqual([TOPIC_ARN]);

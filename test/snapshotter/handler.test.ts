@@ -6,6 +6,7 @@ import { fileStates } from '../iceberg/commit/commitFixtures.js';
 import { sqsRecord } from '../lambda/sqsRecords.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
 import { handlerEnvironment } from '../lambda/handlerEnvironment.js';
+import { scheduledEvent } from '../lambda/lambdaContext.js';
 
 type Handler = (event: SQSEvent | ScheduledEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
@@ -34,17 +35,7 @@ async function batchingTable(name: string, properties: Record<string, string>): 
   return tableId;
 }
 
-const scheduled = {
-  version: '0',
-  id: 'tick-1',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '000000000000',
-  time: new Date().toISOString(),
-  region: 'us-east-1',
-  resources: [],
-  detail: {},
-} as ScheduledEvent;
+const scheduled = scheduledEvent('tick-1');
 
 describe('functions/snapshotter', () => {
   it('a scheduled invocation commits requested tables and leaves the others waiting', async () => {
