@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/log.js';
 import type { ObjectChange } from '../../lib/register/s3Notification.js';
-import { isDataFileKey, WarehouseWatcher } from '../../lib/runtime/warehouseWatcher.js';
+import { WarehouseWatcher } from '../../lib/runtime/warehouseWatcher.js';
 import { openStore } from '../../lib/store/openStore.js';
 
 let dir: string;
@@ -40,17 +40,6 @@ function watcher(emitted: ObjectChange[], options: WatcherOptions = {}) {
     ...(options.scanIntervalMs ? { scanIntervalMs: options.scanIntervalMs } : {}),
   });
 }
-
-describe('isDataFileKey', () => {
-  it('accepts data files and refuses metadata, hidden and temporary files', () => {
-    expect(isDataFileKey('ns/t/data/a.parquet')).toBe(true);
-    expect(isDataFileKey('ns/t/data/dt=2024-01-01/a.parquet')).toBe(true);
-    expect(isDataFileKey('ns/t/metadata/a.parquet')).toBe(false);
-    expect(isDataFileKey('ns/t/data/.a.parquet')).toBe(false);
-    expect(isDataFileKey('ns/t/data/_temporary/a.parquet')).toBe(false);
-    expect(isDataFileKey('ns/t/data/a.csv')).toBe(false);
-  });
-});
 
 describe('WarehouseWatcher.scanOnce', () => {
   it('announces new, changed and removed data files once each', async () => {
