@@ -174,7 +174,11 @@ async function decide(
         rejections.push({ index, object, reason: `${plan.reason} (no table to record it in)` });
         continue;
       }
-      const defined = defineTable(plan.inspection.schema, location.key.partitions);
+      const defined = defineTable(
+        plan.inspection.schema,
+        location.key.partitions,
+        plan.inspection.hasFieldIds,
+      );
       if (!defined.ok) {
         rejections.push({ index, object, reason: defined.reason });
         continue;
@@ -199,7 +203,12 @@ async function decide(
     else if (plan.kind === 'unreadable') row.reason = plan.reason;
     else if (fileToTable) row.fileToTable = fileToTable;
     else {
-      const fit = fitFile(table, plan.inspection.schema, location.key.partitions);
+      const fit = fitFile(
+        table,
+        plan.inspection.schema,
+        location.key.partitions,
+        plan.inspection.hasFieldIds,
+      );
       if (!fit.ok) row.reason = fit.reason;
       else {
         if (fit.changed) {
