@@ -10,10 +10,9 @@ import { type SortOrder, UNSORTED } from '../iceberg/spec/sortOrder.js';
 import { highestFieldId, indexFieldsById, type NestedField, type Schema } from '../iceberg/spec/types.js';
 import type { PartitionSegment } from '../layout/warehousePath.js';
 
-/** Properties of a table astha creates; the commit policy is read by the snapshotter. */
+/** Properties of a table astha creates (no commit policy: files commit as they arrive). */
 export const DEFAULT_TABLE_PROPERTIES: Readonly<Record<string, string>> = {
   'write.format.default': 'parquet',
-  'astha.commit.policy': 'every-event',
 };
 
 export interface TableDefinition {

@@ -129,7 +129,8 @@ async function snapshotCommit(
     snapshotId: options.snapshotId,
     carried,
     addedCount: 1,
-    policy: mergePolicy(metadata.properties),
+    // The registry's properties when known: the table's copy may lag a change.
+    policy: mergePolicy(options.definition?.properties ?? metadata.properties),
   });
   // Re-derived on every attempt: the base's last sequence number moves with each lost race.
   const sequenceNumber = metadata.lastSequenceNumber + 1;
@@ -179,7 +180,7 @@ interface SchemaChange {
 }
 
 /**
- * Brings the Iceberg schema and astha's properties up to the registry's definition in the same
+ * Brings the Iceberg schema and the table's properties up to the registry's definition in the same
  * commit, so files registered against an evolved schema are never described by an older one.
  */
 export function schemaUpdates(
@@ -202,9 +203,13 @@ export function schemaUpdates(
       updates.push({ action: 'add-schema', schema }, { action: 'set-current-schema', schemaId: -1 });
     }
   }
+  // The registry holds the properties (lib/registry/tableProperties.ts): the table's copy gets
+  // what is missing or different, and loses what the registry no longer has.
   const wanted = { ...definition.properties, ...managedProperties(schema) };
   const changed = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => metadata.properties[k] !== v));
   if (Object.keys(changed).length > 0) updates.push({ action: 'set-properties', updates: changed });
+  const removals = Object.keys(metadata.properties).filter((key) => !(key in wanted));
+  if (removals.length > 0) updates.push({ action: 'remove-properties', removals });
   return { schema, updates };
 }
 
