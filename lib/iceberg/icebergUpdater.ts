@@ -15,6 +15,7 @@ import {
 import type { Registry } from '../registry/registry.js';
 import type { TableRow } from '../registry/rows.js';
 import type { ObjectStore } from '../store/objectStore.js';
+import { adoptForeignCommits } from './adoptForeignCommits.js';
 import { appendFiles } from './commit/appendFiles.js';
 import {
   type CommitClock,
@@ -73,6 +74,8 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
     staleClaimMs: limits.staleClaimMs,
   };
   const recovery = await recoverClaims(context);
+  // Other engines' commits first: a file one of them added must not be appended again.
+  await adoptForeignCommits(registry, store, tableId, ensured);
 
   const snapshotId = newSnapshotId();
   const target = snapshotId.toString();
@@ -95,6 +98,7 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
       files: () => claimedFiles(registry.client, tableId, target),
       definition: definitionFromTableMetadata(await registry.tableMetadata(tableId), tableId),
       base: ensured,
+      knownSnapshotIds: new Set(ensured.metadata.snapshots.map((s) => s.snapshotId)),
       clock,
       limits,
       deadlineMs: claimedAtMs + limits.maxCommitMs,

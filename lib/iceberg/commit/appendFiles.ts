@@ -27,7 +27,7 @@ import {
   type TableMetadata,
 } from '../spec/tableMetadata.js';
 import type { TableCommit, TableUpdate } from '../spec/tableUpdate.js';
-import type { Schema } from '../spec/types.js';
+import { type Schema, sameSchemaFields } from '../spec/types.js';
 import { keyOfUri, newManifestListKey, type TableRef, uriInTable } from '../tableLocation.js';
 import { systemCommitClock } from './commitBackoff.js';
 import { type CommitOptions, type CommitResult, commitTable, committedSnapshot } from './commitTable.js';
@@ -36,6 +36,7 @@ import type { DataFileSource } from './dataFileFromRegistry.js';
 import { managedProperties, type TableDefinitionInput } from './ensureTable.js';
 import type { LoadedTable } from './loadTable.js';
 import { mergeManifests, mergePolicy } from './mergeManifests.js';
+import { pathsAlreadyAdded } from './foreignSnapshots.js';
 
 export interface AppendOptions extends CommitOptions {
   snapshotId: bigint;
@@ -46,6 +47,12 @@ export interface AppendOptions extends CommitOptions {
   files: () => Promise<DataFileSource[]>;
   /** The table definition the registry holds; schema and properties that differ are committed too. */
   definition?: TableDefinitionInput;
+  /**
+   * Snapshots whose files the registry already knows (astha's, and other writers' it adopted).
+   * A newer snapshot in a base is another writer's commit that landed meanwhile: if it added one
+   * of the files being appended, the append is refused (`already_in_table`) rather than adding it twice.
+   */
+  knownSnapshotIds?: ReadonlySet<bigint>;
 }
 
 export interface AppendResult {
@@ -69,6 +76,7 @@ export async function appendFiles(
 ): Promise<AppendResult> {
   let fileIds: number[] = [];
   let written: WrittenManifest | undefined;
+  const known = options.knownSnapshotIds ? new Set(options.knownSnapshotIds) : undefined;
   const commit = await commitTable(
     store,
     table,
@@ -85,6 +93,7 @@ export async function appendFiles(
           },
         );
       }
+      if (known) await refuseFilesAlreadyAdded(store, base.metadata, known, sources);
       fileIds = sources.map((s) => s.file.id);
       const schemaChange = schemaUpdates(base.metadata, options.definition);
       const schema = schemaChange.schema;
@@ -98,6 +107,25 @@ export async function appendFiles(
   );
   const snapshot = committedSnapshot(commit, options.snapshotId);
   return { commit, fileIds, snapshot };
+}
+
+async function refuseFilesAlreadyAdded(
+  store: ObjectStore,
+  metadata: TableMetadata,
+  known: Set<bigint>,
+  sources: DataFileSource[],
+): Promise<void> {
+  const paths = new Set(sources.map((s) => keyOfUri(store, s.file.uri)));
+  const already = await pathsAlreadyAdded(store, metadata, known, paths);
+  if (already.length === 0) return;
+  throw new IcebergError(
+    'requirement_failed',
+    `${already.length} file(s) were committed by another writer meanwhile`,
+    {
+      retryable: false,
+      details: { reason: 'already_in_table', paths: already.slice(0, 10) },
+    },
+  );
 }
 
 async function writeNewManifest(
@@ -191,8 +219,8 @@ export function schemaUpdates(
   if (!definition) return { schema: current, updates: [] };
   const updates: TableUpdate[] = [];
   let schema = current;
-  if (!sameFields(current, definition.schema)) {
-    const existing = metadata.schemas.find((s) => sameFields(s, definition.schema));
+  if (!sameSchemaFields(current, definition.schema)) {
+    const existing = metadata.schemas.find((s) => sameSchemaFields(s, definition.schema));
     if (existing) {
       schema = existing;
       updates.push({ action: 'set-current-schema', schemaId: existing['schema-id'] });
@@ -211,10 +239,4 @@ export function schemaUpdates(
   const removals = Object.keys(metadata.properties).filter((key) => !(key in wanted));
   if (removals.length > 0) updates.push({ action: 'remove-properties', removals });
   return { schema, updates };
-}
-
-/** The builder's notion of "the same schema" (fields and identifier ids), so ids agree with it. */
-function sameFields(a: Schema, b: Schema): boolean {
-  const key = (s: Schema) => JSON.stringify([s.fields, s['identifier-field-ids'] ?? []]);
-  return key(a) === key(b);
 }
