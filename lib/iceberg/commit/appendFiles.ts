@@ -37,6 +37,7 @@ import { managedProperties, type TableDefinitionInput } from './ensureTable.js';
 import type { LoadedTable } from './loadTable.js';
 import { mergeManifests, mergePolicy } from './mergeManifests.js';
 import { pathsAlreadyAdded } from './foreignSnapshots.js';
+import { takeOutOfManifests } from './rewriteSnapshot.js';
 
 export interface AppendOptions extends CommitOptions {
   snapshotId: bigint;
@@ -53,6 +54,12 @@ export interface AppendOptions extends CommitOptions {
    * of the files being appended, the append is refused (`already_in_table`) rather than adding it twice.
    */
   knownSnapshotIds?: ReadonlySet<bigint>;
+  /**
+   * `file_path`s of older versions of the keys being added (overwritten objects), asked before
+   * every attempt: those still live leave the table in this same snapshot, an `overwrite`, so
+   * readers never see the key's rows missing between a delete and an append.
+   */
+  replacing?: () => Promise<string[]>;
 }
 
 export interface AppendResult {
@@ -101,7 +108,8 @@ export async function appendFiles(
       if (written?.signature !== signature) {
         written = { signature, ...(await writeNewManifest(store, table, base, schema, options, sources)) };
       }
-      return snapshotCommit(store, table, base, options, schemaChange, written);
+      const replacing = new Set((await options.replacing?.()) ?? []);
+      return snapshotCommit(store, table, base, options, schemaChange, written, replacing);
     },
     options,
   );
@@ -146,20 +154,30 @@ async function snapshotCommit(
   options: AppendOptions,
   schemaChange: SchemaChange,
   added: WrittenManifest,
+  replacing: ReadonlySet<string>,
 ): Promise<TableCommit> {
   const metadata = base.metadata;
   const parent = currentSnapshot(metadata);
-  const carried = parent ? await parentManifests(store, parent) : [];
-  const merged = await mergeManifests({
-    store,
-    table,
-    metadata,
-    snapshotId: options.snapshotId,
-    carried,
-    addedCount: 1,
-    // The registry's properties when known: the table's copy may lag a change.
-    policy: mergePolicy(options.definition?.properties ?? metadata.properties),
-  });
+  const overwrite =
+    parent && replacing.size > 0
+      ? await takeOutOfManifests(store, table, base, parent, replacing, options.snapshotId)
+      : undefined;
+  const removed = overwrite?.removed ?? [];
+  // An overwrite carries the parent's manifests as they are (bar the rewritten ones): merging
+  // waits for the next append.
+  const merged: ManifestFileInput[] =
+    overwrite && removed.length > 0
+      ? overwrite.manifests
+      : await mergeManifests({
+          store,
+          table,
+          metadata,
+          snapshotId: options.snapshotId,
+          carried: parent ? await parentManifests(store, parent) : [],
+          addedCount: 1,
+          // The registry's properties when known: the table's copy may lag a change.
+          policy: mergePolicy(options.definition?.properties ?? metadata.properties),
+        });
   // Re-derived on every attempt: the base's last sequence number moves with each lost race.
   const sequenceNumber = metadata.lastSequenceNumber + 1;
   const listKey = newManifestListKey(table, options.snapshotId);
@@ -176,7 +194,11 @@ async function snapshotCommit(
     // Never before the base's last update: readers order history by these timestamps.
     timestampMs: Math.max((options.clock ?? systemCommitClock).now(), metadata.lastUpdatedMs),
     manifestList: uriInTable(table, listKey),
-    summary: buildSnapshotSummary('append', changesOf(added.dataFiles), parent?.summary),
+    summary: buildSnapshotSummary(
+      removed.length > 0 ? 'overwrite' : 'append',
+      changesOf(added.dataFiles, removed),
+      parent?.summary,
+    ),
     schemaId: schemaChange.schema['schema-id'],
   };
   if (parent) snapshot.parentSnapshotId = parent.snapshotId;
