@@ -7,20 +7,16 @@
  */
 import type { Client } from '@libsql/client';
 import { type CommittedSnapshot, snapshotInsert } from './commitState.js';
+import type { CompactedOutput } from './compactionState.js';
 import { NOW_SQL } from './schema.js';
 import { applyDelta } from './writeRegistrations.js';
 import { writeTransaction } from './writeTransaction.js';
 
-/** A data file another engine committed, as the registry stores it. */
-export interface ForeignFile {
-  path: string;
-  uri: string;
-  size: number;
-  etag: string;
-  rowCount: number;
-  partitionPath: string;
-  partitionValuesJson: string;
-}
+/** A data file another engine committed, as the registry stores it (no statistics of astha's). */
+export type ForeignFile = Omit<
+  CompactedOutput,
+  'schemaId' | 'columnCount' | 'columnStatsJson' | 'splitOffsetsJson'
+>;
 
 /** Which of `snapshotIds` the registry has recorded for the table. */
 export async function recordedSnapshots(

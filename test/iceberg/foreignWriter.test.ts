@@ -87,5 +87,5 @@ describe('another engine writing an astha table', () => {
     });
     expect(Number(files.rows[0]!.n)).toBe(5);
     expect(statuses).toEqual(['registered', 'duplicate', 'duplicate']);
-  }, 60_000);
+  }, 150_000);
 });
