@@ -24,7 +24,11 @@ export async function adoptForeignCommits(
 ): Promise<number> {
   const ids = loaded.metadata.snapshots.map((s) => s.snapshotId.toString());
   const recorded = await recordedSnapshots(registry.client, tableId, ids);
-  const foreign = unknownAncestors(loaded.metadata, (id) => recorded.has(id.toString()));
+  // The compactor marks its snapshots and records them itself (recovering them after a crash,
+  // with their lineage): an unrecorded one of those is not another engine's.
+  const foreign = unknownAncestors(loaded.metadata, (id) => recorded.has(id.toString())).filter(
+    (s) => s.summary['astha.operation'] === undefined,
+  );
   let adopted = 0;
   for (const snapshot of foreign) {
     const files: ForeignFile[] = [];
