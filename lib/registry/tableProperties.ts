@@ -14,7 +14,14 @@ import { writeTransaction } from './writeTransaction.js';
 const PROPERTY_KEY = /^[a-z0-9]+([._-][a-z0-9]+)*$/;
 const MAX_VALUE_LENGTH = 4096;
 
-type ValueKind = 'positive integer' | 'positive number' | 'fraction' | 'boolean' | 'codec' | 'file format';
+type ValueKind =
+  | 'positive integer'
+  | 'non-negative integer'
+  | 'positive number'
+  | 'fraction'
+  | 'boolean'
+  | 'codec'
+  | 'file format';
 
 /** The properties astha reads, with the values each accepts. */
 export const KNOWN_PROPERTIES: Readonly<Record<string, ValueKind>> = {
@@ -31,9 +38,10 @@ export const KNOWN_PROPERTIES: Readonly<Record<string, ValueKind>> = {
   'write.parquet.compression-codec': 'codec',
   'write.format.default': 'file format',
   'write.metadata.previous-versions-max': 'positive integer',
-  'history.expire.max-snapshot-age-ms': 'positive integer',
+  // 0 is meaningful for ages: expire a snapshot as soon as it is superseded.
+  'history.expire.max-snapshot-age-ms': 'non-negative integer',
   'history.expire.min-snapshots-to-keep': 'positive integer',
-  'history.expire.max-ref-age-ms': 'positive integer',
+  'history.expire.max-ref-age-ms': 'non-negative integer',
   'commit.manifest.target-size-bytes': 'positive integer',
   'commit.manifest.min-count-to-merge': 'positive integer',
   'commit.manifest-merge.enabled': 'boolean',
@@ -78,6 +86,8 @@ function fits(kind: ValueKind, value: string): boolean {
   switch (kind) {
     case 'positive integer':
       return /^[1-9]\d*$/.test(value) && Number.isSafeInteger(Number(value));
+    case 'non-negative integer':
+      return /^(0|[1-9]\d*)$/.test(value) && Number.isSafeInteger(Number(value));
     case 'positive number':
       return /^\d+(\.\d+)?$/.test(value) && Number(value) > 0;
     case 'fraction':

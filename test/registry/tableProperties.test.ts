@@ -63,7 +63,7 @@ describe('table properties', () => {
 
   it.each([
     ['astha.commit.min-files', 'abc', /astha\.commit\.min-files must be a positive integer, not "abc"/],
-    ['history.expire.max-snapshot-age-ms', '-5', /must be a positive integer, not "-5"/],
+    ['history.expire.max-snapshot-age-ms', '-5', /must be a non-negative integer, not "-5"/],
     ['astha.compaction.small-file-fraction', '1.5', /fraction in \(0, 1\]/],
     ['astha.compaction.enabled', 'yes', /astha\.compaction\.enabled must be true or false, not "yes"/],
     ['write.parquet.compression-codec', 'zip', /compression codec/],
@@ -82,6 +82,7 @@ describe('table properties', () => {
   it.each([
     ['astha.commit.min-files', '5'],
     ['astha.commit.max-age-seconds', '2.5'],
+    ['history.expire.max-snapshot-age-ms', '0'],
     ['astha.compaction.small-file-fraction', '0.5'],
     ['write.parquet.compression-codec', 'ZSTD'],
     ['owner', 'data-team'],
