@@ -9,11 +9,11 @@
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { sep } from 'node:path';
-import { errorMessage } from '../errors.js';
+import { errorMessage, StoreError } from '../errors.js';
 import { isRegistrationCandidate } from '../layout/warehousePath.js';
 import type { Logger } from '../log.js';
 import type { ObjectChange } from '../register/s3Notification.js';
-import type { ObjectStore } from '../store/objectStore.js';
+import type { ObjectInfo, ObjectStore } from '../store/objectStore.js';
 
 export interface WarehouseWatcherOptions {
   store: ObjectStore;
@@ -140,7 +140,8 @@ export class WarehouseWatcher {
     let youngest = Number.POSITIVE_INFINITY;
     for (const key of keys) {
       if (!isRegistrationCandidate(key)) continue;
-      const object = await this.options.store.head(key);
+      const object = await this.headOf(key);
+      if (object === 'unaddressable') continue;
       if (!object) {
         if (this.known.delete(key)) changes.push(this.change('removed', key, 0, '', new Date(now())));
         continue;
@@ -159,6 +160,19 @@ export class WarehouseWatcher {
     if (changes.length > 0) await this.options.emit(changes);
     if (youngest !== Number.POSITIVE_INFINITY) this.scheduleWork(youngest + 10);
     return changes;
+  }
+
+  /**
+   * The object at a hinted key; 'unaddressable' for names the store itself never lists (its own
+   * temporary and lock files carry a backslash), which file-system events report all the same.
+   */
+  private async headOf(key: string): Promise<ObjectInfo | undefined | 'unaddressable'> {
+    try {
+      return await this.options.store.head(key);
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'invalid_key') return 'unaddressable';
+      throw error;
+    }
   }
 
   private change(

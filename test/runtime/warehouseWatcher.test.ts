@@ -65,6 +65,18 @@ describe('WarehouseWatcher.scanOnce', () => {
     expect(emitted).toHaveLength(3);
   });
 
+  it("skips hints for the store's own temporary and lock names, which it cannot address", async () => {
+    const emitted: ObjectChange[] = [];
+    const w = watcher(emitted);
+    write('sales/orders/data/a.parquet');
+    const hinted = [
+      'sales/orders/metadata/\\tmp-1-abc',
+      'sales/orders/data/\\lock-1',
+      'sales/orders/data/a.parquet',
+    ];
+    expect((await w.checkKeys(hinted)).map((c) => c.key)).toEqual(['sales/orders/data/a.parquet']);
+  });
+
   it('waits until a file has been quiet before announcing it', async () => {
     const emitted: ObjectChange[] = [];
     let now = Date.now();
