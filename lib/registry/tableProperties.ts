@@ -77,8 +77,10 @@ export function propertyProblem(key: string, value?: string): string | undefined
   if (value === undefined) return undefined;
   if (!kind && key.startsWith('astha.')) return `unknown astha property ${key}${suggestion(key)}`;
   if (value.length > MAX_VALUE_LENGTH) return `value of ${key} is longer than ${MAX_VALUE_LENGTH} characters`;
-  if (kind && !fits(kind, value))
-    return `${key} must be a ${describeKind(kind)}, not ${JSON.stringify(value)}`;
+  if (kind && !fits(kind, value)) {
+    const article = kind === 'boolean' ? '' : 'a ';
+    return `${key} must be ${article}${describeKind(kind)}, not ${JSON.stringify(value)}`;
+  }
   return undefined;
 }
 
