@@ -2,7 +2,12 @@
  * Read-only commands: `status`, `tables`, `show <namespace.table>`.
  */
 import { status as drainStatus } from '../astha/runFor.js';
-import { listRejections, listTables, tableSnapshots } from '../registry/catalogReads.js';
+import {
+  listRejections,
+  listTables,
+  snapshotsWithOverwrittenKeys,
+  tableSnapshots,
+} from '../registry/catalogReads.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './context.js';
 import { duckdbSnippet, pyicebergSnippet } from './querySnippets.js';
@@ -91,6 +96,11 @@ export async function showCommand(ctx: CliContext, name: string | undefined): Pr
   const snapshots = await tableSnapshots(deps.registry.client, table.id, 20);
   const [counts] = await listTables(deps.registry.client, table.id);
   const rejections = await listRejections(deps.registry.client, { limit: 20, tableId: table.id });
+  const overwritten = await snapshotsWithOverwrittenKeys(
+    deps.registry.client,
+    table.id,
+    snapshots.map((s) => s.snapshot_id),
+  );
   const schema = metadata
     ? (JSON.parse(metadata.schema_json) as { fields: { id: number; name: string; type: unknown }[] })
     : undefined;
@@ -126,6 +136,8 @@ export async function showCommand(ctx: CliContext, name: string | undefined): Pr
       operation: s.operation,
       committedAt: s.committed_at,
       summary: JSON.parse(s.summary_json) as Record<string, string>,
+      /** Keys this snapshot lists that were overwritten since: time travel reads their current bytes. */
+      overwrittenKeys: overwritten.get(s.snapshot_id) ?? 0,
     })),
     query: target ? { duckdb: duckdbSnippet(target), pyiceberg: pyicebergSnippet(target) } : undefined,
   };
@@ -163,6 +175,12 @@ export async function showCommand(ctx: CliContext, name: string | undefined): Pr
       })),
       ['snapshot', 'seq', 'operation', 'added files', 'total rows', 'committed'],
     );
+    for (const s of result.snapshots.filter((x) => x.overwrittenKeys > 0)) {
+      ctx.out.line(
+        `snapshot ${s.snapshotId} lists ${s.overwrittenKeys} key(s) overwritten since: time travel to it reads ` +
+          "those keys' current bytes (other rows, or an error), not what it was committed with",
+      );
+    }
   }
   if (result.rejections.length > 0) {
     ctx.out.line('\nrejected files (newest first; all of them: astha rejections <table>):');

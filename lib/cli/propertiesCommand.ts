@@ -1,7 +1,9 @@
 /**
  * `astha properties <namespace.table> [key=value ...] [--unset key]`: shows or changes a table's
  * properties (commit policy `astha.commit.*`, `write.target-file-size-bytes`, expiration
- * `history.expire.*`, ...). A running runtime or stack commits them to the Iceberg table.
+ * `history.expire.*`, ...), checked against the known keys and value types. The registry is
+ * their one source of truth: components and commands act on a change at once, and the Iceberg
+ * table's copy follows at astha's next commit (or the metadata orchestrator's look).
  */
 import { AsthaError } from '../errors.js';
 import { updateTableProperties } from '../registry/tableProperties.js';

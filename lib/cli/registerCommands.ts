@@ -7,13 +7,13 @@
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitForCommit } from '../components/waitForCommit.js';
+import { isRegistrationCandidate } from '../layout/warehousePath.js';
 import { errorMessage } from '../errors.js';
 import { fileStates } from '../registry/catalogReads.js';
 import type { S3ObjectRef } from '../registry/planRegistration.js';
 import type { RegistrationOutcome } from '../registry/writeRegistrations.js';
 import type { Dependencies } from '../runtime/dependencies.js';
 import { retryRejectedInNewTables } from '../register/retryRejected.js';
-import { isDataFileKey } from '../runtime/warehouseWatcher.js';
 import { type CliContext, UsageError } from './context.js';
 import { progressBar } from './output.js';
 
@@ -196,7 +196,7 @@ export async function backfillCommand(ctx: CliContext, prefix: string): Promise<
     );
   };
   for await (const object of deps.store.list(prefix)) {
-    if (!isDataFileKey(object.key)) continue;
+    if (!isRegistrationCandidate(object.key)) continue;
     summary.listed++;
     batch.push(objectRef(deps, object.key, object.size, object.etag));
     if (batch.length >= BACKFILL_BATCH) await flush();

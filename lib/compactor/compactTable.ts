@@ -24,6 +24,7 @@ import { retractedOutputs } from '../registry/compactionLineage.js';
 import { liveFiles, notLive, recordCompaction } from '../registry/compactionState.js';
 import { recordCommit } from '../registry/commitState.js';
 import type { Registry } from '../registry/registry.js';
+import { readTableProperties } from '../registry/tableProperties.js';
 import type { TableRow } from '../registry/rows.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { COMPACTION_SUMMARY, compactedOutput, dataFileSource } from './compactedOutput.js';
@@ -86,8 +87,9 @@ export async function compactTable(tableId: number, deps: CompactorDeps): Promis
   if (!loaded) return report;
   const clock = deps.clock ?? systemCommitClock;
   report.recovered = await recoverReplaces({ ...deps, clock, tableId, loaded });
-  const registryProperties = await tableProperties(deps.registry, tableId);
-  const policy = compactionPolicy({ ...registryProperties, ...loaded.metadata.properties });
+  // The registry holds the properties; the table's copy may lag a change made while nothing ran.
+  const properties = await readTableProperties(deps.registry.client, tableId);
+  const policy = compactionPolicy(properties);
   const context: GroupContext = {
     deps,
     row,
@@ -95,7 +97,7 @@ export async function compactTable(tableId: number, deps: CompactorDeps): Promis
     loaded,
     clock,
     target: policy.targetFileSizeBytes,
-    codecProperty: registryProperties['write.parquet.compression-codec'],
+    codecProperty: properties['write.parquet.compression-codec'],
   };
   const maxGroups = deps.maxGroupsPerLook ?? 4;
   // Retractions first, whatever the policy says: they are about which rows the table holds.
@@ -114,11 +116,11 @@ export async function compactTable(tableId: number, deps: CompactorDeps): Promis
   if (skipped) report.skipped = skipped;
   const groups = skipped ? [] : planCompaction(await liveFiles(deps.registry.client, tableId), policy);
   for (const group of groups.slice(0, maxGroups)) report.groups.push(await compactGroup(group, context));
-  const minCount = manifestMinCount({ ...registryProperties, ...loaded.metadata.properties });
   const rewrite = await rewriteManifests(deps.store, table, {
     knownVersion: loaded.version,
     clock,
-    minCount,
+    minCount: manifestMinCount(properties),
+    properties,
     ...(deps.limits ? { limits: deps.limits } : {}),
   });
   if (rewrite) {
@@ -144,7 +146,7 @@ interface GroupContext {
   loaded: LoadedTable;
   clock: CommitClock;
   target: number;
-  /** The registry's `write.parquet.compression-codec`, when Iceberg's properties lack it. */
+  /** The table's `write.parquet.compression-codec`. */
   codecProperty: string | undefined;
   /** Input rows to leave out (a retraction). */
   exclude?: ReadonlyMap<number, readonly RowRange[]>;
@@ -159,9 +161,7 @@ async function compactGroup(group: RewriteGroup, context: GroupContext): Promise
     schema,
     spec: defaultSpec(loaded.metadata),
     targetFileSizeBytes: context.target,
-    codec: outputCodec(
-      loaded.metadata.properties['write.parquet.compression-codec'] ?? context.codecProperty,
-    ),
+    codec: outputCodec(context.codecProperty),
     ...(deps.rowGroupRows ? { rowGroupRows: deps.rowGroupRows } : {}),
     ...(deps.onRowGroup ? { onRowGroup: deps.onRowGroup } : {}),
     ...(context.exclude ? { excludeRows: context.exclude } : {}),
@@ -235,9 +235,4 @@ function unrewritable(error: unknown): GroupOutcome['refused'] | undefined {
   if (error instanceof StoreError && error.code === 'not_found') return 'input_missing';
   if (error instanceof IcebergError && error.code === 'unsupported') return 'unsupported';
   return undefined;
-}
-
-async function tableProperties(registry: Registry, tableId: number): Promise<Record<string, string>> {
-  const metadata = await registry.tableMetadata(tableId);
-  return metadata ? (JSON.parse(metadata.properties_json) as Record<string, string>) : {};
 }

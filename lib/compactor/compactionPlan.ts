@@ -12,6 +12,7 @@ import { keyOfUri } from '../iceberg/tableLocation.js';
 import { retractedOutputs } from '../registry/compactionLineage.js';
 import { type LiveFile, liveFiles } from '../registry/compactionState.js';
 import type { Registry } from '../registry/registry.js';
+import { readTableProperties } from '../registry/tableProperties.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import {
   COMPACTION_ENABLED,
@@ -53,9 +54,7 @@ export async function compactionPlan(
   if (!loaded) {
     return { tableId, liveFiles: 0, groups: [], retractions: [], reason: 'no Iceberg metadata found' };
   }
-  const metadata = await deps.registry.tableMetadata(tableId);
-  const registryProperties = metadata ? (JSON.parse(metadata.properties_json) as Record<string, string>) : {};
-  const properties = { ...registryProperties, ...loaded.metadata.properties };
+  const properties = await readTableProperties(deps.registry.client, tableId);
   const policy = compactionPolicy(properties);
   const files = await liveFiles(deps.registry.client, tableId);
   const retractions = (await retractedOutputs(deps.registry.client, tableId)).map((r) => ({
@@ -63,7 +62,7 @@ export async function compactionPlan(
     partitionPath: r.output.partitionPath,
     rowsRemoved: r.ranges.reduce((n, range) => n + range.end - range.start, 0),
   }));
-  const manifests = await manifestPlan(deps.store, loaded, manifestMinCount(properties));
+  const manifests = await manifestPlan(deps.store, loaded, properties);
   const base = { tableId, policy, liveFiles: files.length, retractions, ...(manifests ? { manifests } : {}) };
   const skipped = uncompactableColumn(currentSchema(loaded.metadata));
   if (skipped) return { ...base, groups: [], skipped, reason: skipped };
@@ -75,12 +74,13 @@ export async function compactionPlan(
 async function manifestPlan(
   store: ObjectStore,
   loaded: LoadedTable,
-  rewriteAt: number,
+  properties: Readonly<Record<string, string>>,
 ): Promise<CompactionPlan['manifests']> {
+  const rewriteAt = manifestMinCount(properties);
   const snapshot = currentSnapshot(loaded.metadata);
   if (!snapshot) return undefined;
   const list = readManifestList(await store.get(keyOfUri(store, snapshot.manifestList))).manifests;
-  const small = smallManifests(list, loaded.metadata.properties);
+  const small = smallManifests(list, properties);
   return { small: small.length, total: list.length, rewriteAt };
 }
 

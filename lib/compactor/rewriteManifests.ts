@@ -53,7 +53,11 @@ export interface ManifestRewrite {
 export async function rewriteManifests(
   store: ObjectStore,
   table: TableRef,
-  options: CommitOptions & { minCount: number },
+  options: CommitOptions & {
+    minCount: number;
+    /** The table's properties (the registry's; the table's own copy may lag). */
+    properties: Readonly<Record<string, string>>;
+  },
 ): Promise<ManifestRewrite | undefined> {
   const snapshotId = newSnapshotId();
   let counts = { replaced: 0, created: 0 };
@@ -64,9 +68,9 @@ export async function rewriteManifests(
       if (snapshotById(fresh.metadata, snapshotId)) return 'noop';
       const parent = currentSnapshot(fresh.metadata);
       if (!parent) return 'noop';
-      const policy = mergePolicy(fresh.metadata.properties);
+      const policy = mergePolicy(options.properties);
       const list = readManifestList(await store.get(keyOfUri(store, parent.manifestList))).manifests;
-      if (smallManifests(list, fresh.metadata.properties).length < options.minCount) return 'noop';
+      if (smallManifests(list, options.properties).length < options.minCount) return 'noop';
       const merged = await mergeManifests({
         store,
         table,

@@ -23,7 +23,6 @@ import { commitTable } from '../iceberg/commit/commitTable.js';
 import {
   definitionFromRegistry,
   ensureTable,
-  managedProperties,
   type TableDefinitionInput,
 } from '../iceberg/commit/ensureTable.js';
 import { tablePointer } from '../iceberg/commit/registryRecords.js';
@@ -68,15 +67,12 @@ export function wakesOrchestrator(event: ChangeEvent): boolean {
 }
 
 /**
- * The updates that bring `metadata` to `definition`: the schema and astha's properties as the
- * appends compute them, plus removal of properties the registry no longer has (astha owns the
- * table's properties: everything in them came from the registry or `managedProperties`).
+ * The updates that bring `metadata` to `definition`: the schema and the properties exactly as
+ * the appends compute them (astha owns the table's properties: everything in them came from the
+ * registry or `managedProperties`, and what the registry no longer has is removed).
  */
 export function definitionUpdates(metadata: TableMetadata, definition: TableDefinitionInput): TableCommit {
-  const { schema, updates } = schemaUpdates(metadata, definition);
-  const wanted = { ...definition.properties, ...managedProperties(schema) };
-  const removals = Object.keys(metadata.properties).filter((key) => !(key in wanted));
-  if (removals.length > 0) updates.push({ action: 'remove-properties', removals });
+  const { updates } = schemaUpdates(metadata, definition);
   // The schema decision was made against this current schema: another writer changing it first
   // means the decision is recomputed on the new base, not re-applied.
   return {

@@ -13,8 +13,10 @@ import {
   tablesWithWork,
 } from '../registry/commitState.js';
 import type { Registry } from '../registry/registry.js';
+import { markRemovedFromTable, replacedBy } from '../registry/removalState.js';
 import type { TableRow } from '../registry/rows.js';
 import type { ObjectStore } from '../store/objectStore.js';
+import { adoptForeignCommits } from './adoptForeignCommits.js';
 import { appendFiles } from './commit/appendFiles.js';
 import {
   type CommitClock,
@@ -56,7 +58,10 @@ export interface CommittedPending {
 
 export type CommitPendingResult = CommittedPending | 'nothing pending';
 
-/** Commits every pending file of table `tableId` in one append snapshot. */
+/**
+ * Commits every pending file of table `tableId` in one snapshot: an `append`, or an `overwrite`
+ * when some of them are new versions of keys whose old versions are still in the table.
+ */
 export async function commitPending(tableId: number, deps: UpdaterDeps): Promise<CommitPendingResult> {
   const { registry, store } = deps;
   const clock = deps.clock ?? systemCommitClock;
@@ -73,6 +78,8 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
     staleClaimMs: limits.staleClaimMs,
   };
   const recovery = await recoverClaims(context);
+  // Other engines' commits first: a file one of them added must not be appended again.
+  await adoptForeignCommits(registry, store, tableId, ensured);
 
   const snapshotId = newSnapshotId();
   const target = snapshotId.toString();
@@ -95,6 +102,8 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
       files: () => claimedFiles(registry.client, tableId, target),
       definition: definitionFromTableMetadata(await registry.tableMetadata(tableId), tableId),
       base: ensured,
+      knownSnapshotIds: new Set(ensured.metadata.snapshots.map((s) => s.snapshotId)),
+      replacing: async () => (await replacedBy(registry.client, tableId, target)).map((f) => f.uri),
       clock,
       limits,
       deadlineMs: claimedAtMs + limits.maxCommitMs,
@@ -104,12 +113,19 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
     throw error;
   }
   const { commit, snapshot, fileIds } = appended;
+  // Read before the files turn `committed`: the overwritten versions this snapshot took out.
+  const replaced = await replacedBy(registry.client, tableId, target);
   await recordCommit(registry.client, {
     pointer: tablePointer(tableId, commit),
     snapshot: snapshotRecord(snapshot, commit.metadataLocation),
     fileIds,
     nowMs: clock.now(),
   });
+  await markRemovedFromTable(
+    registry.client,
+    replaced.map((f) => f.id),
+    target,
+  );
   return {
     snapshotId: target,
     version: commit.version,

@@ -78,7 +78,13 @@ export function tableKeyPrefix(prefix: string, namespace: string, table: string)
   return root === '' ? `${namespace}/${table}` : `${root}/${namespace}/${table}`;
 }
 
-/** Maps an object key to its table and partition, or says why it cannot. */
+/**
+ * Maps an object key to its table and partition, or says why it cannot. The one rule for every
+ * way a key reaches astha (S3 notifications, the local watcher, `astha register`, `backfill`):
+ * `ignored` keys are never announced nor recorded (table metadata; hidden and temporary names
+ * other tools leave beside data, such as `.part.crc`, `_SUCCESS`, `_temporary/`, and astha's
+ * own `_astha-compacted-*.parq` outputs); `invalid` keys become recorded rejections.
+ */
 export function parseWarehouseKey(key: string, prefix: string): KeyParse {
   const root = normalizePrefix(prefix);
   if (root !== '' && !key.startsWith(`${root}/`)) {
@@ -86,7 +92,11 @@ export function parseWarehouseKey(key: string, prefix: string): KeyParse {
   }
   const rest = root === '' ? key : key.slice(root.length + 1);
   const segments = rest.split('/');
-  if (segments.some((s) => s === '')) return { kind: 'invalid', reason: 'key has an empty path segment' };
+  if (segments.some((s) => s.startsWith('.') && s !== '.' && s !== '..')) {
+    return { kind: 'ignored', reason: 'hidden name (a path segment starts with ".")' };
+  }
+  const unusable = keyCharacterProblem(rest, segments);
+  if (unusable) return { kind: 'invalid', reason: unusable };
   const [namespace, table, area, ...tail] = segments;
   if (namespace === undefined || table === undefined || area === undefined || tail.length === 0) {
     return {
@@ -99,12 +109,18 @@ export function parseWarehouseKey(key: string, prefix: string): KeyParse {
   if (area === 'metadata') return { kind: 'ignored', reason: 'Iceberg metadata of the table' };
   if (area !== 'data')
     return { kind: 'invalid', reason: `expected "data/" under the table, found "${area}/"` };
+  if (tail.some((s) => s.startsWith('_'))) {
+    return {
+      kind: 'ignored',
+      reason:
+        'temporary or marker name under data/ (a path segment starts with "_", e.g. _SUCCESS, _temporary/)',
+    };
+  }
   const fileName = tail[tail.length - 1]!;
   const partitions = parsePartitions(tail.slice(0, -1));
   if (typeof partitions === 'string') return { kind: 'invalid', reason: partitions };
-  if (!fileName.endsWith('.parquet') || fileName === '.parquet') {
-    return { kind: 'invalid', reason: `file name ${JSON.stringify(fileName)} does not end in .parquet` };
-  }
+  const nameProblem = fileNameProblem(fileName);
+  if (nameProblem) return { kind: 'invalid', reason: nameProblem };
   return {
     kind: 'data',
     key: {
@@ -117,6 +133,29 @@ export function parseWarehouseKey(key: string, prefix: string): KeyParse {
       fileName,
     },
   };
+}
+
+/** Whether the watcher and `backfill` hand a listed key to registration (anything not `ignored`). */
+export function isRegistrationCandidate(key: string): boolean {
+  return parseWarehouseKey(key, '').kind !== 'ignored';
+}
+
+/** Characters and segments no astha store can address (S3 allows a backslash; a directory does not). */
+function keyCharacterProblem(key: string, segments: string[]): string | undefined {
+  if (key.includes('\\'))
+    return 'key contains a backslash, which astha refuses (a path separator to local stores and many tools)';
+  if (key.includes('\0')) return 'key contains a NUL character';
+  if (segments.some((s) => s === '')) return 'key has an empty path segment';
+  if (segments.some((s) => s === '.' || s === '..')) return 'key has a "." or ".." segment';
+  return undefined;
+}
+
+function fileNameProblem(fileName: string): string | undefined {
+  if (fileName.endsWith('.parquet') && fileName !== '.parquet') return undefined;
+  if (fileName.toLowerCase().endsWith('.parquet')) {
+    return `file name ${JSON.stringify(fileName)} must end in lower-case .parquet (the suffix S3 notifications are filtered on); rename it`;
+  }
+  return `file name ${JSON.stringify(fileName)} does not end in .parquet`;
 }
 
 /** `col=value` segments, or the reason they are not valid. */

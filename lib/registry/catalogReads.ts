@@ -112,3 +112,30 @@ export async function fileStates(
     ]),
   );
 }
+
+/**
+ * Of the table's snapshots, those that list a key overwritten since (a later object was put at
+ * the same key): snapshot id → how many such keys. Time travel to one of them reads each such
+ * key's current bytes, not the version the snapshot was committed with.
+ */
+export async function snapshotsWithOverwrittenKeys(
+  client: Client,
+  tableId: number,
+  snapshotIds: readonly string[],
+): Promise<Map<string, number>> {
+  if (snapshotIds.length === 0) return new Map();
+  const result = await client.execute({
+    sql: `SELECT s.snapshot_id, count(DISTINCT f.path) AS keys
+          FROM table_snapshots s
+          JOIN table_files f ON f.table_id = s.table_id AND f.snapshot_id IS NOT NULL
+          JOIN table_snapshots a ON a.table_id = f.table_id AND a.snapshot_id = f.snapshot_id
+          LEFT JOIN table_snapshots d ON d.table_id = f.table_id AND d.snapshot_id = f.target_snapshot_id
+          WHERE s.table_id = ? AND s.snapshot_id IN (SELECT value FROM json_each(?))
+            AND EXISTS (SELECT 1 FROM table_files n WHERE n.table_id = f.table_id AND n.path = f.path AND n.id > f.id)
+            AND s.sequence_number >= a.sequence_number
+            AND (f.target_snapshot_id IS f.snapshot_id OR s.sequence_number < d.sequence_number)
+          GROUP BY s.snapshot_id`,
+    args: [tableId, JSON.stringify(snapshotIds)],
+  });
+  return new Map(result.rows.map((row) => [String(row.snapshot_id), Number(row.keys)]));
+}

@@ -7,6 +7,7 @@ import type { Client } from '@libsql/client';
 import { AsthaError, errorMessage, StoreError } from '../errors.js';
 import { normalizePrefix, parseWarehouseKey, type WarehouseKey } from '../layout/warehousePath.js';
 import { inspectParquet, type ParquetInspection } from '../parquet/inspectParquet.js';
+import { partitionContradiction } from '../iceberg/partitionAgreement.js';
 import { indexFieldsById, type StructType } from '../iceberg/spec/types.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { RegistryError } from './registryError.js';
@@ -145,6 +146,12 @@ async function readFooter({ object, location }: Located, store: ObjectStore): Pr
         reason: `column(s) ${v3Only.join(', ')} hold nanosecond timestamps, which need Iceberg format v3; astha writes v2 tables (write microseconds)`,
       };
     }
+    const contradiction = partitionContradiction(
+      inspection.schema,
+      inspection.columns,
+      location.key.partitions,
+    );
+    if (contradiction) return { kind: 'unreadable', object, location, reason: contradiction };
     return { kind: 'file', object: { ...object, size: info.size }, location, inspection };
   } catch (error) {
     if (error instanceof StoreError) {

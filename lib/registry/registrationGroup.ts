@@ -110,7 +110,7 @@ export async function writeRegistrationGroup(
   }
   for (const row of accepted) await faults.afterFileRow?.(fileIdOf(outcomes[row.index]!), row.plan.object);
   await insertStatistics(tx, accepted, outcomes);
-  const deltas = await sumDeltas(tx, accepted);
+  const deltas = await sumDeltas(tx, rows);
   await recordRejections(tx, rejections, outcomes);
   // Duplicates of a file first written in this group learn its id now.
   for (const [index, outcome] of outcomes.entries()) {
@@ -174,7 +174,11 @@ async function decide(
         rejections.push({ index, object, reason: `${plan.reason} (no table to record it in)` });
         continue;
       }
-      const defined = defineTable(plan.inspection.schema, location.key.partitions);
+      const defined = defineTable(
+        plan.inspection.schema,
+        location.key.partitions,
+        plan.inspection.hasFieldIds,
+      );
       if (!defined.ok) {
         rejections.push({ index, object, reason: defined.reason });
         continue;
@@ -199,7 +203,12 @@ async function decide(
     else if (plan.kind === 'unreadable') row.reason = plan.reason;
     else if (fileToTable) row.fileToTable = fileToTable;
     else {
-      const fit = fitFile(table, plan.inspection.schema, location.key.partitions);
+      const fit = fitFile(
+        table,
+        plan.inspection.schema,
+        location.key.partitions,
+        plan.inspection.hasFieldIds,
+      );
       if (!fit.ok) row.reason = fit.reason;
       else {
         if (fit.changed) {
@@ -295,20 +304,24 @@ async function insertStatistics(tx: Tx, accepted: FileRow[], outcomes: Registrat
 
 /**
  * What the group adds to each table, minus the older versions its files supersede: an overwrite
- * of a key replaces the object in S3, so the earlier file rows of that key stop counting.
+ * of a key replaces the object in S3, so the earlier file rows of that key stop counting. That
+ * holds whether the new bytes were accepted or rejected: either way the old version is no longer
+ * what the key holds, so it leaves the table (its removal is committed by the iceberg_updater,
+ * in the new version's `overwrite` snapshot or, when there is none, a `delete`).
  */
-async function sumDeltas(tx: Tx, accepted: FileRow[]): Promise<Map<number, Delta>> {
+async function sumDeltas(tx: Tx, rows: FileRow[]): Promise<Map<number, Delta>> {
   const deltas = new Map<number, Delta>();
-  const add = (tableId: number, rows: number, bytes: number, files: number) => {
+  const add = (tableId: number, rowCount: number, bytes: number, files: number) => {
     const d = deltas.get(tableId) ?? { rows: 0, bytes: 0, files: 0 };
-    deltas.set(tableId, { rows: d.rows + rows, bytes: d.bytes + bytes, files: d.files + files });
+    deltas.set(tableId, { rows: d.rows + rowCount, bytes: d.bytes + bytes, files: d.files + files });
   };
-  for (const row of accepted) {
+  for (const row of rows) {
+    if (row.reason !== undefined) continue;
     const plan = row.plan as Extract<FilePlan, { kind: 'file' }>;
     add(row.table.id, plan.inspection.recordCount, plan.object.size, 1);
   }
-  if (accepted.length === 0) return deltas;
-  const keys = accepted.map((r) => [r.table.id, r.plan.location.path, r.plan.object.etag]);
+  if (rows.length === 0) return deltas;
+  const keys = rows.map((r) => [r.table.id, r.plan.location.path, r.plan.object.etag]);
   // The unary + keeps SQLite off the (table_id, iceberg_state) index, which would walk every
   // pending file of the table for each key; (table_id, path, etag) finds a key's versions directly.
   const older = await tx.execute({

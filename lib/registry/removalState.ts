@@ -13,17 +13,41 @@ export interface RemovedInTable {
   uri: string;
 }
 
+/**
+ * Removed files still in the table that a `delete` snapshot must take out: all but the older
+ * versions of keys whose new version is pending or being committed, which leave the table in
+ * that version's own `overwrite` snapshot (`replacedBy`), so readers never see the key missing.
+ */
 export async function removedStillInTable(
   client: Client,
   tableId: number,
   limit = 1000,
 ): Promise<RemovedInTable[]> {
   const result = await client.execute({
-    sql: `SELECT id, uri FROM table_files
-          WHERE table_id = ? AND iceberg_state = 'removed' AND snapshot_id IS NOT NULL
-            AND target_snapshot_id IS snapshot_id
-          ORDER BY id LIMIT ?`,
+    sql: `SELECT f.id, f.uri FROM table_files f
+          WHERE f.table_id = ? AND f.iceberg_state = 'removed' AND f.snapshot_id IS NOT NULL
+            AND f.target_snapshot_id IS f.snapshot_id
+            AND NOT EXISTS (SELECT 1 FROM table_files n WHERE n.table_id = f.table_id AND n.path = f.path
+                              AND n.id > f.id AND n.iceberg_state IN ('pending', 'committing'))
+          ORDER BY f.id LIMIT ?`,
     args: [tableId, limit],
+  });
+  return result.rows.map((row) => ({ id: Number(row.id), uri: String(row.uri) }));
+}
+
+/** Older versions, still in the table, of the keys whose new versions are claimed for `targetSnapshotId`. */
+export async function replacedBy(
+  client: Client,
+  tableId: number,
+  targetSnapshotId: SnapshotId,
+): Promise<RemovedInTable[]> {
+  const result = await client.execute({
+    sql: `SELECT DISTINCT f.id, f.uri FROM table_files n
+          JOIN table_files f ON f.table_id = n.table_id AND f.path = n.path AND f.id < n.id
+          WHERE n.table_id = ? AND n.iceberg_state = 'committing' AND n.target_snapshot_id = ?
+            AND f.iceberg_state = 'removed' AND f.snapshot_id IS NOT NULL AND f.target_snapshot_id IS f.snapshot_id
+          ORDER BY f.id`,
+    args: [tableId, targetSnapshotId],
   });
   return result.rows.map((row) => ({ id: Number(row.id), uri: String(row.uri) }));
 }

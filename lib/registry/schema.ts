@@ -165,10 +165,21 @@ const compactionLineage: readonly string[] = [
   'ALTER TABLE table_files ADD COLUMN purged_at TEXT',
 ];
 
+/**
+ * `astha.commit.policy` was written into every new table's properties but never read (the
+ * commit policy is `astha.commit.min-files`, `-min-bytes`, `-max-age-seconds`): dropped, and
+ * the change's CDC row makes the metadata orchestrator drop it from the Iceberg table too.
+ */
+const dropStaleCommitPolicy: readonly string[] = [
+  `UPDATE table_metadata SET properties_json = json_remove(properties_json, '$."astha.commit.policy"')
+    WHERE json_valid(properties_json) AND json_extract(properties_json, '$."astha.commit.policy"') IS NOT NULL`,
+];
+
 /** Applied in order; a version once released is never edited, only followed by a new one. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', statements: initial },
   { version: 2, name: 'compaction lineage', statements: compactionLineage },
+  { version: 3, name: 'drop astha.commit.policy', statements: dropStaleCommitPolicy },
 ];
 
 export const SCHEMA_MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS schema_migrations (

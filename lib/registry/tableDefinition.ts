@@ -4,16 +4,15 @@
  */
 import { errorMessage } from '../errors.js';
 import { inferPartitionType, partitionValueFromPath } from '../iceberg/partitionValues.js';
-import { reconcileSchema } from '../iceberg/reconcileSchema.js';
+import { fieldIdsAgree, reconcileSchema } from '../iceberg/reconcileSchema.js';
 import { type PartitionSpec, partitionSpecFor } from '../iceberg/spec/partitionSpec.js';
 import { type SortOrder, UNSORTED } from '../iceberg/spec/sortOrder.js';
-import { highestFieldId, type NestedField, type Schema } from '../iceberg/spec/types.js';
+import { highestFieldId, indexFieldsById, type NestedField, type Schema } from '../iceberg/spec/types.js';
 import type { PartitionSegment } from '../layout/warehousePath.js';
 
-/** Properties of a table astha creates; the commit policy is read by the snapshotter. */
+/** Properties of a table astha creates (no commit policy: files commit as they arrive). */
 export const DEFAULT_TABLE_PROPERTIES: Readonly<Record<string, string>> = {
   'write.format.default': 'parquet',
-  'astha.commit.policy': 'every-event',
 };
 
 export interface TableDefinition {
@@ -45,9 +44,12 @@ const EMPTY_SCHEMA: Schema = { type: 'struct', 'schema-id': 0, fields: [] };
 export function defineTable(
   fileSchema: Schema,
   partitions: readonly PartitionSegment[],
+  hasFieldIds = false,
 ): { ok: true; definition: TableDefinition; fileToTable: Map<number, number> } | Refusal {
   const reconciled = reconcileSchema(EMPTY_SCHEMA, fileSchema);
   if (!reconciled.ok) return reconciled;
+  const ids = hasFieldIds ? fieldIdProblem(fileSchema, reconciled.schema, reconciled.fileToTable) : undefined;
+  if (ids) return { ok: false, reason: ids };
   const fields: NestedField[] = [...reconciled.schema.fields];
   let nextId = highestFieldId(reconciled.schema) + 1;
   for (const partition of partitions) {
@@ -82,6 +84,7 @@ export function fitFile(
   table: { schema: Schema; lastColumnId: number; spec: PartitionSpec },
   fileSchema: Schema,
   partitions: readonly PartitionSegment[],
+  hasFieldIds = false,
 ): FileFit | Refusal {
   const expected = table.spec.fields.map((f) => columnName(table.schema, f.sourceId));
   const actual = partitions.map((p) => p.column);
@@ -95,6 +98,8 @@ export function fitFile(
   const reconciled = reconcileSchema(table.schema, fileSchema);
   if (!reconciled.ok)
     return { ok: false, reason: `schema incompatible with the table: ${reconciled.reason}` };
+  const ids = hasFieldIds ? fieldIdProblem(fileSchema, reconciled.schema, reconciled.fileToTable) : undefined;
+  if (ids) return { ok: false, reason: ids };
   const valuesProblem = partitionValuesProblem(table.schema, table.spec, partitions);
   if (valuesProblem) return { ok: false, reason: valuesProblem };
   if (!reconciled.changed) {
@@ -114,6 +119,28 @@ export function fitFile(
     lastColumnId: Math.max(table.lastColumnId, highestFieldId(schema)),
     fileToTable: reconciled.fileToTable,
   };
+}
+
+/**
+ * A file written with Parquet field ids is read by id, not by name: every id must be the id the
+ * table gives the column of that name, or readers would put one column's values in another.
+ */
+function fieldIdProblem(
+  fileSchema: Schema,
+  tableSchema: Schema,
+  fileToTable: Map<number, number>,
+): string | undefined {
+  if (fieldIdsAgree(fileToTable)) return undefined;
+  const fileFields = indexFieldsById(fileSchema);
+  const tableFields = indexFieldsById(tableSchema);
+  const wrong = [...fileToTable]
+    .filter(([fileId, tableId]) => fileId !== tableId)
+    .map(([fileId, tableId]) => {
+      const name = fileFields.get(fileId)?.name ?? tableFields.get(tableId)?.name ?? '?';
+      const holder = tableFields.get(fileId)?.name;
+      return `"${name}" has field id ${fileId} in the file but ${tableId} in the table${holder ? ` (${fileId} is "${holder}")` : ''}`;
+    });
+  return `Parquet field ids disagree with the table, so readers matching columns by id would read the wrong column: ${wrong.slice(0, 5).join('; ')}`;
 }
 
 function columnName(schema: Schema, id: number): string {

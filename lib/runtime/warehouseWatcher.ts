@@ -3,14 +3,17 @@
  * S3-style changes AWS would send. File-system events are only hints (they can be missed or
  * coalesced); a periodic scan of the store is the backstop and the source of truth. A file is
  * announced once it has been quiet for `quietMs`, so a writer still appending to it is not
- * registered half-written.
+ * registered half-written. Which keys are announced is the layout's rule
+ * (`isRegistrationCandidate`), the same one `astha register` and S3 notifications go through, so
+ * a key the watcher would skip is one registration ignores too, and the rest get a recorded outcome.
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { sep } from 'node:path';
-import { errorMessage } from '../errors.js';
+import { errorMessage, StoreError } from '../errors.js';
+import { isRegistrationCandidate } from '../layout/warehousePath.js';
 import type { Logger } from '../log.js';
 import type { ObjectChange } from '../register/s3Notification.js';
-import type { ObjectStore } from '../store/objectStore.js';
+import type { ObjectInfo, ObjectStore } from '../store/objectStore.js';
 
 export interface WarehouseWatcherOptions {
   store: ObjectStore;
@@ -27,14 +30,6 @@ export interface WarehouseWatcherOptions {
   scanIntervalMs?: number;
   quietMs?: number;
   now?: () => number;
-}
-
-/** Data files only: `<ns>/<table>/data/...*.parquet`, no hidden or temporary names. */
-export function isDataFileKey(key: string): boolean {
-  if (!key.endsWith('.parquet')) return false;
-  const segments = key.split('/');
-  if (!segments.slice(2, -1).includes('data') && segments[2] !== 'data') return false;
-  return !segments.some((s) => s.startsWith('.') || s.startsWith('_'));
 }
 
 export class WarehouseWatcher {
@@ -113,7 +108,7 @@ export class WarehouseWatcher {
     const changes: ObjectChange[] = [];
     let youngest = Number.POSITIVE_INFINITY;
     for await (const object of this.options.store.list('')) {
-      if (!isDataFileKey(object.key)) continue;
+      if (!isRegistrationCandidate(object.key)) continue;
       seen.add(object.key);
       // The registry keeps ETags bare; some stores quote them.
       const etag = object.etag.replace(/^"(.*)"$/, '$1');
@@ -144,8 +139,9 @@ export class WarehouseWatcher {
     const changes: ObjectChange[] = [];
     let youngest = Number.POSITIVE_INFINITY;
     for (const key of keys) {
-      if (!isDataFileKey(key)) continue;
-      const object = await this.options.store.head(key);
+      if (!isRegistrationCandidate(key)) continue;
+      const object = await this.headOf(key);
+      if (object === 'unaddressable') continue;
       if (!object) {
         if (this.known.delete(key)) changes.push(this.change('removed', key, 0, '', new Date(now())));
         continue;
@@ -164,6 +160,19 @@ export class WarehouseWatcher {
     if (changes.length > 0) await this.options.emit(changes);
     if (youngest !== Number.POSITIVE_INFINITY) this.scheduleWork(youngest + 10);
     return changes;
+  }
+
+  /**
+   * The object at a hinted key; 'unaddressable' for names the store itself never lists (its own
+   * temporary and lock files carry a backslash), which file-system events report all the same.
+   */
+  private async headOf(key: string): Promise<ObjectInfo | undefined | 'unaddressable'> {
+    try {
+      return await this.options.store.head(key);
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'invalid_key') return 'unaddressable';
+      throw error;
+    }
   }
 
   private change(

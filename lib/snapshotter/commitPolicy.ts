@@ -13,6 +13,9 @@
  */
 import type { Registry } from '../registry/registry.js';
 import { type PendingStats, pendingStats } from '../registry/snapshotterState.js';
+import { parseProperties } from '../registry/tableProperties.js';
+
+export { parseProperties };
 
 export const MIN_FILES = 'astha.commit.min-files';
 export const MIN_BYTES = 'astha.commit.min-bytes';
@@ -74,19 +77,6 @@ export function shouldCommit(policy: CommitPolicy, stats: PendingStats, nowMs: n
     return { commit: false, reason: 'waiting', dueAtMs };
   }
   return { commit: false, reason: 'waiting' };
-}
-
-/** Table properties as stored in `table_metadata.properties_json`; bad JSON reads as none. */
-export function parseProperties(json: string): Record<string, string> {
-  try {
-    const parsed: unknown = JSON.parse(json);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
-    const properties: Record<string, string> = {};
-    for (const [key, value] of Object.entries(parsed)) if (typeof value === 'string') properties[key] = value;
-    return properties;
-  } catch {
-    return {};
-  }
 }
 
 /** Asks the policy whether table `tableId` should commit now (the iceberg_updater's gate). */

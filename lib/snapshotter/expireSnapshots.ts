@@ -60,9 +60,16 @@ export interface ExpirationPlan {
   snapshotIds: bigint[];
 }
 
-/** What retention removes from `metadata` at `nowMs`. */
-export function expirationPlan(metadata: TableMetadata, nowMs: number): ExpirationPlan {
-  const table = retentionFromProperties(metadata.properties);
+/**
+ * What retention removes from `metadata` at `nowMs`, under `properties` (the registry's, which
+ * are the truth; the table's own copy by default).
+ */
+export function expirationPlan(
+  metadata: TableMetadata,
+  nowMs: number,
+  properties: Readonly<Record<string, string>> = metadata.properties,
+): ExpirationPlan {
+  const table = retentionFromProperties(properties);
   const byId = new Map(metadata.snapshots.map((s) => [s.snapshotId, s]));
   const refsToRemove: string[] = [];
   const retained = new Set<bigint>();
@@ -133,6 +140,8 @@ export interface ExpireOptions {
   knownVersion?: number | null;
   clock?: CommitClock;
   limits?: Partial<CommitLimits>;
+  /** The table's properties as the registry holds them (default: the table's own copy). */
+  properties?: Readonly<Record<string, string>>;
 }
 
 export interface ExpireResult {
@@ -158,7 +167,7 @@ export async function expireSnapshots(
     store,
     table,
     (base) => {
-      const plan = expirationPlan(base.metadata, options.nowMs ?? clock.now());
+      const plan = expirationPlan(base.metadata, options.nowMs ?? clock.now(), options.properties);
       const updates = expirationUpdates(plan);
       if (updates.length === 0) return 'noop';
       expired = expiredSnapshots(base.metadata, plan);
@@ -192,8 +201,13 @@ function expiredSnapshots(metadata: TableMetadata, plan: ExpirationPlan): Snapsh
  * metadata log and snapshots that version would hold. A dry run walks it to tell what cleanup
  * would delete after the expiration.
  */
-export function previewExpiration(table: TableRef, base: LoadedTable, nowMs: number): ExpireResult {
-  const plan = expirationPlan(base.metadata, nowMs);
+export function previewExpiration(
+  table: TableRef,
+  base: LoadedTable,
+  nowMs: number,
+  properties?: Readonly<Record<string, string>>,
+): ExpireResult {
+  const plan = expirationPlan(base.metadata, nowMs, properties);
   const updates = expirationUpdates(plan);
   if (updates.length === 0) return { expired: [], removedRefs: [], table: base, committed: false };
   const metadata = applyUpdates(base.metadata, updates, { nowMs, metadataLocation: base.metadataLocation });

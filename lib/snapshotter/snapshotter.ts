@@ -51,6 +51,7 @@ import {
 } from './cleanupOrphans.js';
 import { isImmediate, parseProperties, policyFromProperties, shouldCommit } from './commitPolicy.js';
 import { type ExpireResult, expireSnapshots, previewExpiration } from './expireSnapshots.js';
+import { readTableProperties } from '../registry/tableProperties.js';
 
 export interface SnapshotterDeps {
   registry: Registry;
@@ -139,11 +140,17 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
     if (dryRun) {
       const base = await loadTable(deps.store, table, { knownVersion });
       if (!base) return undefined;
-      const expiration = previewExpiration(table, base, nowMs);
+      const expiration = previewExpiration(
+        table,
+        base,
+        nowMs,
+        await readTableProperties(deps.registry.client, tableId),
+      );
       return { expiration, expired: expiration.expired.length };
     }
     const expiration = await expireSnapshots(deps.store, table, {
       nowMs,
+      properties: await readTableProperties(deps.registry.client, tableId),
       knownVersion,
       clock,
       ...limitsOf(deps),

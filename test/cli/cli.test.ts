@@ -91,6 +91,11 @@ describe('astha CLI', () => {
     const bad = await astha(['properties', 'demo.trips', 'Bad Key=1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^astha: invalid property name/);
+    const wrong = await astha(['properties', 'demo.trips', 'astha.commit.min-files=abc', 'format-version=3']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(
+      /min-files must be a positive integer, not "abc"; format-version is reserved/,
+    );
 
     const status = await astha(['status', '--json']);
     const parsed = JSON.parse(status.stdout) as {

@@ -180,22 +180,22 @@ describe('metadata_orchestrator', () => {
         args: [JSON.stringify(properties), id],
       });
 
-    await setProperties({ 'write.target-file-size-bytes': '134217728', 'astha.commit.policy': 'files:10' });
+    await setProperties({ 'write.target-file-size-bytes': '134217728', 'astha.commit.min-files': '10' });
     await lake.deliver(orchestrator);
     const set = await lake.iceberg('sales', 'orders');
     expect(set?.version).toBe(2);
     expect(set?.metadata.properties).toMatchObject({
       'write.target-file-size-bytes': '134217728',
-      'astha.commit.policy': 'files:10',
+      'astha.commit.min-files': '10',
     });
     expect(set?.metadata.properties['schema.name-mapping.default']).toBeDefined();
 
-    await setProperties({ 'astha.commit.policy': 'seconds:30' });
+    await setProperties({ 'astha.commit.max-age-seconds': '30' });
     await lake.deliver(orchestrator);
     const changed = await lake.iceberg('sales', 'orders');
     expect(changed?.version).toBe(3);
     expect(changed?.metadata.properties['write.target-file-size-bytes']).toBeUndefined();
-    expect(changed?.metadata.properties['astha.commit.policy']).toBe('seconds:30');
+    expect(changed?.metadata.properties['astha.commit.max-age-seconds']).toBe('30');
     expect(changed?.metadata.properties['schema.name-mapping.default']).toBeDefined();
     expect((await lake.registry.tableById(id))?.metadata_version).toBe(3);
 
@@ -221,7 +221,7 @@ describe('metadata_orchestrator', () => {
     });
     await lake.registry.client.execute({
       sql: 'UPDATE table_metadata SET properties_json = ? WHERE table_id = ?',
-      args: [JSON.stringify({ 'astha.commit.policy': 'manual' }), id],
+      args: [JSON.stringify({ 'astha.commit.min-files': '99' }), id],
     });
     const late = await lake.land('sales/orders/data/late.parquet', ordersParquet(2, { firstId: 50 }));
     expect(late).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/dropped/) });
@@ -231,7 +231,7 @@ describe('metadata_orchestrator', () => {
     const after = await lake.iceberg('sales', 'orders');
     expect(after?.version).toBe(before?.version);
     expect(after?.metadata.properties).toEqual(before?.metadata.properties);
-    expect(after?.metadata.properties['astha.commit.policy']).not.toBe('manual');
+    expect(after?.metadata.properties['astha.commit.min-files']).not.toBe('99');
     expect(await lake.store.head('sales/orders/data/a.parquet')).toBeDefined();
     expect(await lake.store.head(`sales/orders/metadata/v${before?.version}.metadata.json`)).toBeDefined();
   });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   identifierProblem,
+  isRegistrationCandidate,
   parseWarehouseKey,
   tableKeyPrefix,
   unescapeHiveValue,
@@ -48,6 +49,26 @@ describe('parseWarehouseKey', () => {
   });
 
   test.each([
+    'sales/orders/data/_SUCCESS',
+    'sales/orders/data/_temporary/0/part-0.parquet',
+    'sales/orders/data/d=1/_astha-compacted-0.parq',
+    'sales/orders/data/.part-0.parquet.crc',
+    '.DS_Store',
+  ])('%s is a hidden or temporary name: ignored, never announced', (key) => {
+    expect(parseWarehouseKey(key, '').kind).toBe('ignored');
+    expect(isRegistrationCandidate(key)).toBe(false);
+  });
+
+  test.each([
+    '_staging/orders/data/a.parquet',
+    'sales/orders/data/a.PARQUET',
+    'sales/orders/data/a.csv',
+    'notes.txt',
+  ])('%s is announced (registered, or recorded as rejected)', (key) => {
+    expect(isRegistrationCandidate(key)).toBe(true);
+  });
+
+  test.each([
     ['other/sales/orders/data/a.parquet', 'wh', /outside the warehouse prefix "wh\/"/],
     ['wh/sales/orders/a.parquet', 'wh', /not <namespace>\/<table>\/data/],
     ['wh/sales/orders/files/a.parquet', 'wh', /expected "data\/"/],
@@ -58,7 +79,9 @@ describe('parseWarehouseKey', () => {
     ['wh/sales/orders/data/d=1/d=2/a.parquet', 'wh', /appears twice/],
     ['wh/sales/orders/data/d=%zz/a.parquet', 'wh', /malformed %-escape/],
     ['wh/sales/orders/data/a.csv', 'wh', /does not end in .parquet/],
-    ['wh/sales/orders/data/_SUCCESS', 'wh', /does not end in .parquet/],
+    ['wh/sales/orders/data/a.PARQUET', 'wh', /must end in lower-case \.parquet/],
+    ['wh/sales/orders/data/a\\b.parquet', 'wh', /backslash/],
+    ['wh/sales/orders/data/../x.parquet', 'wh', /"\." or "\.\." segment/],
     ['wh/sales//orders/data/a.parquet', 'wh', /empty path segment/],
     // A table's folder names: a table named metadata would put data under IAM's metadata grants.
     ['wh/sales/metadata/data/a.parquet', 'wh', /table name "metadata" is reserved/],

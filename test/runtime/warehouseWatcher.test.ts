@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/log.js';
 import type { ObjectChange } from '../../lib/register/s3Notification.js';
-import { isDataFileKey, WarehouseWatcher } from '../../lib/runtime/warehouseWatcher.js';
+import { WarehouseWatcher } from '../../lib/runtime/warehouseWatcher.js';
 import { openStore } from '../../lib/store/openStore.js';
 
 let dir: string;
@@ -41,17 +41,6 @@ function watcher(emitted: ObjectChange[], options: WatcherOptions = {}) {
   });
 }
 
-describe('isDataFileKey', () => {
-  it('accepts data files and refuses metadata, hidden and temporary files', () => {
-    expect(isDataFileKey('ns/t/data/a.parquet')).toBe(true);
-    expect(isDataFileKey('ns/t/data/dt=2024-01-01/a.parquet')).toBe(true);
-    expect(isDataFileKey('ns/t/metadata/a.parquet')).toBe(false);
-    expect(isDataFileKey('ns/t/data/.a.parquet')).toBe(false);
-    expect(isDataFileKey('ns/t/data/_temporary/a.parquet')).toBe(false);
-    expect(isDataFileKey('ns/t/data/a.csv')).toBe(false);
-  });
-});
-
 describe('WarehouseWatcher.scanOnce', () => {
   it('announces new, changed and removed data files once each', async () => {
     const emitted: ObjectChange[] = [];
@@ -74,6 +63,18 @@ describe('WarehouseWatcher.scanOnce', () => {
       'removed:sales/orders/data/a.parquet',
     ]);
     expect(emitted).toHaveLength(3);
+  });
+
+  it("skips hints for the store's own temporary and lock names, which it cannot address", async () => {
+    const emitted: ObjectChange[] = [];
+    const w = watcher(emitted);
+    write('sales/orders/data/a.parquet');
+    const hinted = [
+      'sales/orders/metadata/\\tmp-1-abc',
+      'sales/orders/data/\\lock-1',
+      'sales/orders/data/a.parquet',
+    ];
+    expect((await w.checkKeys(hinted)).map((c) => c.key)).toEqual(['sales/orders/data/a.parquet']);
   });
 
   it('waits until a file has been quiet before announcing it', async () => {

@@ -27,7 +27,7 @@ import {
   type TableMetadata,
 } from '../spec/tableMetadata.js';
 import type { TableCommit, TableUpdate } from '../spec/tableUpdate.js';
-import type { Schema } from '../spec/types.js';
+import { type Schema, sameSchemaFields } from '../spec/types.js';
 import { keyOfUri, newManifestListKey, type TableRef, uriInTable } from '../tableLocation.js';
 import { systemCommitClock } from './commitBackoff.js';
 import { type CommitOptions, type CommitResult, commitTable, committedSnapshot } from './commitTable.js';
@@ -36,6 +36,8 @@ import type { DataFileSource } from './dataFileFromRegistry.js';
 import { managedProperties, type TableDefinitionInput } from './ensureTable.js';
 import type { LoadedTable } from './loadTable.js';
 import { mergeManifests, mergePolicy } from './mergeManifests.js';
+import { pathsAlreadyAdded } from './foreignSnapshots.js';
+import { takeOutOfManifests } from './rewriteSnapshot.js';
 
 export interface AppendOptions extends CommitOptions {
   snapshotId: bigint;
@@ -46,6 +48,18 @@ export interface AppendOptions extends CommitOptions {
   files: () => Promise<DataFileSource[]>;
   /** The table definition the registry holds; schema and properties that differ are committed too. */
   definition?: TableDefinitionInput;
+  /**
+   * Snapshots whose files the registry already knows (astha's, and other writers' it adopted).
+   * A newer snapshot in a base is another writer's commit that landed meanwhile: if it added one
+   * of the files being appended, the append is refused (`already_in_table`) rather than adding it twice.
+   */
+  knownSnapshotIds?: ReadonlySet<bigint>;
+  /**
+   * `file_path`s of older versions of the keys being added (overwritten objects), asked before
+   * every attempt: those still live leave the table in this same snapshot, an `overwrite`, so
+   * readers never see the key's rows missing between a delete and an append.
+   */
+  replacing?: () => Promise<string[]>;
 }
 
 export interface AppendResult {
@@ -69,6 +83,7 @@ export async function appendFiles(
 ): Promise<AppendResult> {
   let fileIds: number[] = [];
   let written: WrittenManifest | undefined;
+  const known = options.knownSnapshotIds ? new Set(options.knownSnapshotIds) : undefined;
   const commit = await commitTable(
     store,
     table,
@@ -85,6 +100,7 @@ export async function appendFiles(
           },
         );
       }
+      if (known) await refuseFilesAlreadyAdded(store, base.metadata, known, sources);
       fileIds = sources.map((s) => s.file.id);
       const schemaChange = schemaUpdates(base.metadata, options.definition);
       const schema = schemaChange.schema;
@@ -92,12 +108,32 @@ export async function appendFiles(
       if (written?.signature !== signature) {
         written = { signature, ...(await writeNewManifest(store, table, base, schema, options, sources)) };
       }
-      return snapshotCommit(store, table, base, options, schemaChange, written);
+      const replacing = new Set((await options.replacing?.()) ?? []);
+      return snapshotCommit(store, table, base, options, schemaChange, written, replacing);
     },
     options,
   );
   const snapshot = committedSnapshot(commit, options.snapshotId);
   return { commit, fileIds, snapshot };
+}
+
+async function refuseFilesAlreadyAdded(
+  store: ObjectStore,
+  metadata: TableMetadata,
+  known: Set<bigint>,
+  sources: DataFileSource[],
+): Promise<void> {
+  const paths = new Set(sources.map((s) => keyOfUri(store, s.file.uri)));
+  const already = await pathsAlreadyAdded(store, metadata, known, paths);
+  if (already.length === 0) return;
+  throw new IcebergError(
+    'requirement_failed',
+    `${already.length} file(s) were committed by another writer meanwhile`,
+    {
+      retryable: false,
+      details: { reason: 'already_in_table', paths: already.slice(0, 10) },
+    },
+  );
 }
 
 async function writeNewManifest(
@@ -118,19 +154,30 @@ async function snapshotCommit(
   options: AppendOptions,
   schemaChange: SchemaChange,
   added: WrittenManifest,
+  replacing: ReadonlySet<string>,
 ): Promise<TableCommit> {
   const metadata = base.metadata;
   const parent = currentSnapshot(metadata);
-  const carried = parent ? await parentManifests(store, parent) : [];
-  const merged = await mergeManifests({
-    store,
-    table,
-    metadata,
-    snapshotId: options.snapshotId,
-    carried,
-    addedCount: 1,
-    policy: mergePolicy(metadata.properties),
-  });
+  const overwrite =
+    parent && replacing.size > 0
+      ? await takeOutOfManifests(store, table, base, parent, replacing, options.snapshotId)
+      : undefined;
+  const removed = overwrite?.removed ?? [];
+  // An overwrite carries the parent's manifests as they are (bar the rewritten ones): merging
+  // waits for the next append.
+  const merged: ManifestFileInput[] =
+    overwrite && removed.length > 0
+      ? overwrite.manifests
+      : await mergeManifests({
+          store,
+          table,
+          metadata,
+          snapshotId: options.snapshotId,
+          carried: parent ? await parentManifests(store, parent) : [],
+          addedCount: 1,
+          // The registry's properties when known: the table's copy may lag a change.
+          policy: mergePolicy(options.definition?.properties ?? metadata.properties),
+        });
   // Re-derived on every attempt: the base's last sequence number moves with each lost race.
   const sequenceNumber = metadata.lastSequenceNumber + 1;
   const listKey = newManifestListKey(table, options.snapshotId);
@@ -147,7 +194,11 @@ async function snapshotCommit(
     // Never before the base's last update: readers order history by these timestamps.
     timestampMs: Math.max((options.clock ?? systemCommitClock).now(), metadata.lastUpdatedMs),
     manifestList: uriInTable(table, listKey),
-    summary: buildSnapshotSummary('append', changesOf(added.dataFiles), parent?.summary),
+    summary: buildSnapshotSummary(
+      removed.length > 0 ? 'overwrite' : 'append',
+      changesOf(added.dataFiles, removed),
+      parent?.summary,
+    ),
     schemaId: schemaChange.schema['schema-id'],
   };
   if (parent) snapshot.parentSnapshotId = parent.snapshotId;
@@ -179,7 +230,7 @@ interface SchemaChange {
 }
 
 /**
- * Brings the Iceberg schema and astha's properties up to the registry's definition in the same
+ * Brings the Iceberg schema and the table's properties up to the registry's definition in the same
  * commit, so files registered against an evolved schema are never described by an older one.
  */
 export function schemaUpdates(
@@ -190,8 +241,8 @@ export function schemaUpdates(
   if (!definition) return { schema: current, updates: [] };
   const updates: TableUpdate[] = [];
   let schema = current;
-  if (!sameFields(current, definition.schema)) {
-    const existing = metadata.schemas.find((s) => sameFields(s, definition.schema));
+  if (!sameSchemaFields(current, definition.schema)) {
+    const existing = metadata.schemas.find((s) => sameSchemaFields(s, definition.schema));
     if (existing) {
       schema = existing;
       updates.push({ action: 'set-current-schema', schemaId: existing['schema-id'] });
@@ -202,14 +253,12 @@ export function schemaUpdates(
       updates.push({ action: 'add-schema', schema }, { action: 'set-current-schema', schemaId: -1 });
     }
   }
+  // The registry holds the properties (lib/registry/tableProperties.ts): the table's copy gets
+  // what is missing or different, and loses what the registry no longer has.
   const wanted = { ...definition.properties, ...managedProperties(schema) };
   const changed = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => metadata.properties[k] !== v));
   if (Object.keys(changed).length > 0) updates.push({ action: 'set-properties', updates: changed });
+  const removals = Object.keys(metadata.properties).filter((key) => !(key in wanted));
+  if (removals.length > 0) updates.push({ action: 'remove-properties', removals });
   return { schema, updates };
-}
-
-/** The builder's notion of "the same schema" (fields and identifier ids), so ids agree with it. */
-function sameFields(a: Schema, b: Schema): boolean {
-  const key = (s: Schema) => JSON.stringify([s.fields, s['identifier-field-ids'] ?? []]);
-  return key(a) === key(b);
 }

@@ -15,7 +15,7 @@ import {
   type TableMetadata,
 } from './tableMetadata.js';
 import type { TableUpdate } from './tableUpdate.js';
-import { highestFieldId, indexFieldsById, type Schema } from './types.js';
+import { highestFieldId, indexFieldsById, type Schema, sameSchemaFields } from './types.js';
 
 /**
  * The only way table metadata changes. Each update is validated against the state left by
@@ -331,11 +331,6 @@ export class TableMetadataBuilder {
     if (name === MAIN_BRANCH) this.m.currentSnapshotId = undefined;
     return this;
   }
-}
-
-function sameSchemaFields(a: Schema, b: Schema): boolean {
-  const key = (s: Schema) => JSON.stringify([s.fields, s['identifier-field-ids'] ?? []]);
-  return key(a) === key(b);
 }
 
 /** Keeps the newest `write.metadata.previous-versions-max` entries (default 100, at least 1). */

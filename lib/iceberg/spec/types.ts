@@ -70,6 +70,62 @@ export function decimalParts(type: IcebergType): { precision: number; scale: num
   return { precision: Number(match[1]), scale: Number(match[2]) };
 }
 
+/**
+ * Whether two types are the same type, compared as types rather than as text: `decimal(18, 4)`
+ * (as PyIceberg and Spark write it) and `decimal(18,4)` are one type; nested types compare field
+ * by field (ids, names, optionality, docs).
+ */
+export function sameType(a: IcebergType, b: IcebergType): boolean {
+  if (typeof a === 'string' || typeof b === 'string') {
+    if (typeof a !== 'string' || typeof b !== 'string') return false;
+    const [da, db] = [decimalParts(a), decimalParts(b)];
+    if (da || db) return !!da && !!db && da.precision === db.precision && da.scale === db.scale;
+    return a === b;
+  }
+  if (a.type === 'struct' || b.type === 'struct') {
+    return a.type === 'struct' && b.type === 'struct' && sameFieldList(a.fields, b.fields);
+  }
+  if (a.type === 'list' || b.type === 'list') {
+    return (
+      a.type === 'list' &&
+      b.type === 'list' &&
+      a['element-id'] === b['element-id'] &&
+      a['element-required'] === b['element-required'] &&
+      sameType(a.element, b.element)
+    );
+  }
+  return (
+    a['key-id'] === b['key-id'] &&
+    a['value-id'] === b['value-id'] &&
+    a['value-required'] === b['value-required'] &&
+    sameType(a.key, b.key) &&
+    sameType(a.value, b.value)
+  );
+}
+
+/** Field lists equal in order, ids, names, optionality, docs and (structurally) types. */
+export function sameFieldList(a: readonly NestedField[], b: readonly NestedField[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((field, i) => {
+      const other = b[i]!;
+      return (
+        field.id === other.id &&
+        field.name === other.name &&
+        field.required === other.required &&
+        (field.doc ?? null) === (other.doc ?? null) &&
+        sameType(field.type, other.type)
+      );
+    })
+  );
+}
+
+/** Same fields (compared as types, see `sameType`) and identifier field ids; the schema id aside. */
+export function sameSchemaFields(a: Schema, b: Schema): boolean {
+  const ids = (s: Schema) => JSON.stringify(s['identifier-field-ids'] ?? []);
+  return ids(a) === ids(b) && sameFieldList(a.fields, b.fields);
+}
+
 /** `fixed[L]` → L; undefined for other types. */
 export function fixedLength(type: IcebergType): number | undefined {
   if (typeof type !== 'string') return undefined;
