@@ -25,3 +25,9 @@ export function serveCatalog(
     logger: deps.logger,
   });
 }
+
+/** The URI the catalog has when served with these settings (for snippets printed elsewhere). */
+export function catalogUriFor(settings: Readonly<CatalogServerConfig>): string {
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  return `http://${host}:${settings.port}`;
+}
