@@ -48,6 +48,6 @@ export async function answerApiGatewayEvent(
     };
   }
   const response = await serve(catalogRequestOf(event));
-  const body = event.httpMethod === 'HEAD' ? '' : (response.body ?? '');
+  const body = event.httpMethod === 'HEAD' ? '' : (response.body ?? '').toString();
   return { statusCode: response.status, headers: response.headers, body };
 }

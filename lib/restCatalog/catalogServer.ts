@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../config.js';
 import type { Logger } from '../log.js';
 import { CatalogError, errorBody } from './catalogError.js';
-import type { RestCatalog } from './restCatalog.js';
+import type { CatalogResponse, RestCatalog } from './restCatalog.js';
 
 export interface CatalogServerOptions {
   host: string;
@@ -87,12 +87,21 @@ async function answer(
             return Array.isArray(value) ? value.join(', ') : value;
           },
         });
-  const body = method === 'HEAD' || response.body === undefined ? undefined : Buffer.from(response.body);
+  const gzip = response.gzipBody !== undefined && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
+  const body =
+    method === 'HEAD' || response.body === undefined
+      ? undefined
+      : gzip
+        ? response.gzipBody?.()
+        : response.body;
+  const bytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
   res.writeHead(response.status, {
     ...response.headers,
-    ...(body ? { 'content-length': String(body.length) } : {}),
+    ...(response.gzipBody ? { vary: 'accept-encoding' } : {}),
+    ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    ...(bytes ? { 'content-length': String(bytes.length) } : {}),
   });
-  res.end(body);
+  res.end(bytes);
 }
 
 function digest(value: string): Buffer {
@@ -104,7 +113,7 @@ function authorized(header: string | undefined, expected: Buffer): boolean {
   return match !== null && timingSafeEqual(digest(match[1]!.trim()), expected);
 }
 
-function unauthorized(method: string) {
+function unauthorized(method: string): CatalogResponse {
   const error = new CatalogError(401, 'NotAuthorizedException', 'a bearer token is required');
   return {
     status: 401,

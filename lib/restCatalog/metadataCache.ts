@@ -1,9 +1,10 @@
 /**
- * Parsed table metadata by metadata location. A `v<N>.metadata.json` is immutable once written
+ * Table metadata and the LoadTable bodies built from it, by metadata location. A `v<N>.metadata.json` is immutable once written
  * (created with putIfAbsent, never rewritten), so its location names its content for good: a
- * table with thousands of snapshots is read and parsed once per process, and the response
- * bodies built from it are kept with it. Bounded by total text size, least recently used first.
+ * table with thousands of snapshots is read once per process, and the response bodies built
+ * from it (plain and gzip-compressed) are kept with it. Bounded by total text size, least recently used first.
  */
+import { gzipSync } from 'node:zlib';
 import { metadataText } from '../iceberg/commit/metadataText.js';
 import type { TableMetadata } from '../iceberg/spec/tableMetadata.js';
 import { keyOfUri } from '../iceberg/tableLocation.js';
@@ -13,13 +14,14 @@ export type SnapshotsMode = 'all' | 'refs';
 
 export interface CachedMetadata {
   readonly location: string;
-  readonly metadata: TableMetadata;
-  /** The metadata document for `snapshots=all|refs`, as JSON text. */
-  document(mode: SnapshotsMode): string;
+  /** The LoadTableResult body for `snapshots=all|refs`, UTF-8 encoded, built once. */
+  loadTableResult(mode: SnapshotsMode): Buffer;
+  /** The same, gzip-compressed once (a large history compresses about tenfold). */
+  loadTableResultGzip(mode: SnapshotsMode): Buffer;
 }
 
 export interface MetadataCacheOptions {
-  /** Total metadata text kept, in UTF-16 code units (default 64 Mi). */
+  /** Roughly how many bytes of metadata to keep (default 64 MiB). */
   maxChars?: number;
 }
 
@@ -48,7 +50,8 @@ export class MetadataCache {
     const loading = this.read(location);
     this.entries.set(location, loading);
     loading.then(
-      (entry) => this.admit(location, entry.document('all').length),
+      // Counted as about three times the body: the text, the parsed model, the bodies built.
+      (entry) => this.admit(location, 3 * entry.loadTableResult('all').length),
       () => this.entries.delete(location),
     );
     return loading;
@@ -57,17 +60,30 @@ export class MetadataCache {
   private async read(location: string): Promise<CachedMetadata> {
     const bytes = await this.store.get(keyOfUri(this.store, location));
     const text = new TextDecoder().decode(bytes).trim();
-    const metadata = this.parse(text);
-    let refs: string | undefined;
-    return {
-      location,
-      metadata,
-      document: (mode) => {
-        if (mode === 'all') return text;
-        refs ??= referencedOnly(metadata, text);
-        return refs;
-      },
+    // Parsed only for `snapshots=refs`: `all` serves the file as it is, so a cold load of a
+    // long history costs one read, not a parse of every snapshot.
+    const parse = this.parse;
+    const bodies = new Map<string, Buffer>();
+    const body = (mode: SnapshotsMode): Buffer => {
+      let found = bodies.get(mode);
+      if (!found) {
+        const document = mode === 'all' ? text : referencedOnly(parse(text), text);
+        found = Buffer.from(
+          `{"metadata-location":${JSON.stringify(location)},"metadata":${document},"config":{}}`,
+        );
+        bodies.set(mode, found);
+      }
+      return found;
     };
+    const gzipped = (mode: SnapshotsMode): Buffer => {
+      let found = bodies.get(`${mode}.gz`);
+      if (!found) {
+        found = gzipSync(body(mode), { level: 6 });
+        bodies.set(`${mode}.gz`, found);
+      }
+      return found;
+    };
+    return { location, loadTableResult: body, loadTableResultGzip: gzipped };
   }
 
   private admit(location: string, size: number): void {

@@ -33,7 +33,9 @@ export interface CatalogRequest {
 export interface CatalogResponse {
   status: number;
   headers: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
+  /** The body gzip-compressed (built once, on first call), for large LoadTable results. */
+  gzipBody?: () => Buffer;
 }
 
 export interface RestCatalogOptions {
@@ -43,6 +45,8 @@ export interface RestCatalogOptions {
   aws: Readonly<AwsClientOptions>;
   logger: Logger;
   cache?: MetadataCache;
+  /** LoadTable results from this size on are offered gzip-compressed (default 64 KiB). */
+  gzipFromBytes?: number;
 }
 
 export type RestCatalog = (request: CatalogRequest) => Promise<CatalogResponse>;
@@ -91,7 +95,7 @@ export function createRestCatalog(options: RestCatalogOptions): RestCatalog {
       const identifiers = items.map((table) => ({ namespace: [name], name: table }));
       return json(200, JSON.stringify({ identifiers, 'next-page-token': next }));
     },
-    loadTable: (call) => loadTable(call, client, cache),
+    loadTable: (call) => loadTable(call, client, cache, options.gzipFromBytes ?? GZIP_FROM_BYTES),
     tableExists: async ({ match }) => {
       await existingTable(client, match);
       return { status: 204, headers: {} };
@@ -169,15 +173,21 @@ async function loadTable(
   { request, match, query }: Call,
   client: Client,
   cache: MetadataCache,
+  gzipFromBytes: number,
 ): Promise<CatalogResponse> {
   const mode = snapshotsMode(query.get('snapshots'));
   const table = await existingTable(client, match);
   const etag = etagOf(table.metadataLocation, mode);
   if (ifNoneMatch(request.header('if-none-match'), etag)) return { status: 304, headers: { etag } };
   const cached = await cache.get(table.metadataLocation);
-  const body = `{"metadata-location":${JSON.stringify(table.metadataLocation)},"metadata":${cached.document(mode)},"config":{}}`;
-  return { status: 200, headers: { 'content-type': 'application/json', etag }, body };
+  const body = cached.loadTableResult(mode);
+  const headers = { 'content-type': 'application/json', etag };
+  if (body.length < gzipFromBytes) return { status: 200, headers, body };
+  return { status: 200, headers, body, gzipBody: () => cached.loadTableResultGzip(mode) };
 }
+
+/** Below this a LoadTable result is sent as it is: compressing would cost more than it saves. */
+const GZIP_FROM_BYTES = 64 * 1024;
 
 function snapshotsMode(value: string | undefined): SnapshotsMode {
   if (value === undefined || value === '' || value === 'all') return 'all';

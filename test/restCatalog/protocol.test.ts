@@ -242,6 +242,36 @@ describe("callers' mistakes are 4xx ErrorModels", () => {
   });
 });
 
+describe('compression', () => {
+  it('sends large LoadTable results gzip-compressed to clients that accept it, the same JSON', async () => {
+    const catalog = createRestCatalog({
+      client: warehouse.registry.client,
+      store: warehouse.store,
+      aws: {},
+      logger: silentLogger(),
+      gzipFromBytes: 0,
+    });
+    const gzipping = await startCatalogServer({
+      host: '127.0.0.1',
+      port: 0,
+      catalog,
+      logger: silentLogger(),
+    });
+    try {
+      const path = '/v1/namespaces/sales/tables/c';
+      const packed = await fetch(`${gzipping.uri}${path}`, { headers: { 'accept-encoding': 'gzip' } });
+      expect(packed.headers.get('content-encoding')).toBe('gzip');
+      expect(packed.headers.get('vary')).toBe('accept-encoding');
+      const plain = await fetch(`${gzipping.uri}${path}`, { headers: { 'accept-encoding': 'identity' } });
+      expect(plain.headers.get('content-encoding')).toBeNull();
+      expect(await packed.text()).toBe(await plain.text());
+      expect((await call(path)).headers.get('content-encoding')).toBeNull();
+    } finally {
+      await gzipping.close();
+    }
+  });
+});
+
 describe('bearer token', () => {
   it('is required when configured, and needed to listen beyond loopback', async () => {
     const guarded = await serveWarehouse(warehouse, 's3cret-token');
