@@ -10,16 +10,16 @@ its plan keeps. PyIceberg gets only the S3 keys: the endpoint must come from the
 One failed read gives {"error": ...} and the others still run.
 """
 
+import functools
 import json
 import sys
-import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import canonical  # noqa: E402
 import filters  # noqa: E402
-from read_table import duckdb_connection, uuids_as_bytes  # noqa: E402
+from read_table import duckdb_connection, report_failure, uuids_as_bytes  # noqa: E402
 
 
 def rest_catalog(uri: str, s3: dict | None):  # noqa: ANN201 - a pyiceberg catalog
@@ -67,25 +67,20 @@ def read_duckdb(con, uri: str, name: str, row_filter: dict | None) -> dict:  # n
 def run(request: dict) -> list[dict]:
     uri, s3 = request["uri"], request.get("s3")
     catalog = rest_catalog(uri, s3)
-    con = None
+    # DuckDB takes no S3 settings from a catalog: it gets them the way users give them.
+    duckdb = functools.cache(lambda: duckdb_connection(s3))
+    readers = {
+        "list": lambda read: list_catalog(catalog),
+        "pyiceberg": lambda read: read_pyiceberg(catalog, read["table"], read.get("filter")),
+        "duckdb": lambda read: read_duckdb(duckdb(), uri, read["table"], read.get("filter")),
+    }
     results: list[dict] = []
     for read in request["reads"]:
-        mode, name, row_filter = read["mode"], read.get("table"), read.get("filter")
-        result: dict = {"mode": mode, "table": name, "filter": row_filter}
+        result: dict = {"mode": read["mode"], "table": read.get("table"), "filter": read.get("filter")}
         try:
-            if mode == "list":
-                result.update(list_catalog(catalog))
-            elif mode == "pyiceberg":
-                result.update(read_pyiceberg(catalog, name, row_filter))
-            elif mode == "duckdb":
-                # DuckDB takes no S3 settings from a catalog: it gets them the way users give them.
-                con = con or duckdb_connection(s3)
-                result.update(read_duckdb(con, uri, name, row_filter))
-            else:
-                raise ValueError(f"unknown mode {mode!r}")
+            result.update(readers[read["mode"]](read))
         except Exception as error:  # noqa: BLE001 - reported per read, as data
-            result["error"] = f"{type(error).__name__}: {error}"
-            result["trace"] = traceback.format_exc(limit=6)
+            report_failure(result, error)
         results.append(result)
     return results
 
