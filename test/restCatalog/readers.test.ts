@@ -158,6 +158,18 @@ describe('REST catalog over a LocalStack S3 warehouse', () => {
     warehouse?.close();
   });
 
+  it('config gives engines the S3 region, endpoint and path-style addressing, and no credentials', async () => {
+    const config = (await (await fetch(`${server.uri}/v1/config`)).json()) as {
+      defaults: Record<string, string>;
+    };
+    expect(config.defaults).toEqual({
+      's3.region': warehouse.s3!.region,
+      'client.region': warehouse.s3!.region,
+      's3.endpoint': warehouse.s3!.endpoint,
+      's3.path-style-access': 'true',
+    });
+  });
+
   it('PyIceberg scans with the S3 endpoint the catalog config gives; DuckDB selects by name', async () => {
     const results = await readThroughCatalog(
       server.uri,
