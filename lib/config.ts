@@ -104,7 +104,7 @@ export function loadConfig(env: Env = process.env): Readonly<AsthaConfig> {
     },
     catalog: {
       host: env.ASTHA_CATALOG_HOST || '127.0.0.1',
-      port: positiveInt(env, 'ASTHA_CATALOG_PORT', 8181),
+      port: portNumber(env, 'ASTHA_CATALOG_PORT', 8181),
       token: env.ASTHA_CATALOG_TOKEN || undefined,
     },
     logLevel: env.ASTHA_LOG_LEVEL ?? 'info',
@@ -165,6 +165,18 @@ function positiveInt(env: Env, name: string, fallback: number): number {
     throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`, { name });
   }
   return value;
+}
+
+/** A TCP port; 0 asks the system for any free one. */
+function portNumber(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) {
+    throw new ConfigError(`${name} must be a port number (0 for any free port), got ${JSON.stringify(raw)}`, {
+      name,
+    });
+  }
+  return Number(raw);
 }
 
 function parseJsonObject(env: Env, name: string): Record<string, string> {

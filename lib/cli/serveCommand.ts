@@ -6,13 +6,18 @@ import type { CatalogServerConfig } from '../config.js';
 import { serveCatalog } from '../restCatalog/serveCatalog.js';
 import type { CliContext } from './context.js';
 import { catalogSnippets } from './querySnippets.js';
+import { stopSignal } from './stopSignal.js';
 
 export async function serveCommand(
   ctx: CliContext,
   settings: Readonly<CatalogServerConfig>,
 ): Promise<number> {
+  const stop = stopSignal(ctx);
   const deps = await ctx.deps();
-  const server = await serveCatalog(deps, settings);
+  const server = await serveCatalog(deps, settings).catch((error: unknown) => {
+    stop.dispose();
+    throw error;
+  });
   if (ctx.out.json) ctx.out.data({ catalog: server.uri });
   else {
     ctx.out.line(`astha catalog serving the Iceberg REST catalog at ${server.uri}`);
@@ -29,22 +34,10 @@ export async function serveCommand(
     ctx.out.line('Ctrl-C to stop');
   }
   try {
-    await interrupted();
+    await stop.stopped;
     return 0;
   } finally {
+    stop.dispose();
     await server.close();
   }
-}
-
-/** Resolves on the first SIGINT or SIGTERM (Ctrl-C), then stops listening for them. */
-function interrupted(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
 }

@@ -17,7 +17,9 @@ describe('loadConfig', () => {
       loadConfig({ ASTHA_CATALOG_HOST: '0.0.0.0', ASTHA_CATALOG_PORT: '9000', ASTHA_CATALOG_TOKEN: 't' })
         .catalog,
     ).toEqual({ host: '0.0.0.0', port: 9000, token: 't' });
+    expect(loadConfig({ ASTHA_CATALOG_PORT: '0' }).catalog.port).toBe(0);
     expect(() => loadConfig({ ASTHA_CATALOG_PORT: 'http' })).toThrow(/ASTHA_CATALOG_PORT/);
+    expect(() => loadConfig({ ASTHA_CATALOG_PORT: '70000' })).toThrow(/ASTHA_CATALOG_PORT/);
   });
 
   it('switches S3 to path style and a region when an endpoint is set', () => {
