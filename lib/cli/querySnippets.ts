@@ -111,7 +111,7 @@ export function engineCatalogSettings(target: CatalogTarget): string {
 /** Everything, catalog way first: DuckDB, PyIceberg, Spark and Trino settings. */
 export function catalogSnippets(target: CatalogTarget): string {
   return [
-    'query with DuckDB:',
+    'query it with DuckDB:',
     indent(duckdbCatalogSnippet(target)),
     'or PyIceberg:',
     indent(pyicebergCatalogSnippet(target)),
