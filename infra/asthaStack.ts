@@ -150,15 +150,16 @@ export class AsthaStack extends Stack {
             warehouse,
           });
 
-    const functions = [
+    const writers = [
       this.registration.function,
       this.drainer.function,
       ...[...workers.values()].map((w) => w.function),
-      ...(this.catalog ? [this.catalog.function] : []),
     ];
+    const functions = [...writers, ...(this.catalog ? [this.catalog.function] : [])];
     for (const fn of functions) libsql.grantRead(fn.role);
-    // Every function writes registry changes (the drainer nudges itself after a long backlog).
-    for (const fn of functions) this.drainer.grantNudge(fn.role);
+    // Every function but the read-only catalog writes registry changes (the drainer nudges
+    // itself after a long backlog).
+    for (const fn of writers) this.drainer.grantNudge(fn.role);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       namePrefix,
