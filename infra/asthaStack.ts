@@ -9,6 +9,7 @@ import { DRAIN_FUNCTION_ENV, Drainer, type DrainTarget, drainFunctionName } from
 import { type LibsqlSource, LibsqlConnection } from './constructs/libsqlConnection.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Registration } from './constructs/registration.js';
+import { RestCatalogApi } from './constructs/restCatalogApi.js';
 import { type BucketEncryptionChoice, WarehouseBucket } from './constructs/warehouseBucket.js';
 import { type GlueProps, glueEnvironment, grantGlueSync, validGlueProps } from './glueAccess.js';
 import { DEFAULT_FUNCTIONS_DIR } from './paths.js';
@@ -55,6 +56,8 @@ export interface AsthaStackProps extends StackProps {
   readonly backlogAgeAlarmThreshold?: Duration;
   /** Default 15 minutes. */
   readonly registrationAgeAlarmThreshold?: Duration;
+  /** Serve the Iceberg REST catalog behind an IAM-authorized API Gateway. Default true. */
+  readonly restCatalog?: boolean;
   /** Directory of the handler files. Default `functions/` of this repository (tests point at fixtures). */
   readonly functionsDir?: string;
 }
@@ -70,6 +73,7 @@ export class AsthaStack extends Stack {
   readonly components: ReadonlyMap<ComponentName, ComponentWorker>;
   readonly drainer: Drainer;
   readonly monitoring: Monitoring;
+  readonly catalog: RestCatalogApi | undefined;
 
   constructor(scope: Construct, id: string, props: AsthaStackProps = {}) {
     super(scope, id, props);
@@ -137,14 +141,25 @@ export class AsthaStack extends Stack {
       pollIntervalMs: props.drainPollIntervalMs ?? 100,
     });
 
-    const functions = [
+    this.catalog =
+      props.restCatalog === false
+        ? undefined
+        : new RestCatalogApi(this, 'RestCatalog', {
+            ...common,
+            entry: join(functionsDir, 'rest-catalog.ts'),
+            warehouse,
+          });
+
+    const writers = [
       this.registration.function,
       this.drainer.function,
       ...[...workers.values()].map((w) => w.function),
     ];
+    const functions = [...writers, ...(this.catalog ? [this.catalog.function] : [])];
     for (const fn of functions) libsql.grantRead(fn.role);
-    // Every function writes registry changes (the drainer nudges itself after a long backlog).
-    for (const fn of functions) this.drainer.grantNudge(fn.role);
+    // Every function but the read-only catalog writes registry changes (the drainer nudges
+    // itself after a long backlog).
+    for (const fn of writers) this.drainer.grantNudge(fn.role);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       namePrefix,

@@ -42,6 +42,7 @@ export function propsFromContext(read: ContextReader): AsthaStackProps {
       registrationAge === undefined ? undefined : Duration.seconds(registrationAge),
     functionsDir: functionsDir === undefined ? undefined : resolve(functionsDir),
     glue: glueProps(text),
+    restCatalog: optionalBoolean(read, 'restCatalog'),
   };
 }
 

@@ -27,6 +27,17 @@ export function grantWarehouseRead(grantee: IGrantable, warehouse: Warehouse): v
 }
 
 /**
+ * Reads only the tables' Iceberg metadata (the objects below each table's `metadata/` folder:
+ * `v<N>.metadata.json`, manifests, manifest lists): what the REST catalog serves. No listing,
+ * no data files.
+ */
+export function grantMetadataRead(grantee: IGrantable, warehouse: Warehouse): void {
+  const { bucket, keyPrefix } = warehouse;
+  addStatement(grantee, ['s3:GetObject'], [bucket.arnForObjects(`${keyPrefix}*/metadata/*`)]);
+  if (warehouse.encryptionKey) addStatement(grantee, ['kms:Decrypt'], [warehouse.encryptionKey.keyArn]);
+}
+
+/**
  * The compactor's output name (lib/compactor/rewriteFiles.ts), as an IAM resource pattern
  * relative to a table's `data/` folder (any partition directories in front). User files are
  * `.parquet` (the notification filter), so this name is never one a user landed.

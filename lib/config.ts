@@ -49,6 +49,8 @@ export interface AsthaConfig {
     /** The drain Lambda that writers nudge after their transactions (deployed only). */
     nudgeFunction?: string;
   };
+  /** The REST catalog server (`astha serve`, `astha start`). */
+  catalog: CatalogServerConfig;
   logLevel: string;
   /**
    * Set inside a Lambda function (`AWS_LAMBDA_FUNCTION_NAME`): its name and the timeout the
@@ -56,6 +58,13 @@ export interface AsthaConfig {
    */
   function?: { name: string; timeoutMs?: number };
   glue?: GlueConfig;
+}
+
+export interface CatalogServerConfig {
+  host: string;
+  port: number;
+  /** Bearer token clients must send; required to listen beyond loopback. Never logged. */
+  token?: string;
 }
 
 export class ConfigError extends AsthaError {
@@ -92,6 +101,11 @@ export function loadConfig(env: Env = process.env): Readonly<AsthaConfig> {
       batchSize: positiveInt(env, 'ASTHA_DRAIN_BATCH_SIZE', 256),
       safetyMarginMs: positiveInt(env, 'ASTHA_DRAIN_MARGIN_MS', 5_000),
       nudgeFunction: env.ASTHA_DRAIN_FUNCTION || undefined,
+    },
+    catalog: {
+      host: env.ASTHA_CATALOG_HOST || '127.0.0.1',
+      port: portNumber(env, 'ASTHA_CATALOG_PORT', 8181),
+      token: env.ASTHA_CATALOG_TOKEN || undefined,
     },
     logLevel: env.ASTHA_LOG_LEVEL ?? 'info',
     ...functionConfig(env),
@@ -151,6 +165,18 @@ function positiveInt(env: Env, name: string, fallback: number): number {
     throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`, { name });
   }
   return value;
+}
+
+/** A TCP port; 0 asks the system for any free one. */
+function portNumber(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) {
+    throw new ConfigError(`${name} must be a port number (0 for any free port), got ${JSON.stringify(raw)}`, {
+      name,
+    });
+  }
+  return Number(raw);
 }
 
 function parseJsonObject(env: Env, name: string): Record<string, string> {

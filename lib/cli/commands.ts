@@ -3,6 +3,7 @@
  * how many arguments, and how it runs). Command modules are imported only when that command
  * runs, so `astha --help` loads none of the AWS SDK or libSQL.
  */
+import type { CatalogServerConfig } from '../config.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './usageError.js';
 
@@ -24,6 +25,9 @@ export interface Flags {
   'dry-run'?: boolean;
   unset?: string[];
   limit?: string;
+  port?: string;
+  host?: string;
+  'no-catalog'?: boolean;
 }
 
 export interface CommandSpec {
@@ -48,19 +52,32 @@ const exitZero = (printing: Promise<void>): Promise<number> => printing.then(() 
 /** Add a command by adding an entry here. The order is the order of `astha --help`. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   start: {
-    usage: 'start [--no-sample] [--until-idle] [--timeout <s>]',
+    usage: 'start [--no-sample] [--until-idle] [--timeout <s>] [--port <n>] [--no-catalog]',
     summary: 'run everything locally (embedded default: ./.astha/registry.db, ./warehouse)',
     details: `Watches the warehouse and turns Parquet files under <warehouse>/<namespace>/<table>/data/
 into Iceberg tables. On an empty warehouse it first writes a sample table demo.trips.
-Prints one line per commit and per rejected file; Ctrl-C stops it.`,
-    options: ['no-sample', 'until-idle', 'timeout'],
+Prints one line per commit and per rejected file; Ctrl-C stops it.
+Serves the Iceberg REST catalog on http://127.0.0.1:8181 (--port, --host; --no-catalog turns it off).`,
+    options: ['no-sample', 'until-idle', 'timeout', 'port', 'host', 'no-catalog'],
     args: [0, 0],
     run: async (ctx, _args, flags) =>
       (await import('./startCommand.js')).startCommand(ctx, {
         sample: !flags['no-sample'],
         untilIdle: flags['until-idle'] ?? false,
         timeoutSeconds: timeoutSeconds(flags),
+        catalog: flags['no-catalog'] ? undefined : catalogSettings(ctx, flags),
       }),
+  },
+  serve: {
+    usage: 'serve [--port <n>] [--host <address>]',
+    summary: 'serve only the Iceberg REST catalog over the registry and warehouse',
+    details: `Engines find the tables by name (DuckDB ATTACH ... TYPE iceberg, PyIceberg load_catalog,
+Spark, Trino) while another process or the deployed stack writes them. Read-only to engines.
+Loopback only unless $ASTHA_CATALOG_TOKEN is set: then clients send it as a bearer token.`,
+    options: ['port', 'host'],
+    args: [0, 0],
+    run: async (ctx, _args, flags) =>
+      (await import('./serveCommand.js')).serveCommand(ctx, catalogSettings(ctx, flags)),
   },
   register: {
     usage: 'register <path|s3-uri>... [--sync] [--timeout <s>]',
@@ -172,7 +189,19 @@ export const OPTION_HELP: Readonly<Record<keyof Flags, string>> = {
   'dry-run': '--dry-run              change nothing, print what would be done',
   unset: '--unset <key>          remove a property (repeatable)',
   limit: '--limit <n>            at most this many (default 50)',
+  port: "--port <n>             the REST catalog's port (default $ASTHA_CATALOG_PORT or 8181)",
+  host: '--host <address>       where the catalog listens (default 127.0.0.1; elsewhere needs $ASTHA_CATALOG_TOKEN)',
+  'no-catalog': '--no-catalog           do not serve the REST catalog',
 };
+
+/** Where the REST catalog listens: the configuration, then --host / --port. */
+function catalogSettings(ctx: CliContext, flags: Flags): CatalogServerConfig {
+  const settings = { ...ctx.config.catalog, ...(flags.host ? { host: flags.host } : {}) };
+  if (flags.port === undefined) return settings;
+  const port = Number(flags.port);
+  if (!/^\d+$/.test(flags.port) || port > 65535) throw new UsageError('--port takes a port number');
+  return { ...settings, port };
+}
 
 function timeoutSeconds(flags: Flags): number {
   return positiveNumber(flags.timeout, 60, '--timeout takes a positive number of seconds');

@@ -10,7 +10,14 @@ import {
 } from '../registry/catalogReads.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './context.js';
-import { duckdbSnippet, pyicebergSnippet } from './querySnippets.js';
+import { catalogUriFor } from '../restCatalog/serveCatalog.js';
+import {
+  catalogSnippets,
+  duckdbCatalogSnippet,
+  duckdbSnippet,
+  pyicebergCatalogSnippet,
+  pyicebergSnippet,
+} from './querySnippets.js';
 
 export async function statusCommand(ctx: CliContext): Promise<void> {
   const { registry } = await ctx.deps();
@@ -115,6 +122,14 @@ export async function showCommand(ctx: CliContext, name: string | undefined): Pr
         ...(ctx.config.aws.region ? { region: ctx.config.aws.region } : {}),
       }
     : undefined;
+  // The catalog way first (`astha serve` / `astha start` serve it); the metadata path as fallback.
+  const through = {
+    uri: catalogUriFor(ctx.config.catalog),
+    warehouseUrl: deps.warehouse.url,
+    aws: ctx.config.aws,
+    table: { namespace: match[1]!, name: match[2]! },
+    tokenRequired: ctx.config.catalog.token !== undefined,
+  };
   const result = {
     table: `${match[1]}.${match[2]}`,
     location: table.location,
@@ -139,7 +154,17 @@ export async function showCommand(ctx: CliContext, name: string | undefined): Pr
       /** Keys this snapshot lists that were overwritten since: time travel reads their current bytes. */
       overwrittenKeys: overwritten.get(s.snapshot_id) ?? 0,
     })),
-    query: target ? { duckdb: duckdbSnippet(target), pyiceberg: pyicebergSnippet(target) } : undefined,
+    query: target
+      ? {
+          catalog: {
+            uri: through.uri,
+            duckdb: duckdbCatalogSnippet(through),
+            pyiceberg: pyicebergCatalogSnippet(through),
+          },
+          duckdb: duckdbSnippet(target),
+          pyiceberg: pyicebergSnippet(target),
+        }
+      : undefined,
   };
   if (ctx.out.json) return ctx.out.data(result);
   ctx.out.line(
@@ -187,9 +212,13 @@ export async function showCommand(ctx: CliContext, name: string | undefined): Pr
     for (const r of result.rejections) ctx.out.line(`  ${r.key}: ${r.reason}`);
   }
   if (result.query) {
-    ctx.out.line('\nDuckDB:');
+    ctx.out.line(
+      `\nThrough the Iceberg REST catalog (\`astha serve\` or \`astha start\` serve it at ${through.uri}):`,
+    );
+    ctx.out.line(catalogSnippets(through));
+    ctx.out.line('\nBy metadata path (fallback), DuckDB:');
     ctx.out.line(result.query.duckdb);
-    ctx.out.line('\nPyIceberg:');
+    ctx.out.line('\nby metadata path, PyIceberg:');
     ctx.out.line(result.query.pyiceberg);
   }
 }

@@ -6,14 +6,18 @@
  * away (`npx` killed by SIGTERM leaves its child running otherwise).
  */
 import { fileURLToPath } from 'node:url';
+import type { CatalogServerConfig } from '../config.js';
 import { redactSecrets } from '../redact.js';
 import { listTables } from '../registry/catalogReads.js';
 import type { Registry } from '../registry/registry.js';
+import type { CatalogServer } from '../restCatalog/catalogServer.js';
+import { serveCatalog } from '../restCatalog/serveCatalog.js';
+import type { Dependencies } from '../runtime/dependencies.js';
 import type { LocalRuntime } from '../runtime/localRuntime.js';
 import { buildRuntime } from '../runtime/runtimeFromConfig.js';
 import { CommitFeed, describeEvent, type FeedEvent } from './commitFeed.js';
 import type { CliContext } from './context.js';
-import { duckdbSnippet, pyicebergSnippet } from './querySnippets.js';
+import { catalogSnippets, duckdbSnippet, pyicebergSnippet } from './querySnippets.js';
 import { isEmptyWarehouse, SAMPLE_TABLE, writeSampleData } from './sampleData.js';
 import { stopSignal } from './stopSignal.js';
 
@@ -22,6 +26,8 @@ export interface StartOptions {
   /** Exit once every registered file is committed (or rejected) instead of watching forever. */
   untilIdle: boolean;
   timeoutSeconds: number;
+  /** Where to serve the REST catalog; undefined for none. */
+  catalog?: Readonly<CatalogServerConfig>;
 }
 
 export async function startCommand(ctx: CliContext, options: StartOptions): Promise<number> {
@@ -29,6 +35,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   const built = await buildRuntime(ctx.config, ctx.logger);
   const { deps, runtime } = built;
   const feed = new CommitFeed(built.observer.client, (event) => report(ctx, event), ctx.logger);
+  let catalog: CatalogServer | undefined;
   try {
     let sampleWritten = false;
     if (options.sample && built.mode === 'embedded' && (await isEmptyWarehouse(deps.store))) {
@@ -36,13 +43,16 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
       sampleWritten = true;
     }
     await feed.prime();
+    catalog = options.catalog ? await catalogOrWarning(ctx, deps, options.catalog) : undefined;
     runtime.start(built.known);
     if (!options.untilIdle) feed.start();
     announceStart(ctx, built.mode, deps.warehouse.url, sampleWritten);
+    if (catalog && !ctx.out.json) ctx.out.line(`  catalog    ${catalog.uri} (Iceberg REST catalog)`);
     if (options.untilIdle || sampleWritten) {
       const idle = await waitUntilIdle(runtime, built.observer, stop.signal, options.timeoutSeconds * 1000);
       if (stop.signal.aborted) return 0;
-      await announceTables(ctx, built.observer, options.untilIdle ? undefined : SAMPLE_TABLE);
+      const through = catalog ? { uri: catalog.uri, warehouseUrl: deps.warehouse.url } : undefined;
+      await announceTables(ctx, built.observer, options.untilIdle ? undefined : SAMPLE_TABLE, through);
       if (options.untilIdle) return idle ? 0 : 1;
     } else {
       await summarize(ctx, built.observer);
@@ -52,6 +62,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
     return 0;
   } finally {
     stop.dispose();
+    await catalog?.close();
     await feed.stop();
     await runtime.stop();
     deps.close();
@@ -74,6 +85,26 @@ function announceStart(ctx: CliContext, mode: string, warehouseUrl: string, samp
       `  wrote a sample table ${SAMPLE_TABLE.namespace}.${SAMPLE_TABLE.table} (3 Parquet files, partitioned by day)`,
     );
   ctx.out.line(`  put Parquet files under ${where}/<namespace>/<table>/data/ and they become Iceberg tables`);
+}
+
+/**
+ * The REST catalog beside the runtime. A port already taken (another astha, another catalog)
+ * costs only the catalog, with a warning saying how to pick another; other failures stop start.
+ */
+async function catalogOrWarning(
+  ctx: CliContext,
+  deps: Dependencies,
+  settings: Readonly<CatalogServerConfig>,
+): Promise<CatalogServer | undefined> {
+  try {
+    return await serveCatalog(deps, settings);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    ctx.out.note(
+      `the REST catalog is not served: ${settings.host}:${settings.port} is in use (--port <n> picks another)`,
+    );
+    return undefined;
+  }
 }
 
 /**
@@ -131,6 +162,7 @@ async function announceTables(
   ctx: CliContext,
   registry: Registry,
   only?: { namespace: string; table: string },
+  catalog?: { uri: string; warehouseUrl: string },
 ): Promise<void> {
   const tables = (await listTables(registry.client)).filter(
     (t) => t.metadata_location && (!only || (t.namespace === only.namespace && t.name === only.table)),
@@ -155,6 +187,15 @@ async function announceTables(
       metadataLocation: t.metadata_location!,
       ...(ctx.config.aws.endpoint ? { s3Endpoint: ctx.config.aws.endpoint } : {}),
     };
+    if (catalog) {
+      // The catalog way first; the metadata path as the fallback.
+      const table = { namespace: t.namespace, name: t.name };
+      const tokenRequired = ctx.config.catalog.token !== undefined;
+      ctx.out.line(indent(catalogSnippets({ ...catalog, aws: ctx.config.aws, table, tokenRequired })));
+      ctx.out.line('  or by metadata path (fallback), DuckDB:');
+      ctx.out.line(indent(duckdbSnippet(target)));
+      continue;
+    }
     ctx.out.line('query it with DuckDB:');
     ctx.out.line(indent(duckdbSnippet(target)));
     ctx.out.line('or PyIceberg:');

@@ -33,12 +33,19 @@ describe('astha CLI', () => {
   it('start on an empty directory commits the sample table, and DuckDB reads it', {
     timeout: 120_000,
   }, async () => {
-    const run = await astha(['start', '--until-idle', '--timeout', '90']);
+    const run = await astha(['start', '--until-idle', '--timeout', '90', '--port', '0']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('wrote a sample table demo.trips');
     const location = /committed demo\.trips: 600 rows in 3 files, (\S+)/.exec(run.stdout)?.[1];
     expect(location).toMatch(/^file:\/\/.*\/demo\/trips\/metadata\/v\d+\.metadata\.json$/);
+    // The catalog way first, the metadata path as the fallback.
+    expect(run.stdout).toMatch(/catalog {4}http:\/\/127\.0\.0\.1:\d+ \(Iceberg REST catalog\)/);
+    expect(run.stdout).toMatch(
+      /ATTACH 'astha' AS astha \(TYPE iceberg, ENDPOINT 'http:\/\/127\.0\.0\.1:\d+'/,
+    );
+    expect(run.stdout).toContain('catalog.load_table("demo.trips")');
+    expect(run.stdout.indexOf('ATTACH')).toBeLessThan(run.stdout.indexOf("iceberg_scan('"));
     expect(run.stdout).toContain("iceberg_scan('");
     const [duck, py] = await readTables([
       { mode: 'duckdb', metadata: location! },
@@ -68,7 +75,7 @@ describe('astha CLI', () => {
       schema: { name: string }[];
       partitionFields: { name: string }[];
       snapshots: unknown[];
-      query: { duckdb: string; pyiceberg: string };
+      query: { duckdb: string; pyiceberg: string; catalog: { pyiceberg: string } };
     };
     expect(shown.schema.map((f) => f.name)).toEqual(
       expect.arrayContaining(['trip_id', 'city', 'distance_km', 'fare', 'started_at', 'day']),
@@ -76,6 +83,7 @@ describe('astha CLI', () => {
     expect(shown.partitionFields.map((f) => f.name)).toEqual(['day']);
     expect(shown.snapshots.length).toBeGreaterThanOrEqual(1);
     expect(shown.query.pyiceberg).toContain('StaticTable.from_metadata');
+    expect(shown.query.catalog.pyiceberg).toContain('catalog.load_table("demo.trips")');
 
     const text = await astha(['show', 'demo.trips']);
     expect(text.stdout).toMatch(

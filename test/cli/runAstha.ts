@@ -15,9 +15,12 @@ export function asthaArgv(): string[] {
   return [process.execPath, '--import', tsx, join(ROOT, 'lib', 'cli', 'run.ts')];
 }
 
-/** The environment the CLI runs with: PATH and HOME, and `extra`. */
+/**
+ * The environment the CLI runs with: PATH and HOME, and `extra`. The REST catalog of `astha
+ * start` takes any free port, so test processes running side by side never contend for 8181.
+ */
 export function bareEnv(cwd: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...extra };
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ASTHA_CATALOG_PORT: '0', ...extra };
 }
 
 export interface Run {

@@ -11,6 +11,17 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.drain)).toBe(true);
   });
 
+  it('serves the REST catalog on loopback 8181 by default; port and token from the environment', () => {
+    expect(loadConfig({}).catalog).toEqual({ host: '127.0.0.1', port: 8181, token: undefined });
+    expect(
+      loadConfig({ ASTHA_CATALOG_HOST: '0.0.0.0', ASTHA_CATALOG_PORT: '9000', ASTHA_CATALOG_TOKEN: 't' })
+        .catalog,
+    ).toEqual({ host: '0.0.0.0', port: 9000, token: 't' });
+    expect(loadConfig({ ASTHA_CATALOG_PORT: '0' }).catalog.port).toBe(0);
+    expect(() => loadConfig({ ASTHA_CATALOG_PORT: 'http' })).toThrow(/ASTHA_CATALOG_PORT/);
+    expect(() => loadConfig({ ASTHA_CATALOG_PORT: '70000' })).toThrow(/ASTHA_CATALOG_PORT/);
+  });
+
   it('switches S3 to path style and a region when an endpoint is set', () => {
     const config = loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' });
     expect(config.aws).toEqual({

@@ -64,10 +64,14 @@ interface Child {
 }
 
 function startAstha(): Child {
-  const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'astha.js'), 'start', '--no-sample'], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(process.cwd(), 'bin', 'astha.js'), 'start', '--no-sample', '--no-catalog'],
+    {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -32,6 +32,7 @@ const ENTRY_OF: Record<string, string> = {
   'astha-metadata-orchestrator': 'metadata-orchestrator.ts',
   'astha-snapshotter': 'snapshotter.ts',
   'astha-compactor': 'compactor.ts',
+  'astha-rest-catalog': 'rest-catalog.ts',
 };
 
 /*

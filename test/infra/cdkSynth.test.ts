@@ -102,12 +102,12 @@ describe('npx cdk synth', () => {
     expect(manifest.artifacts['Astha']?.environment).toBe('aws://unknown-account/unknown-region');
   });
 
-  it('bundled six nodejs24.x arm64 functions from local esbuild', () => {
+  it('bundled seven nodejs24.x arm64 functions from local esbuild', () => {
     const template = JSON.parse(readFileSync(join(run.outdir, 'Astha.template.json'), 'utf8')) as {
       Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
     };
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(7);
     for (const fn of functions) {
       expect(fn.Properties['Runtime']).toBe('nodejs24.x');
       expect(fn.Properties['Architectures']).toEqual(['arm64']);

@@ -13,7 +13,7 @@ export const SYNTH_LIMIT_MS = 240_000;
 /** Stand-in handlers for functions whose real file does not exist yet. */
 export const FIXTURE_FUNCTIONS_DIR = fileURLToPath(new URL('./fixtures/functions', import.meta.url));
 
-/** Every handler file the stack can reference (register, drain, and the four components). */
+/** Every handler file the stack can reference (register, drain, the four components, the REST catalog). */
 export const HANDLER_FILES = [
   'register.ts',
   'drain.ts',
@@ -21,6 +21,7 @@ export const HANDLER_FILES = [
   'metadata-orchestrator.ts',
   'snapshotter.ts',
   'compactor.ts',
+  'rest-catalog.ts',
 ] as const;
 
 /** The handler files the default stack (all four components) references. */

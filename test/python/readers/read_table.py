@@ -140,6 +140,12 @@ def read_duckdb(con, location: str, row_filter: dict | None) -> dict:  # noqa: A
     }
 
 
+def report_failure(result: dict, error: Exception) -> None:
+    """A read that failed, as data: the error and where it came from; the other reads still run."""
+    result["error"] = f"{type(error).__name__}: {error}"
+    result["trace"] = traceback.format_exc(limit=6)
+
+
 def run(reads: list[dict], s3: dict | None) -> list[dict]:
     results: list[dict] = []
     con = None
@@ -160,8 +166,7 @@ def run(reads: list[dict], s3: dict | None) -> list[dict]:
             else:
                 raise ValueError(f"unknown mode {mode!r}: use pyiceberg, duckdb or metrics")
         except Exception as error:  # noqa: BLE001 - reported per read, as data
-            result["error"] = f"{type(error).__name__}: {error}"
-            result["trace"] = traceback.format_exc(limit=6)
+            report_failure(result, error)
         results.append(result)
     return results
 
