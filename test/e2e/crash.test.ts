@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRegistry, type Registry } from '../../lib/registry/registry.js';
+import { asthaArgv } from '../cli/runAstha.js';
 import { type LandedFile, scenarioFiles, summarizeTable, waitForLanded } from './scenario.js';
 
 const RUNS = 12;
@@ -64,14 +65,12 @@ interface Child {
 }
 
 function startAstha(): Child {
-  const child = spawn(
-    process.execPath,
-    [join(process.cwd(), 'bin', 'astha.js'), 'start', '--no-sample', '--no-catalog'],
-    {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  // From the sources, as every CLI test runs it (a dist/ left by `npm pack` may be stale).
+  const [node, ...nodeArgs] = asthaArgv();
+  const child = spawn(node!, [...nodeArgs, 'start', '--no-sample', '--no-catalog'], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

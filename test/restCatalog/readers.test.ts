@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogServer } from '../../lib/restCatalog/catalogServer.js';
-import { runAstha } from '../cli/runAstha.js';
+import { asthaArgv, runAstha } from '../cli/runAstha.js';
 import { landAndCommit } from '../conformance/astha.js';
 import { type RowFilter, type WriteReport, writeFiles } from '../conformance/readers.js';
 import { openWarehouse, type Warehouse } from '../conformance/warehouse.js';
@@ -46,7 +46,9 @@ async function asthaServe(
 ): Promise<{ child: ChildProcess; uri: string }> {
   const port = await freePort();
   const args = ['serve', '--port', String(port), '--registry', registry, '--warehouse', warehouse];
-  const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'astha.js'), ...args], {
+  // From the sources, as every CLI test runs it (a dist/ left by `npm pack` may be stale).
+  const [node, ...nodeArgs] = asthaArgv();
+  const child = spawn(node!, [...nodeArgs, ...args], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir },
     stdio: ['ignore', 'pipe', 'pipe'],
