@@ -11,7 +11,8 @@
  * replace the registry does not know yet is found in the table's snapshots on the next look
  * (`recoverReplaces`), its inputs and outputs read back from its own manifests.
  */
-import { errorMessage, StoreError } from '../errors.js';
+import { AsthaError, errorMessage, StoreError } from '../errors.js';
+import { ParquetError } from '../parquet/parquetError.js';
 import { isInputsGone, replaceFiles } from '../iceberg/commit/replaceFiles.js';
 import { IcebergError } from '../iceberg/icebergError.js';
 import { type CommitClock, type CommitLimits, systemCommitClock } from '../iceberg/commit/commitBackoff.js';
@@ -59,7 +60,7 @@ export interface GroupOutcome {
   bytesWritten: number;
   /** The replace snapshot, or why the group was not committed. */
   snapshotId?: string;
-  refused?: 'inputs_gone' | 'input_missing' | 'unsupported';
+  refused?: 'inputs_gone' | 'input_missing' | 'unsupported' | 'unreadable';
   reason?: string;
   /** Metadata PUT attempts the commit took (more than 1: it lost a race and was rebuilt). */
   attempts?: number;
@@ -231,8 +232,14 @@ async function compactGroup(group: RewriteGroup, context: GroupContext): Promise
   };
 }
 
+/**
+ * Why a group can never be rewritten as it is, or undefined for a failure worth retrying. An
+ * input whose pages do not decode (hyparquet's plain errors, a ParquetError) reads the same on
+ * every look: retrying would only take the table's message to the dead-letter queue.
+ */
 function unrewritable(error: unknown): GroupOutcome['refused'] | undefined {
   if (error instanceof StoreError && error.code === 'not_found') return 'input_missing';
   if (error instanceof IcebergError && error.code === 'unsupported') return 'unsupported';
+  if (error instanceof ParquetError || !(error instanceof AsthaError)) return 'unreadable';
   return undefined;
 }

@@ -32,6 +32,7 @@ import { partitionValueFromPath } from '../iceberg/partitionValues.js';
 import type { PartitionSpec } from '../iceberg/spec/partitionSpec.js';
 import type { NestedField, Schema } from '../iceberg/spec/types.js';
 import { type ParquetInspection, inspectFooter } from '../parquet/inspectParquet.js';
+import { PAGE_DECOMPRESSORS } from '../parquet/pageCodecs.js';
 import { readParquetFooter } from '../parquet/parquetFooter.js';
 import type { RowSegment } from '../registry/compactionLineage.js';
 import type { LiveFile } from '../registry/compactionState.js';
@@ -362,6 +363,8 @@ async function readLeaves(
     rowStart,
     rowEnd,
     utf8: false,
+    // Every codec registration accepts (hyparquet alone reads only SNAPPY and UNCOMPRESSED).
+    compressors: PAGE_DECOMPRESSORS,
     // INT96 is always converted: keep its nanoseconds exact (the converter scales them).
     parsers: { timestampFromNanoseconds: (nanos: bigint) => nanos },
     // Without onChunk or onComplete hyparquet does not assemble nested values (see columnReader).
