@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { addSummaries, readTables, seen, writeFiles, type WriteReport } from '../conformance/readers.js';
 import { commitAll, tableId } from '../conformance/astha.js';
 import { openWarehouse, type Warehouse } from '../conformance/warehouse.js';
+import type { S3ObjectRef } from '../../lib/registry/planRegistration.js';
+import { MemoryStore } from '../../lib/store/memoryStore.js';
+import { ordersParquet } from './parquetFiles.js';
+import { freshRegistry } from './registryBackends.js';
 import {
   flippedPageBody,
   garbledPageHeader,
@@ -108,4 +112,27 @@ describe('registration verifies the file, not only its footer', () => {
     const expected = addSummaries(good);
     expect(loaded.map(seen)).toEqual([expected, expected]);
   }, 120_000);
+});
+
+describe('a footer whose num_rows is negative', () => {
+  test('is rejected alone: the good file of the same batch registers and the table counts only its rows', async () => {
+    // Before, the negative count reached tables.row_count, whose CHECK (row_count >= 0) failed
+    // the batch's transaction: every file of the invocation failed with it, on every retry.
+    const registry = await freshRegistry('file');
+    const store = new MemoryStore();
+    const files = {
+      'sales/orders/data/good.parquet': ordersParquet(8),
+      'sales/orders/data/negative.parquet': withNumRows(ordersParquet(4, { firstId: 100 }), -1000),
+    };
+    const events: S3ObjectRef[] = [];
+    for (const [key, bytes] of Object.entries(files)) {
+      const info = await store.put(key, bytes);
+      events.push({ bucket: 'lake', key, size: info.size, etag: info.etag });
+    }
+    const outcomes = await registry.registerBatch(events, store);
+    expect(outcomes.map((o) => o.status)).toEqual(['registered', 'rejected']);
+    expect(outcomes[1]).toMatchObject({ reason: expect.stringMatching(/num_rows is -1000/) });
+    expect(await registry.tableByName('sales', 'orders')).toMatchObject({ row_count: 8, file_count: 1 });
+    registry.close();
+  });
 });
