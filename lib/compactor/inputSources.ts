@@ -87,7 +87,9 @@ export class InputSources {
       const kept = this.footerBytes.take(file.id);
       const size = kept || file.size > WHOLE_FILE_BYTES ? 0 : file.size;
       if (this.ahead.length > 0 && this.aheadBytes + size > READ_AHEAD_BYTES) return;
-      const source = kept ? Promise.resolve(memoryAsyncBuffer(new Uint8Array(kept))) : sourceOf(this.store, file);
+      const source = kept
+        ? Promise.resolve(memoryAsyncBuffer(new Uint8Array(kept)))
+        : sourceOf(this.store, file);
       // Its failure is only seen when awaited, after the files before it, so it is marked
       // handled now (an unhandled rejection would end the process meanwhile).
       source.catch(() => undefined);

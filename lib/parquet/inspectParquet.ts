@@ -60,7 +60,11 @@ export async function inspectParquet(
       : storeAsyncBuffer(store, key, fileSize);
   const footer = await readParquetFooter(file);
   const inspection = inspectFooter(footer, fileSize);
-  await verifyParquetData(footer, fileSize, async (start, end) => new Uint8Array(await file.slice(start, end)));
+  await verifyParquetData(
+    footer,
+    fileSize,
+    async (start, end) => new Uint8Array(await file.slice(start, end)),
+  );
   return inspection;
 }
 

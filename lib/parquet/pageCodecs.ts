@@ -24,7 +24,8 @@ const nativeZstd = (zlib as unknown as { zstdDecompressSync?: ZstdSync }).zstdDe
 const zstd = nativeZstd
   ? (input: Uint8Array, outputLength: number): Uint8Array =>
       nativeZstd(input, { maxOutputLength: Math.max(1, outputLength) })
-  : (input: Uint8Array, outputLength: number): Uint8Array => decompressZstd(input, new Uint8Array(outputLength));
+  : (input: Uint8Array, outputLength: number): Uint8Array =>
+      decompressZstd(input, new Uint8Array(outputLength));
 
 /** Decompressors for every codec astha accepts (all but LZO), in hyparquet's shape. */
 export const PAGE_DECOMPRESSORS: Compressors = {
@@ -45,7 +46,10 @@ export function decompressPage(codec: CodecName, input: Uint8Array, outputLength
   if (codec === 'UNCOMPRESSED') return input;
   const decompress = PAGE_DECOMPRESSORS[codec];
   if (!decompress) {
-    throw new ParquetError('unsupported_codec', `compression codec ${codec} is not supported (write another codec)`);
+    throw new ParquetError(
+      'unsupported_codec',
+      `compression codec ${codec} is not supported (write another codec)`,
+    );
   }
   let output: Uint8Array;
   try {

@@ -63,7 +63,16 @@ export interface ColumnStatistics {
 }
 
 /** parquet.thrift CompressionCodec, by enum value. */
-export const CODEC_NAMES = ['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'LZO', 'BROTLI', 'LZ4', 'ZSTD', 'LZ4_RAW'] as const;
+export const CODEC_NAMES = [
+  'UNCOMPRESSED',
+  'SNAPPY',
+  'GZIP',
+  'LZO',
+  'BROTLI',
+  'LZ4',
+  'ZSTD',
+  'LZ4_RAW',
+] as const;
 export type CodecName = (typeof CODEC_NAMES)[number];
 
 export interface ColumnChunk {

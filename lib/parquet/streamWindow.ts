@@ -27,9 +27,13 @@ export class StreamWindow {
     if (offset >= this.bufferStart && offset + length <= bufferEnd) {
       return this.buffer.subarray(offset - this.bufferStart, offset - this.bufferStart + length);
     }
-    if (offset + length > this.end) throw new RangeError(`bytes ${offset}-${offset + length} are past ${this.end}`);
+    if (offset + length > this.end)
+      throw new RangeError(`bytes ${offset}-${offset + length} are past ${this.end}`);
     // Keep what is still needed of the current window, fetch the rest (at least one window).
-    const kept = offset < bufferEnd && offset >= this.bufferStart ? this.buffer.subarray(offset - this.bufferStart) : undefined;
+    const kept =
+      offset < bufferEnd && offset >= this.bufferStart
+        ? this.buffer.subarray(offset - this.bufferStart)
+        : undefined;
     const from = kept ? bufferEnd : offset;
     const to = Math.min(this.end, Math.max(offset + length, from + this.windowBytes));
     const fresh = await this.fetch(from, to);

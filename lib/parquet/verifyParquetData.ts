@@ -15,9 +15,12 @@
  *   repeated column a row has one or more values, so its pages must hold at least `num_rows`
  *   values, and exactly `num_rows` rows where all its pages are DATA_PAGE_V2 (which count rows).
  *
- * What it cannot see: the encoded values themselves are not decoded (a flipped bit inside a
- * page written without CRC that still decompresses — always the case for UNCOMPRESSED — passes,
- * so do values that contradict the statistics or out-of-range dictionary indexes); repetition
+ * What it cannot see: the encoded values themselves are not decoded. Flipped bytes inside a page
+ * written without CRC are caught only if the page then fails to decompress: always for GZIP (its
+ * trailer has a checksum), often but not always for SNAPPY, LZ4, BROTLI and ZSTD without a frame
+ * checksum, never for UNCOMPRESSED. Values that contradict the statistics, out-of-range
+ * dictionary indexes or bad level encodings pass too. On Node before 22.15 ZSTD is decoded by
+ * fzstd into a buffer of the declared size, so a page longer than declared is cut, not caught. Repetition
  * levels of DATA_PAGE (v1) pages are not decoded, so rows of repeated columns in v1 pages are
  * only bounded; page indexes and bloom filters (outside the chunks) are not read; columns kept
  * in another file (`file_path`) are not supported by astha anyway.
@@ -91,7 +94,10 @@ function chunksInFileOrder(footer: ParquetFooter, dataEnd: number): Chunk[] {
   let previousEnd = MAGIC_BYTES;
   for (const chunk of chunks) {
     if (chunk.start < previousEnd || chunk.end > dataEnd) {
-      const where = chunk.start < previousEnd ? `overlaps bytes before ${previousEnd}` : `ends past the data (byte ${dataEnd})`;
+      const where =
+        chunk.start < previousEnd
+          ? `overlaps bytes before ${previousEnd}`
+          : `ends past the data (byte ${dataEnd})`;
       throw corrupt(chunk, chunk.start, `column chunk at bytes ${chunk.start}-${chunk.end} ${where}`);
     }
     previousEnd = chunk.end;
@@ -129,9 +135,14 @@ async function verifyChunk(chunk: Chunk, window: StreamWindow): Promise<number> 
     const bodyStart = offset + header.headerLength;
     const bodyEnd = bodyStart + header.compressedSize;
     if (bodyEnd > chunk.end) {
-      throw corrupt(chunk, offset, `page of ${header.compressedSize} bytes runs past the chunk end (byte ${chunk.end})`);
+      throw corrupt(
+        chunk,
+        offset,
+        `page of ${header.compressedSize} bytes runs past the chunk end (byte ${chunk.end})`,
+      );
     }
-    if (header.type === 'DICTIONARY_PAGE' && pages > 0) throw corrupt(chunk, offset, 'dictionary page is not the first page');
+    if (header.type === 'DICTIONARY_PAGE' && pages > 0)
+      throw corrupt(chunk, offset, 'dictionary page is not the first page');
     checkPage(chunk, offset, header, await window.bytes(bodyStart, header.compressedSize));
     if (header.type === 'DATA_PAGE' || header.type === 'DATA_PAGE_V2') {
       values += header.numValues;
@@ -187,12 +198,17 @@ function checkPage(chunk: Chunk, offset: number, header: PageHeader, body: Uint8
   const codec = header.isCompressed === false ? 'UNCOMPRESSED' : chunk.column.codec;
   const expected = header.uncompressedSize - levels;
   if (codec === 'UNCOMPRESSED' && header.compressedSize !== header.uncompressedSize) {
-    throw corrupt(chunk, offset, `uncompressed page of ${header.compressedSize} bytes says it holds ${header.uncompressedSize}`);
+    throw corrupt(
+      chunk,
+      offset,
+      `uncompressed page of ${header.compressedSize} bytes says it holds ${header.uncompressedSize}`,
+    );
   }
   try {
     decompressPage(codec, body.subarray(levels), expected);
   } catch (error) {
-    if (error instanceof ParquetError && error.code === 'corrupt_data') throw corrupt(chunk, offset, error.message);
+    if (error instanceof ParquetError && error.code === 'corrupt_data')
+      throw corrupt(chunk, offset, error.message);
     throw error;
   }
 }
@@ -200,7 +216,11 @@ function checkPage(chunk: Chunk, offset: number, header: PageHeader, body: Uint8
 function checkCounts(chunk: Chunk, values: number, v2Rows: number | undefined): void {
   const { column, rows } = chunk;
   if (values !== column.numValues) {
-    throw corrupt(chunk, chunk.start, `data pages hold ${values} values, the footer says ${column.numValues}`);
+    throw corrupt(
+      chunk,
+      chunk.start,
+      `data pages hold ${values} values, the footer says ${column.numValues}`,
+    );
   }
   if (!chunk.repeated && values !== rows) {
     throw corrupt(chunk, chunk.start, `data pages hold ${values} values for ${rows} rows`);

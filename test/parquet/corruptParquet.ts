@@ -9,7 +9,9 @@ import { memoryAsyncBuffer } from '../../lib/parquet/storeAsyncBuffer.js';
 import { ThriftReader, ThriftType } from '../../lib/parquet/thriftReader.js';
 
 /** Where the first data page of the first column chunk starts, and its header's length. */
-export async function firstDataPage(bytes: Uint8Array): Promise<{ offset: number; headerLength: number; compressedSize: number }> {
+export async function firstDataPage(
+  bytes: Uint8Array,
+): Promise<{ offset: number; headerLength: number; compressedSize: number }> {
   const footer = await readParquetFooter(memoryAsyncBuffer(bytes));
   const offset = footer.rowGroups[0]!.columns[0]!.dataPageOffset;
   const header = decodePageHeader(bytes.subarray(offset));

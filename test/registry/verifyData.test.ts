@@ -90,7 +90,9 @@ describe('registration verifies the file, not only its footer', () => {
     };
     expect(byName['good-1.parquet']?.status).toBe('registered');
     expect(byName['good-2.parquet']?.status).toBe('registered');
-    expect(reason('header.parquet')).toMatch(/cannot read Parquet data: .*column "id" \(row group 0\).*page header/);
+    expect(reason('header.parquet')).toMatch(
+      /cannot read Parquet data: .*column "id" \(row group 0\).*page header/,
+    );
     expect(reason('gzip-body.parquet')).toMatch(/GZIP page does not decompress/);
     expect(reason('crc-body.parquet')).toMatch(/CRC-32 does not match/);
     expect(reason('magic.parquet')).toMatch(/ends with "PAR1" but starts with "XXXX"/);
