@@ -504,12 +504,16 @@ async function finishOutput(output: OpenOutput): Promise<RewrittenFile> {
  * the end in one slice but decodes only from the metadata's start, which is inside the tail;
  * bytes already uploaded read as zeros.
  */
+const LEADING_MAGIC = new TextEncoder().encode('PAR1');
+
 function tailBuffer(tail: Uint8Array, size: number): AsyncBuffer {
   const tailStart = size - tail.length;
   return {
     byteLength: size,
     slice: (start: number, end = size) => {
       const out = new Uint8Array(end - start);
+      // The footer reader also checks the leading magic, which the writer put first.
+      for (let i = Math.max(0, start); i < Math.min(4, end); i++) out[i - start] = LEADING_MAGIC[i]!;
       const from = Math.max(start, tailStart);
       if (end > from) out.set(tail.subarray(from - tailStart, end - tailStart), from - start);
       return out.buffer;
