@@ -12,6 +12,7 @@ import type { Compressors } from 'hyparquet';
 import { decompressZstd, compressors as pureJs } from 'hyparquet-compressors';
 import { ParquetError } from './parquetError.js';
 import type { CodecName } from './parquetFooter.js';
+import { checkLz4Raw, checkSnappy } from './streamCheck.js';
 
 /** Bounded native zlib: a page that inflates past its declared size is cut off, not allocated. */
 const gzip = (input: Uint8Array, outputLength: number): Uint8Array =>
@@ -36,6 +37,25 @@ export const PAGE_DECOMPRESSORS: Compressors = {
   LZ4: pureJs.LZ4,
   LZ4_RAW: pureJs.LZ4_RAW,
 };
+
+/**
+ * Checks that one page's bytes decompress to exactly `outputLength` bytes, with the cheapest
+ * decoder that proves it: SNAPPY and LZ4_RAW are followed structurally (`streamCheck`), the
+ * other codecs decompressed. Throws like `decompressPage`.
+ */
+export function checkPageDecompresses(codec: CodecName, input: Uint8Array, outputLength: number): void {
+  const check = codec === 'SNAPPY' ? checkSnappy : codec === 'LZ4_RAW' ? checkLz4Raw : undefined;
+  if (!check) {
+    decompressPage(codec, input, outputLength);
+    return;
+  }
+  try {
+    check(input, outputLength);
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new ParquetError('corrupt_data', `${codec} page does not decompress: ${message}`, { cause });
+  }
+}
 
 /**
  * Decompresses one page's bytes to exactly `outputLength` bytes. Throws ParquetError

@@ -9,7 +9,8 @@
  *   compressed bytes stay inside the chunk, sizes are within `MAX_PAGE_BYTES`;
  * - at most one dictionary page, and only first;
  * - the pages' CRC-32 matches where the header carries `crc`;
- * - every page decompresses with the chunk's codec to exactly its declared size (LZO: rejected);
+ * - every page decompresses with the chunk's codec to exactly its declared size (LZO: rejected;
+ *   SNAPPY and LZ4_RAW followed tag by tag without writing the output, see `streamCheck`);
  * - the data pages' value counts add up to the chunk's `num_values`; for a flat column (no
  *   repeated ancestor: one value, null or not, per row) also to the row group's `num_rows`; for a
  *   repeated column a row has one or more values, so its pages must hold at least `num_rows`
@@ -26,7 +27,7 @@
  * in another file (`file_path`) are not supported by astha anyway.
  */
 import { crc32 } from 'node:zlib';
-import { decompressPage } from './pageCodecs.js';
+import { checkPageDecompresses } from './pageCodecs.js';
 import { type PageHeader, decodePageHeader } from './pageHeader.js';
 import { ParquetError } from './parquetError.js';
 import type { ColumnChunk, ParquetFooter, SchemaElement } from './parquetFooter.js';
@@ -205,7 +206,7 @@ function checkPage(chunk: Chunk, offset: number, header: PageHeader, body: Uint8
     );
   }
   try {
-    decompressPage(codec, body.subarray(levels), expected);
+    checkPageDecompresses(codec, body.subarray(levels), expected);
   } catch (error) {
     if (error instanceof ParquetError && error.code === 'corrupt_data')
       throw corrupt(chunk, offset, error.message);
