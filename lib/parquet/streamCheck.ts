@@ -20,35 +20,35 @@ export function checkSnappy(input: Uint8Array, outputLength: number): void {
   if (declared !== outputLength)
     throw new Error(`snappy stream holds ${declared} bytes, expected ${outputLength}`);
   let produced = 0;
-  while (pos < input.length) {
+  const end = input.length;
+  while (pos < end) {
     const tag = input[pos++]!;
-    let length: number;
-    let offset = 0;
     const kind = tag & 3;
+    let length: number;
     if (kind === 0) {
-      length = tag >> 2;
+      length = tag >>> 2;
       if (length >= 60) {
         const extra = length - 59;
-        if (pos + extra > input.length) throw new Error('snappy literal length is cut');
-        length = 0;
-        for (let i = 0; i < extra; i++) length += input[pos + i]! * 2 ** (8 * i);
+        if (pos + extra > end) throw new Error('snappy literal length is cut');
+        length = littleEndian(input, pos, extra);
         pos += extra;
       }
       length += 1;
-      if (pos + length > input.length)
-        throw new Error(`snappy literal of ${length} bytes runs past the page`);
       pos += length;
+      if (pos > end) throw new Error(`snappy literal of ${length} bytes runs past the page`);
     } else {
-      const size = kind === 1 ? 1 : kind === 2 ? 2 : 4;
-      if (pos + size > input.length) throw new Error('snappy copy is cut');
+      let offset: number;
       if (kind === 1) {
-        length = ((tag >> 2) & 7) + 4;
-        offset = ((tag >> 5) << 8) | input[pos]!;
+        if (pos + 1 > end) throw new Error('snappy copy is cut');
+        length = ((tag >>> 2) & 7) + 4;
+        offset = ((tag >>> 5) << 8) | input[pos++]!;
       } else {
-        length = (tag >> 2) + 1;
-        for (let i = 0; i < size; i++) offset += input[pos + i]! * 2 ** (8 * i);
+        const size = kind === 2 ? 2 : 4;
+        if (pos + size > end) throw new Error('snappy copy is cut');
+        length = (tag >>> 2) + 1;
+        offset = littleEndian(input, pos, size);
+        pos += size;
       }
-      pos += size;
       if (offset === 0 || offset > produced)
         throw new Error(`snappy copy offset ${offset} is outside the output`);
     }
@@ -57,6 +57,15 @@ export function checkSnappy(input: Uint8Array, outputLength: number): void {
   }
   if (produced !== outputLength)
     throw new Error(`snappy stream ends after ${produced} of ${outputLength} bytes`);
+}
+
+/** An unsigned little-endian integer of 1 to 4 bytes. */
+function littleEndian(input: Uint8Array, at: number, size: number): number {
+  let value = input[at]!;
+  if (size > 1) value |= input[at + 1]! << 8;
+  if (size > 2) value |= input[at + 2]! << 16;
+  if (size > 3) value |= input[at + 3]! << 24;
+  return value >>> 0;
 }
 
 /** Throws Error naming the problem when `input` is not an LZ4 block of `outputLength` bytes. */
