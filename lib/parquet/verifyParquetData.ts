@@ -23,8 +23,8 @@
  * dictionary indexes or bad level encodings pass too. On Node before 22.15 ZSTD is decoded by
  * fzstd into a buffer of the declared size, so a page longer than declared is cut, not caught. Repetition
  * levels of DATA_PAGE (v1) pages are not decoded, so rows of repeated columns in v1 pages are
- * only bounded; page indexes and bloom filters (outside the chunks) are not read; columns kept
- * in another file (`file_path`) are not supported by astha anyway.
+ * only bounded; page indexes and bloom filters (outside the chunks) are not read; a column chunk
+ * kept in another file (`file_path`, which readers do not follow either) fails verification.
  */
 import { crc32 } from 'node:zlib';
 import { checkPageDecompresses } from './pageCodecs.js';
