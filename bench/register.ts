@@ -13,18 +13,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { type ColumnSource, ParquetWriter, parquetWriteBuffer } from 'hyparquet-writer';
 import { fileWriter } from 'hyparquet-writer/src/node.js';
-import { s3ClientConfig } from '../lib/aws/awsOptions.js';
 import { inspectParquet } from '../lib/parquet/inspectParquet.js';
 import type { S3ObjectRef } from '../lib/registry/planRegistration.js';
 import { openRegistry } from '../lib/registry/registry.js';
 import { FsStore } from '../lib/store/fsStore.js';
 import type { ObjectStore } from '../lib/store/objectStore.js';
-import { S3Store } from '../lib/store/s3Store.js';
+import { LOCALSTACK, localstackS3 } from './localstack.js';
 
-const LOCALSTACK = 'http://127.0.0.1:4566';
 const FILES = Number(process.argv[2] ?? 300);
 const BATCH = 50;
 const ROWS = 40_000;
@@ -169,30 +166,12 @@ async function child(path: string, verifyData: boolean): Promise<void> {
   );
 }
 
-async function localstackS3(): Promise<S3Store | undefined> {
-  try {
-    const health = await fetch(`${LOCALSTACK}/_localstack/health`, { signal: AbortSignal.timeout(2_000) });
-    if (!health.ok) return undefined;
-  } catch {
-    return undefined;
-  }
-  const aws = {
-    endpoint: LOCALSTACK,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
-  const client = new S3Client(s3ClientConfig(aws));
-  const bucket = `astha-bench-register-${process.pid}`;
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  return new S3Store(bucket, '', client);
-}
-
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') return child(process.argv[3]!, process.argv[4] === 'verify');
   const dir = mkdtempSync(join(tmpdir(), 'astha-bench-register-'));
   try {
     await throughput('fs', new FsStore(join(dir, 'warehouse')), dir);
-    const s3 = await localstackS3();
+    const s3 = await localstackS3('');
     if (s3) await throughput('s3', s3, dir);
     else console.log(`s3: LocalStack not answering on ${LOCALSTACK}, skipped`);
     const big = join(dir, 'big', 'big.parquet');
