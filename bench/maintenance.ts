@@ -176,7 +176,7 @@ async function compactAll(registry: Registry, store: ObjectStore, tableId: numbe
   for (let group = 1; ; group++) {
     const start = performance.now();
     const { value: report, peak } = await withPeakMemory((sample) =>
-      compactTable(tableId, { registry, store, maxGroupsPerLook: 1, onRowGroup: sample }),
+      compactTable(tableId, { registry, store, maxGroupsPerRun: 1, lookBudgetMs: 0, onRowGroup: sample }),
     );
     const seconds = (performance.now() - start) / 1000;
     const done = report.groups[0];

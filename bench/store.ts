@@ -7,14 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { s3ClientConfig } from '../lib/aws/awsOptions.js';
 import { FsStore } from '../lib/store/fsStore.js';
 import { MemoryStore } from '../lib/store/memoryStore.js';
 import type { ObjectStore } from '../lib/store/objectStore.js';
-import { S3Store } from '../lib/store/s3Store.js';
+import { LOCALSTACK, localstackS3 } from './localstack.js';
 
-const LOCALSTACK = 'http://127.0.0.1:4566';
 const SMALL_COUNT = 500;
 const LARGE_COUNT = 40;
 const CONCURRENCY = 8;
@@ -72,25 +69,6 @@ async function bench(adapter: string, store: ObjectStore): Promise<void> {
   report(adapter, 'get 1 MiB', await timed(largePut.ops, (i) => store.get(`large/${i}`)), MiB);
 }
 
-async function localstackS3(): Promise<S3Store | undefined> {
-  try {
-    const health = await fetch(`${LOCALSTACK}/_localstack/health`, { signal: AbortSignal.timeout(2_000) });
-    if (!health.ok) return undefined;
-  } catch {
-    return undefined;
-  }
-  const client = new S3Client(
-    s3ClientConfig({
-      endpoint: LOCALSTACK,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    }),
-  );
-  const bucket = `astha-bench-${Date.now().toString(36)}`;
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  return new S3Store(bucket, 'bench', client, {});
-}
-
 async function main(): Promise<void> {
   console.log(
     `store benchmark: ${SMALL_COUNT} x 1 KiB, ${LARGE_COUNT} x 1 MiB, ${CONCURRENCY} concurrent, ${PHASE_BUDGET_MS / 1000} s cap per phase`,
@@ -102,7 +80,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
-  const s3 = await localstackS3();
+  const s3 = await localstackS3('bench');
   if (s3) await bench('s3', s3);
   else console.log(`s3        LocalStack is not reachable at ${LOCALSTACK}: skipped`);
 }

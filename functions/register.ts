@@ -26,6 +26,7 @@ async function ready(): Promise<RegisterHandler> {
     bucket: deps.warehouse.bucket,
     warehousePrefix: deps.warehouse.prefix,
     logger,
+    verifyData: deps.config.registration.verifyData,
   });
   return register;
 }

@@ -51,6 +51,8 @@ export interface AsthaConfig {
   };
   /** The REST catalog server (`astha serve`, `astha start`). */
   catalog: CatalogServerConfig;
+  /** Registration reads every data page, not only the footer (`ASTHA_VERIFY_DATA`, default on). */
+  registration: { verifyData: boolean };
   logLevel: string;
   /**
    * Set inside a Lambda function (`AWS_LAMBDA_FUNCTION_NAME`): its name and the timeout the
@@ -107,6 +109,7 @@ export function loadConfig(env: Env = process.env): Readonly<AsthaConfig> {
       port: portNumber(env, 'ASTHA_CATALOG_PORT', 8181),
       token: env.ASTHA_CATALOG_TOKEN || undefined,
     },
+    registration: { verifyData: onOff(env, 'ASTHA_VERIFY_DATA', true) },
     logLevel: env.ASTHA_LOG_LEVEL ?? 'info',
     ...functionConfig(env),
   };
@@ -177,6 +180,14 @@ function portNumber(env: Env, name: string, fallback: number): number {
     });
   }
   return Number(raw);
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|on)$/i.test(raw)) return true;
+  if (/^(0|false|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be on or off (true/false, 1/0), got ${JSON.stringify(raw)}`, { name });
 }
 
 function parseJsonObject(env: Env, name: string): Record<string, string> {

@@ -38,8 +38,9 @@ export async function compactCommand(
   let rowGroups = 0;
   const report = await compactTable(table.id, {
     ...deps,
-    // A command run has no Lambda timeout to stay inside: every planned group, not four.
-    maxGroupsPerLook: Number.POSITIVE_INFINITY,
+    // A command run has no Lambda timeout to stay inside: every planned group in one snapshot.
+    maxGroupsPerRun: Number.POSITIVE_INFINITY,
+    lookBudgetMs: Number.POSITIVE_INFINITY,
     onRowGroup: () => {
       rowGroups++;
       ctx.out.progress(`${name}: rewriting, ${rowGroups.toLocaleString('en-US')} row groups read`);

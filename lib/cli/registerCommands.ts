@@ -80,6 +80,7 @@ export async function registerCommand(
   }
   const outcomes = await deps.registry.registerBatch(objects, deps.store, {
     warehousePrefix: deps.warehouse.prefix,
+    verifyData: deps.config.registration.verifyData,
   });
   await retryRejectedInNewTables(retryDeps(ctx, deps), outcomes);
   const results = outcomes.map((o, i) => ({
@@ -180,6 +181,7 @@ export async function backfillCommand(ctx: CliContext, prefix: string): Promise<
     if (batch.length === 0) return;
     const outcomes = await deps.registry.registerBatch(batch, deps.store, {
       warehousePrefix: deps.warehouse.prefix,
+      verifyData: deps.config.registration.verifyData,
     });
     const retried = await retryRejectedInNewTables(retryDeps(ctx, deps), outcomes);
     summary.retried += retried.length;

@@ -11,7 +11,8 @@
  * replace the registry does not know yet is found in the table's snapshots on the next look
  * (`recoverReplaces`), its inputs and outputs read back from its own manifests.
  */
-import { errorMessage, StoreError } from '../errors.js';
+import { AsthaError, errorMessage, StoreError } from '../errors.js';
+import { ParquetError } from '../parquet/parquetError.js';
 import { isInputsGone, replaceFiles } from '../iceberg/commit/replaceFiles.js';
 import { IcebergError } from '../iceberg/icebergError.js';
 import { type CommitClock, type CommitLimits, systemCommitClock } from '../iceberg/commit/commitBackoff.js';
@@ -28,7 +29,12 @@ import { readTableProperties } from '../registry/tableProperties.js';
 import type { TableRow } from '../registry/rows.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { COMPACTION_SUMMARY, compactedOutput, dataFileSource } from './compactedOutput.js';
-import { compactionPolicy, planCompaction, type RewriteGroup } from './planCompaction.js';
+import {
+  type CompactionPolicy,
+  compactionPolicy,
+  planCompaction,
+  type RewriteGroup,
+} from './planCompaction.js';
 import { recoverReplaces } from './recoverReplaces.js';
 import { manifestMinCount, rewriteManifests } from './rewriteManifests.js';
 import {
@@ -45,8 +51,13 @@ export interface CompactorDeps {
   store: ObjectStore;
   clock?: CommitClock;
   limits?: Partial<CommitLimits>;
-  /** Rewrite groups one look commits at most (default 4); the rest wait for the next look. */
-  maxGroupsPerLook?: number;
+  /**
+   * Rewrite groups one replace snapshot commits at most (default 100; a command run: all). The
+   * groups of a run are disjoint, so they commit together; a look runs until nothing qualifies.
+   */
+  maxGroupsPerRun?: number;
+  /** A look starts no new run after this long (default 400 s: the compactor Lambda has 900 s). */
+  lookBudgetMs?: number;
   rowGroupRows?: number;
   onRowGroup?: () => void;
 }
@@ -59,7 +70,7 @@ export interface GroupOutcome {
   bytesWritten: number;
   /** The replace snapshot, or why the group was not committed. */
   snapshotId?: string;
-  refused?: 'inputs_gone' | 'input_missing' | 'unsupported';
+  refused?: 'inputs_gone' | 'input_missing' | 'unsupported' | 'unreadable';
   reason?: string;
   /** Metadata PUT attempts the commit took (more than 1: it lost a race and was rebuilt). */
   attempts?: number;
@@ -74,6 +85,8 @@ export interface CompactionReport {
   groups: GroupOutcome[];
   /** Why the table's data files were not considered (manifests may still be rewritten). */
   skipped?: string;
+  /** Groups still qualifying when the look's time budget ran out (the next look takes them). */
+  remaining?: number;
   /** The manifest rewrite this look committed, if the table had many small manifests. */
   manifests?: { snapshotId: string; replaced: number; created: number };
 }
@@ -99,9 +112,8 @@ export async function compactTable(tableId: number, deps: CompactorDeps): Promis
     target: policy.targetFileSizeBytes,
     codecProperty: properties['write.parquet.compression-codec'],
   };
-  const maxGroups = deps.maxGroupsPerLook ?? 4;
   // Retractions first, whatever the policy says: they are about which rows the table holds.
-  for (const retracted of (await retractedOutputs(deps.registry.client, tableId)).slice(0, maxGroups)) {
+  for (const retracted of await retractedOutputs(deps.registry.client, tableId)) {
     const { output, ranges } = retracted;
     const group = {
       partitionPath: output.partitionPath,
@@ -109,15 +121,16 @@ export async function compactTable(tableId: number, deps: CompactorDeps): Promis
       bytes: output.size,
       rows: output.rowCount,
     };
-    report.groups.push(await compactGroup(group, { ...context, exclude: new Map([[output.id, ranges]]) }));
+    const retraction = { ...context, exclude: new Map([[output.id, ranges]]) };
+    report.groups.push(...(await commitRun([group], retraction)));
+    context.loaded = retraction.loaded;
   }
   // A column compaction cannot write: the table is left as it is, not failed on every look.
-  const skipped = uncompactableColumn(currentSchema(loaded.metadata));
+  const skipped = uncompactableColumn(currentSchema(context.loaded.metadata));
   if (skipped) report.skipped = skipped;
-  const groups = skipped ? [] : planCompaction(await liveFiles(deps.registry.client, tableId), policy);
-  for (const group of groups.slice(0, maxGroups)) report.groups.push(await compactGroup(group, context));
+  else await compactUntilDone(policy, context, report);
   const rewrite = await rewriteManifests(deps.store, table, {
-    knownVersion: loaded.version,
+    knownVersion: context.loaded.version,
     clock,
     minCount: manifestMinCount(properties),
     properties,
@@ -152,8 +165,121 @@ interface GroupContext {
   exclude?: ReadonlyMap<number, readonly RowRange[]>;
 }
 
-async function compactGroup(group: RewriteGroup, context: GroupContext): Promise<GroupOutcome> {
-  const { deps, row, table, loaded, clock } = context;
+/** Groups a run commits at most when the caller does not say (the byte bound usually binds first). */
+const GROUPS_PER_RUN = 100;
+/** A run stops taking groups past this many input bytes (a bigger group still runs alone). */
+const RUN_BYTES = 1024 ** 3;
+const LOOK_BUDGET_MS = 400_000;
+
+/**
+ * Plans, rewrites and commits runs of groups until nothing qualifies or the time budget is
+ * spent: one look leaves no eligible partition waiting for another file to arrive. Each run is
+ * one replace snapshot, as Iceberg's rewrite-data-files commits its file groups. A group that
+ * cannot be rewritten is not planned again in this look.
+ */
+async function compactUntilDone(policy: CompactionPolicy, context: GroupContext, report: CompactionReport) {
+  const { deps, row, clock } = context;
+  const started = clock.now();
+  const refused = new Set<number>();
+  for (let run = 0; ; run++) {
+    const groups = planCompaction(await liveFiles(deps.registry.client, row.id), policy).filter(
+      (group) => !group.files.some((file) => refused.has(file.id)),
+    );
+    if (groups.length === 0) return;
+    // The first run always goes: a budget of 0 means one run per look.
+    if (run > 0 && clock.now() - started >= (deps.lookBudgetMs ?? LOOK_BUDGET_MS)) {
+      report.remaining = groups.length;
+      return;
+    }
+    const taken = takeRun(groups, deps.maxGroupsPerRun ?? GROUPS_PER_RUN);
+    const outcomes = await commitRun(taken, context);
+    report.groups.push(...outcomes);
+    outcomes.forEach((outcome, i) => {
+      if (outcome.snapshotId === undefined) for (const file of taken[i]!.files) refused.add(file.id);
+    });
+  }
+}
+
+function takeRun(groups: readonly RewriteGroup[], maxGroups: number): RewriteGroup[] {
+  const run: RewriteGroup[] = [];
+  let bytes = 0;
+  for (const group of groups) {
+    if (run.length >= maxGroups || (run.length > 0 && bytes + group.bytes > RUN_BYTES)) break;
+    run.push(group);
+    bytes += group.bytes;
+  }
+  return run;
+}
+
+interface Rewritten {
+  index: number;
+  group: RewriteGroup;
+  outputs: (ReturnType<typeof compactedOutput> & { segments: RewrittenFile['segments'] })[];
+}
+
+/**
+ * Rewrites each group, then commits every rewritten one in one snapshot and records it; returns
+ * one outcome per group, in order. Updates `context.loaded` to the committed version.
+ */
+async function commitRun(groups: readonly RewriteGroup[], context: GroupContext): Promise<GroupOutcome[]> {
+  const outcomes: GroupOutcome[] = [];
+  const rewritten: Rewritten[] = [];
+  for (const [index, group] of groups.entries()) {
+    const { outcome, outputs } = await rewriteOne(group, context);
+    outcomes.push(outcome);
+    if (outputs) rewritten.push({ index, group, outputs });
+  }
+  if (rewritten.length === 0) return outcomes;
+  const { deps, row, table, clock } = context;
+  const outputs = rewritten.flatMap((r) => r.outputs);
+  // Rows left out are a change of data: readers of changes must not skip it as a replace.
+  const operation = !context.exclude ? 'replace' : outputs.length === 0 ? 'delete' : 'overwrite';
+  const inputs = rewritten.flatMap((r) => r.group.files.map((f) => f.uri));
+  let result: Awaited<ReturnType<typeof replaceFiles>>;
+  try {
+    result = await replaceFiles(deps.store, table, {
+      snapshotId: newSnapshotId(),
+      inputs,
+      outputs: outputs.map(dataFileSource),
+      gone: () => notLive(deps.registry.client, row.id, inputs),
+      summary: COMPACTION_SUMMARY,
+      operation,
+      knownVersion: context.loaded.version,
+      clock,
+      ...(deps.limits ? { limits: deps.limits } : {}),
+    });
+  } catch (error) {
+    // A concurrent delete or compaction won: our outputs stay unreferenced, the registry untouched.
+    if (!isInputsGone(error)) throw error;
+    for (const r of rewritten) outcomes[r.index] = { ...outcomes[r.index]!, refused: 'inputs_gone' };
+    return outcomes;
+  }
+  const { commit, snapshot } = result;
+  await recordCompaction(deps.registry.client, {
+    tableId: row.id,
+    pointer: tablePointer(row.id, commit),
+    snapshot: snapshotRecord(snapshot, commit.metadataLocation),
+    inputUris: inputs,
+    outputs,
+    nowMs: clock.now(),
+  });
+  context.loaded = commit;
+  for (const r of rewritten) {
+    outcomes[r.index] = {
+      ...outcomes[r.index]!,
+      snapshotId: snapshot.snapshotId.toString(),
+      attempts: commit.attempts,
+    };
+  }
+  return outcomes;
+}
+
+/** One group's outputs, written and unreferenced; or its outcome alone when it cannot be rewritten. */
+async function rewriteOne(
+  group: RewriteGroup,
+  context: GroupContext,
+): Promise<{ outcome: GroupOutcome; outputs?: Rewritten['outputs'] }> {
+  const { deps, row, loaded } = context;
   const schema = currentSchema(loaded.metadata);
   const options: RewriteOptions = {
     store: deps.store,
@@ -181,58 +307,29 @@ async function compactGroup(group: RewriteGroup, context: GroupContext): Promise
     // rewrite would fail this look every time: report the group and leave it as it is.
     const refused = unrewritable(error);
     if (!refused) throw error;
-    return { ...outcome, refused, reason: errorMessage(error) };
+    return { outcome: { ...outcome, refused, reason: errorMessage(error) } };
   }
   outcome.outputFiles = written.length;
   outcome.bytesWritten = written.reduce((sum, f) => sum + f.size, 0);
+  const rowsOut = written.reduce((sum, f) => sum + f.rowCount, 0);
+  const rowsRetracted = context.exclude ? group.rows - rowsOut : 0;
+  if (rowsRetracted > 0) outcome.rowsRetracted = rowsRetracted;
   const partitionValuesJson = group.files[0]!.partitionValuesJson;
   const outputs = written.map((file) => ({
     ...compactedOutput(deps.store, file, group.partitionPath, partitionValuesJson, schema['schema-id']),
     segments: file.segments,
   }));
-  const rowsOut = written.reduce((sum, f) => sum + f.rowCount, 0);
-  const rowsRetracted = context.exclude ? group.rows - rowsOut : 0;
-  // Rows left out are a change of data: readers of changes must not skip it as a replace.
-  const operation = !context.exclude ? 'replace' : outputs.length === 0 ? 'delete' : 'overwrite';
-  const inputs = group.files.map((f) => f.uri);
-  const snapshotId = newSnapshotId();
-  let result: Awaited<ReturnType<typeof replaceFiles>>;
-  try {
-    result = await replaceFiles(deps.store, table, {
-      snapshotId,
-      inputs,
-      outputs: outputs.map(dataFileSource),
-      gone: () => notLive(deps.registry.client, row.id, inputs),
-      summary: COMPACTION_SUMMARY,
-      operation,
-      knownVersion: loaded.version,
-      clock,
-      ...(deps.limits ? { limits: deps.limits } : {}),
-    });
-  } catch (error) {
-    // A concurrent delete or compaction won: our outputs stay unreferenced, the registry untouched.
-    if (isInputsGone(error)) return { ...outcome, refused: 'inputs_gone' };
-    throw error;
-  }
-  const { commit, snapshot } = result;
-  await recordCompaction(deps.registry.client, {
-    tableId: row.id,
-    pointer: tablePointer(row.id, commit),
-    snapshot: snapshotRecord(snapshot, commit.metadataLocation),
-    inputUris: inputs,
-    outputs,
-    nowMs: clock.now(),
-  });
-  return {
-    ...outcome,
-    snapshotId: snapshot.snapshotId.toString(),
-    attempts: commit.attempts,
-    ...(rowsRetracted > 0 ? { rowsRetracted } : {}),
-  };
+  return { outcome, outputs };
 }
 
+/**
+ * Why a group can never be rewritten as it is, or undefined for a failure worth retrying. An
+ * input whose pages do not decode (hyparquet's plain errors, a ParquetError) reads the same on
+ * every look: retrying would only take the table's message to the dead-letter queue.
+ */
 function unrewritable(error: unknown): GroupOutcome['refused'] | undefined {
   if (error instanceof StoreError && error.code === 'not_found') return 'input_missing';
   if (error instanceof IcebergError && error.code === 'unsupported') return 'unsupported';
+  if (error instanceof ParquetError || !(error instanceof AsthaError)) return 'unreadable';
   return undefined;
 }

@@ -6,7 +6,7 @@
  */
 import type { AsyncBuffer } from 'hyparquet';
 import { ParquetError } from '../parquet/parquetError.js';
-import { storeAsyncBuffer } from '../parquet/storeAsyncBuffer.js';
+import { memoryAsyncBuffer, storeAsyncBuffer } from '../parquet/storeAsyncBuffer.js';
 import type { LiveFile } from '../registry/compactionState.js';
 import type { ObjectStore } from '../store/objectStore.js';
 
@@ -46,7 +46,7 @@ export class FooterBytes {
       this.kept.set(file.id, ownBuffer(bytes));
       this.bytes += file.size;
     }
-    return memoryBuffer(bytes);
+    return memoryAsyncBuffer(bytes);
   }
 
   take(fileId: number): ArrayBuffer | undefined {
@@ -87,7 +87,9 @@ export class InputSources {
       const kept = this.footerBytes.take(file.id);
       const size = kept || file.size > WHOLE_FILE_BYTES ? 0 : file.size;
       if (this.ahead.length > 0 && this.aheadBytes + size > READ_AHEAD_BYTES) return;
-      const source = kept ? Promise.resolve(memoryBuffer(new Uint8Array(kept))) : sourceOf(this.store, file);
+      const source = kept
+        ? Promise.resolve(memoryAsyncBuffer(new Uint8Array(kept)))
+        : sourceOf(this.store, file);
       // Its failure is only seen when awaited, after the files before it, so it is marked
       // handled now (an unhandled rejection would end the process meanwhile).
       source.catch(() => undefined);
@@ -101,7 +103,7 @@ export class InputSources {
 /** A small input in memory (one GET), a large one as ranged reads of its row groups. */
 async function sourceOf(store: ObjectStore, file: LiveFile): Promise<AsyncBuffer> {
   if (file.size > WHOLE_FILE_BYTES) return storeAsyncBuffer(store, file.path, file.size);
-  return memoryBuffer(await store.get(file.path));
+  return memoryAsyncBuffer(await store.get(file.path));
 }
 
 /** The bytes as an ArrayBuffer of their own (a store may hand back a view into a larger one). */
@@ -109,14 +111,4 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
     return bytes.buffer as ArrayBuffer;
   return bytes.slice().buffer;
-}
-
-function memoryBuffer(bytes: Uint8Array): AsyncBuffer {
-  // Stores return plain (non-shared) buffers.
-  const buffer = bytes.buffer as ArrayBuffer;
-  return {
-    byteLength: bytes.length,
-    slice: (start: number, end?: number) =>
-      buffer.slice(bytes.byteOffset + start, bytes.byteOffset + (end ?? bytes.length)),
-  };
 }

@@ -32,6 +32,7 @@ import { partitionValueFromPath } from '../iceberg/partitionValues.js';
 import type { PartitionSpec } from '../iceberg/spec/partitionSpec.js';
 import type { NestedField, Schema } from '../iceberg/spec/types.js';
 import { type ParquetInspection, inspectFooter } from '../parquet/inspectParquet.js';
+import { PAGE_DECOMPRESSORS } from '../parquet/pageCodecs.js';
 import { readParquetFooter } from '../parquet/parquetFooter.js';
 import type { RowSegment } from '../registry/compactionLineage.js';
 import type { LiveFile } from '../registry/compactionState.js';
@@ -362,6 +363,8 @@ async function readLeaves(
     rowStart,
     rowEnd,
     utf8: false,
+    // Every codec registration accepts (hyparquet alone reads only SNAPPY and UNCOMPRESSED).
+    compressors: PAGE_DECOMPRESSORS,
     // INT96 is always converted: keep its nanoseconds exact (the converter scales them).
     parsers: { timestampFromNanoseconds: (nanos: bigint) => nanos },
     // Without onChunk or onComplete hyparquet does not assemble nested values (see columnReader).
@@ -501,12 +504,16 @@ async function finishOutput(output: OpenOutput): Promise<RewrittenFile> {
  * the end in one slice but decodes only from the metadata's start, which is inside the tail;
  * bytes already uploaded read as zeros.
  */
+const LEADING_MAGIC = new TextEncoder().encode('PAR1');
+
 function tailBuffer(tail: Uint8Array, size: number): AsyncBuffer {
   const tailStart = size - tail.length;
   return {
     byteLength: size,
     slice: (start: number, end = size) => {
       const out = new Uint8Array(end - start);
+      // The footer reader also checks the leading magic, which the writer put first.
+      for (let i = Math.max(0, start); i < Math.min(4, end); i++) out[i - start] = LEADING_MAGIC[i]!;
       const from = Math.max(start, tailStart);
       if (end > from) out.set(tail.subarray(from - tailStart, end - tailStart), from - start);
       return out.buffer;

@@ -1,14 +1,17 @@
 /**
- * What the registry needs to know about a Parquet file, read from its footer alone: the
- * Iceberg schema, the record count, split offsets and per-column metrics for `data_file`.
+ * What the registry needs to know about a Parquet file, read from its footer: the Iceberg
+ * schema, the record count, split offsets and per-column metrics for `data_file`; optionally
+ * after checking its data pages too (`verifyParquetData`).
  */
 import { StoreError } from '../errors.js';
 import type { Schema } from '../iceberg/spec/types.js';
 import type { ObjectStore } from '../store/objectStore.js';
+import { ParquetError } from './parquetError.js';
 import { type ParquetFooter, readParquetFooter } from './parquetFooter.js';
 import { schemaFromParquet } from './schemaFromParquet.js';
 import { type ColumnStats, statsFromParquet } from './statsFromParquet.js';
-import { storeAsyncBuffer } from './storeAsyncBuffer.js';
+import { memoryAsyncBuffer, storeAsyncBuffer } from './storeAsyncBuffer.js';
+import { verifyParquetData } from './verifyParquetData.js';
 
 export type { ColumnStats } from './statsFromParquet.js';
 
@@ -26,19 +29,55 @@ export interface ParquetInspection {
   createdBy?: string;
 }
 
+export interface InspectOptions {
+  /** Also walk and decompress every data page (`verifyParquetData`); default: footer only. */
+  verifyData?: boolean;
+}
+
+/** With data verification, files up to this size are read in one GET (footer and pages alike). */
+export const WHOLE_FILE_READ_BYTES = 8 * 1024 * 1024;
+
 /**
- * Reads only the footer of `key` (one ranged GET of the last 64 KiB, a second one for a larger
- * footer; a HEAD first only when `size` is not given). Throws ParquetError for files that are
- * not readable Parquet or have columns without an Iceberg type; store errors pass through.
+ * Reads the footer of `key` (ranged GETs of the last 64 KiB and the first 4 bytes, one more for
+ * a footer above 64 KiB; a HEAD first only when `size` is not given) and, with `verifyData`,
+ * every data page: a small file in one GET, a large one in bounded ranged reads. Throws
+ * ParquetError for files that are not readable Parquet or have columns without an Iceberg type;
+ * store errors pass through.
  */
 export async function inspectParquet(
   store: ObjectStore,
   key: string,
   size?: number,
+  options: InspectOptions = {},
 ): Promise<ParquetInspection> {
   const fileSize = size ?? (await headSize(store, key));
-  const footer = await readParquetFooter(storeAsyncBuffer(store, key, fileSize));
-  return inspectFooter(footer, fileSize);
+  if (!options.verifyData) {
+    return inspectFooter(await readParquetFooter(storeAsyncBuffer(store, key, fileSize)), fileSize);
+  }
+  const file =
+    fileSize <= WHOLE_FILE_READ_BYTES
+      ? memoryAsyncBuffer(await wholeObject(store, key, fileSize))
+      : storeAsyncBuffer(store, key, fileSize);
+  const footer = await readParquetFooter(file);
+  const inspection = inspectFooter(footer, fileSize);
+  await verifyParquetData(
+    footer,
+    fileSize,
+    async (start, end) => new Uint8Array(await file.slice(start, end)),
+  );
+  return inspection;
+}
+
+async function wholeObject(store: ObjectStore, key: string, size: number): Promise<Uint8Array> {
+  const bytes = size === 0 ? new Uint8Array(0) : await store.get(key);
+  if (bytes.length !== size) {
+    throw new ParquetError(
+      'truncated',
+      `Parquet file ${JSON.stringify(key)} has ${bytes.length} bytes, not its stated ${size}`,
+      { details: { key, byteLength: size, got: bytes.length } },
+    );
+  }
+  return bytes;
 }
 
 /** The inspection of an already decoded footer (pure). */

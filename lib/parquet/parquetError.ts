@@ -16,7 +16,13 @@ export type ParquetErrorCode =
   /** The footer's Thrift structure cannot be decoded or is inconsistent. */
   | 'corrupt_footer'
   /** A column whose Parquet type has no lossless Iceberg type. */
-  | 'unsupported_type';
+  | 'unsupported_type'
+  /** Pages compressed with a codec astha cannot decompress (LZO). */
+  | 'unsupported_codec'
+  /** The footer is readable but the data pages are not (see verifyParquetData). */
+  | 'corrupt_data'
+  /** The file asks registration to allocate more than one file may (a huge footer or page). */
+  | 'too_large';
 
 export class ParquetError extends AsthaError {
   declare readonly code: ParquetErrorCode;

@@ -62,8 +62,22 @@ export interface ColumnStatistics {
   nullCount?: number;
 }
 
+/** parquet.thrift CompressionCodec, by enum value. */
+export const CODEC_NAMES = [
+  'UNCOMPRESSED',
+  'SNAPPY',
+  'GZIP',
+  'LZO',
+  'BROTLI',
+  'LZ4',
+  'ZSTD',
+  'LZ4_RAW',
+] as const;
+export type CodecName = (typeof CODEC_NAMES)[number];
+
 export interface ColumnChunk {
   path: string[];
+  codec: CodecName;
   numValues: number;
   totalCompressedSize: number;
   dataPageOffset: number;
@@ -122,23 +136,31 @@ const SIMPLE_LOGICAL_IDS: Record<number, (typeof SIMPLE_LOGICAL_TYPES)[number]> 
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder();
 
-/** Fetches the footer bytes (one ranged read, two for a footer above 64 KiB) and decodes them. */
+/**
+ * A footer longer than this is refused before it is read: decoding allocates in proportion to
+ * it, and one file must not make registration (512 MB in Lambda) run out of memory. Real footers
+ * are far smaller (1,000 columns × 100 row groups is about 10 MiB).
+ */
+export const MAX_FOOTER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Fetches the footer bytes (one ranged read of the tail, a second for a footer above 64 KiB,
+ * and the first 4 bytes, read alongside the tail when the tail does not cover them) and decodes them.
+ */
 export async function readParquetFooter(file: AsyncBuffer): Promise<ParquetFooter> {
   const size = file.byteLength;
   if (size === 0) throw new ParquetError('empty_file', 'empty file: 0 bytes, not a Parquet file');
   const tailStart = Math.max(0, size - FOOTER_FETCH_BYTES);
-  const tail = new Uint8Array(await file.slice(tailStart, size));
-  await checkMagic(file, tail, tailStart === 0);
+  const [tailBuffer, headBuffer] = await Promise.all([
+    file.slice(tailStart, size),
+    tailStart === 0 ? undefined : file.slice(0, Math.min(4, size)),
+  ]);
+  const tail = new Uint8Array(tailBuffer);
+  const head = headBuffer ? new Uint8Array(headBuffer) : tail.subarray(0, 4);
+  checkMagic(size, head, tail);
   const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
   const metadataLength = view.getUint32(tail.length - 8, true);
-  if (metadataLength > size - MIN_FILE_BYTES) {
-    throw new ParquetError(
-      'footer_out_of_range',
-      `Parquet footer length ${metadataLength} is past the file: the file has ${size} bytes, ` +
-        `so at most ${size - MIN_FILE_BYTES} can be footer`,
-      { details: { metadataLength, size } },
-    );
-  }
+  checkFooterLength(metadataLength, size);
   const metadataStart = size - 8 - metadataLength;
   const footer =
     metadataStart >= tailStart
@@ -147,13 +169,29 @@ export async function readParquetFooter(file: AsyncBuffer): Promise<ParquetFoote
   return decodeFooter(footer);
 }
 
-async function checkMagic(file: AsyncBuffer, tail: Uint8Array, wholeFile: boolean): Promise<void> {
-  const size = file.byteLength;
+function checkFooterLength(metadataLength: number, size: number): void {
+  if (metadataLength > size - MIN_FILE_BYTES) {
+    throw new ParquetError(
+      'footer_out_of_range',
+      `Parquet footer length ${metadataLength} is past the file: the file has ${size} bytes, ` +
+        `so at most ${size - MIN_FILE_BYTES} can be footer`,
+      { details: { metadataLength, size } },
+    );
+  }
+  if (metadataLength > MAX_FOOTER_BYTES) {
+    throw new ParquetError(
+      'too_large',
+      `Parquet footer of ${metadataLength} bytes is above the ${MAX_FOOTER_BYTES}-byte limit for one file; ` +
+        'it was not read (write fewer row groups or columns per file)',
+      { details: { metadataLength, limit: MAX_FOOTER_BYTES } },
+    );
+  }
+}
+
+function checkMagic(size: number, head: Uint8Array, tail: Uint8Array): void {
   const trailing = tail.length >= 4 ? latin1.decode(tail.subarray(tail.length - 4)) : '';
-  if (trailing === MAGIC && size >= MIN_FILE_BYTES) return;
-  // Only on the failure path: look at the head to tell a cut-off Parquet file from another format.
-  const head = wholeFile ? tail.subarray(0, 4) : new Uint8Array(await file.slice(0, 4));
   const leading = latin1.decode(head);
+  if (trailing === MAGIC && leading === MAGIC && size >= MIN_FILE_BYTES) return;
   if (leading === MAGIC) {
     const why =
       trailing === MAGIC
@@ -168,8 +206,10 @@ async function checkMagic(file: AsyncBuffer, tail: Uint8Array, wholeFile: boolea
     'not_parquet',
     size < 4
       ? `not a Parquet file: ${size} bytes, too short for the "PAR1" magic`
-      : `not a Parquet file: trailing magic is ${JSON.stringify(trailing)}, expected "PAR1"`,
-    { details: { size, trailing } },
+      : trailing === MAGIC
+        ? `not a Parquet file: it ends with "PAR1" but starts with ${JSON.stringify(leading)}`
+        : `not a Parquet file: trailing magic is ${JSON.stringify(trailing)}, expected "PAR1"`,
+    { details: { size, trailing, leading } },
   );
 }
 
@@ -224,6 +264,7 @@ function fileMetaData(r: ThriftReader, metadataLength: number): ParquetFooter {
   });
   if (schema.length === 0) corrupt('schema', 'empty');
   if (numRows === undefined) corrupt('num_rows', 'missing');
+  checkRowCounts(numRows, rowGroups);
   return {
     schema,
     numRows,
@@ -232,6 +273,23 @@ function fileMetaData(r: ThriftReader, metadataLength: number): ParquetFooter {
     ...(typeDefinedOrder === undefined ? {} : { typeDefinedOrder }),
     metadataLength,
   };
+}
+
+/** A negative count, or one its row groups do not add up to, would be committed as the file's rows. */
+function checkRowCounts(numRows: number, rowGroups: readonly RowGroup[]): void {
+  if (numRows < 0) corrupt('num_rows', numRows);
+  let sum = 0;
+  for (const group of rowGroups) {
+    if (group.numRows < 0) corrupt('row group num_rows', group.numRows);
+    sum += group.numRows;
+  }
+  if (sum !== numRows) {
+    throw new ParquetError(
+      'corrupt_footer',
+      `corrupt Parquet footer: num_rows is ${numRows} but its ${rowGroups.length} row group(s) hold ${sum}`,
+      { details: { numRows, rowGroupRows: sum } },
+    );
+  }
 }
 
 function structOf<T>(r: ThriftReader, type: ThriftType, what: string, read: (r: ThriftReader) => T): T {
@@ -370,7 +428,13 @@ function columnChunk(r: ThriftReader): ColumnChunk {
 }
 
 function columnMetaData(r: ThriftReader): ColumnChunk {
-  const chunk: ColumnChunk = { path: [], numValues: -1, totalCompressedSize: -1, dataPageOffset: -1 };
+  const chunk: ColumnChunk = {
+    path: [],
+    codec: 'UNCOMPRESSED',
+    numValues: -1,
+    totalCompressedSize: -1,
+    dataPageOffset: -1,
+  };
   r.struct((id, type) => {
     if (id === 3 && type === ThriftType.List) {
       chunk.path = r.list((t) =>
@@ -378,9 +442,10 @@ function columnMetaData(r: ThriftReader): ColumnChunk {
       );
     } else if (id === 12 && type === ThriftType.Struct) {
       chunk.statistics = statistics(r);
-    } else if (isInt(type) && (id === 5 || id === 7 || id === 9 || id === 11)) {
+    } else if (isInt(type) && (id === 4 || id === 5 || id === 7 || id === 9 || id === 11)) {
       const value = r.int(type);
-      if (id === 5) chunk.numValues = value;
+      if (id === 4) chunk.codec = enumName(CODEC_NAMES, value, 'codec');
+      else if (id === 5) chunk.numValues = value;
       else if (id === 7) chunk.totalCompressedSize = value;
       else if (id === 9) chunk.dataPageOffset = value;
       else chunk.dictionaryPageOffset = value;

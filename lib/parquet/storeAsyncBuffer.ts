@@ -30,3 +30,14 @@ export function storeAsyncBuffer(store: ObjectStore, key: string, byteLength: nu
     },
   };
 }
+
+/** A hyparquet `AsyncBuffer` over bytes already in memory (a store may hand back a view into a larger buffer). */
+export function memoryAsyncBuffer(bytes: Uint8Array): AsyncBuffer {
+  // Stores return plain (non-shared) buffers.
+  const buffer = bytes.buffer as ArrayBuffer;
+  return {
+    byteLength: bytes.length,
+    slice: (start: number, end?: number) =>
+      buffer.slice(bytes.byteOffset + start, bytes.byteOffset + (end ?? bytes.length)),
+  };
+}

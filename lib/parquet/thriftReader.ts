@@ -36,6 +36,11 @@ export class ThriftReader {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
+  /** Bytes consumed so far. */
+  get position(): number {
+    return this.offset;
+  }
+
   /** Calls `field` for every field of the struct at the cursor; `field` must consume or skip it. */
   struct(field: (id: number, type: ThriftType) => void): void {
     let id = 0;

@@ -23,6 +23,8 @@ export interface RegisterDeps {
   bucket: string;
   warehousePrefix: string;
   logger: Logger;
+  /** Verify data pages, not only footers (default true; `ASTHA_VERIFY_DATA`). */
+  verifyData?: boolean;
 }
 
 export interface RegisterSummary {
@@ -112,6 +114,7 @@ async function registerCreated(
   try {
     results = await deps.registry.registerBatch(objects, deps.store, {
       warehousePrefix: deps.warehousePrefix,
+      ...(deps.verifyData === undefined ? {} : { verifyData: deps.verifyData }),
     });
   } catch (error) {
     // The transaction itself failed (registry unavailable): every object is retried.

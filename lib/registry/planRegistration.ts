@@ -8,6 +8,7 @@ import { AsthaError, errorMessage, StoreError } from '../errors.js';
 import { normalizePrefix, parseWarehouseKey, type WarehouseKey } from '../layout/warehousePath.js';
 import { inspectParquet, type ParquetInspection } from '../parquet/inspectParquet.js';
 import { partitionContradiction } from '../iceberg/partitionAgreement.js';
+import { ParquetError } from '../parquet/parquetError.js';
 import { indexFieldsById, type StructType } from '../iceberg/spec/types.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { RegistryError } from './registryError.js';
@@ -25,6 +26,8 @@ export interface RegistrationOptions {
   warehousePrefix?: string;
   /** Footer reads in flight at once. */
   concurrency?: number;
+  /** Verify every data page, not only the footer (`verifyParquetData`); default true. */
+  verifyData?: boolean;
 }
 
 /** Where a data file lives, in the terms the registry stores. */
@@ -85,7 +88,7 @@ export async function planRegistrations(
       const registered = known.get(registeredKey(plan.location, plan.object.etag));
       plans[index] = registered
         ? { kind: 'duplicate', object: plan.object, ...registered }
-        : await readFooter(plan, store).catch((error: unknown) => ({
+        : await readFooter(plan, store, options.verifyData ?? true).catch((error: unknown) => ({
             kind: 'failed' as const,
             object: plan.object,
             error: asRetryable(error),
@@ -126,15 +129,19 @@ function locate(raw: S3ObjectRef, prefix: string, storeUrl: string): Registratio
   return { kind: 'located', object, location };
 }
 
-/** A stale or vanished object is ignored; a footer that cannot be read is a property of the file. */
-async function readFooter({ object, location }: Located, store: ObjectStore): Promise<RegistrationPlan> {
+/** A stale or vanished object is ignored; a file that cannot be read is a property of the file. */
+async function readFooter(
+  { object, location }: Located,
+  store: ObjectStore,
+  verifyData: boolean,
+): Promise<RegistrationPlan> {
   const info = await store.head(location.path);
   if (!info) return { kind: 'ignored', object, reason: 'object no longer exists' };
   if (normalizeEtag(info.etag) !== object.etag) {
     return { kind: 'ignored', object, reason: `stale notification: the object now has ETag ${info.etag}` };
   }
   try {
-    const inspection = await inspectParquet(store, location.path, info.size);
+    const inspection = await inspectParquet(store, location.path, info.size, { verifyData });
     const v3Only = formatV3Columns(inspection.schema);
     if (v3Only.length > 0) {
       // astha writes format-version 2 tables, where these types do not exist: readers refuse the
@@ -162,7 +169,7 @@ async function readFooter({ object, location }: Located, store: ObjectStore): Pr
       kind: 'unreadable',
       object,
       location,
-      reason: `cannot read Parquet footer: ${errorMessage(error)}`,
+      reason: `cannot read Parquet ${error instanceof ParquetError && error.code === 'corrupt_data' ? 'data' : 'footer'}: ${errorMessage(error)}`,
     };
   }
 }

@@ -34,6 +34,8 @@ export interface RuntimeParts {
   deadLetterQueues?: Partial<Record<Component, Queue>>;
   components: readonly ComponentLogic[];
   logger: Logger;
+  /** Registration verifies data pages, not only footers (default true). */
+  verifyData?: boolean;
   /** Embedded default: watch this directory (the warehouse) for new files. */
   watchDir?: string;
   /** Embedded default on a non-directory warehouse (s3://): no notifications arrive, so list it every scanIntervalMs. */
@@ -77,6 +79,7 @@ export class LocalRuntime {
       bucket,
       warehousePrefix,
       logger: logger.child({ fn: 'register' }),
+      ...(parts.verifyData === undefined ? {} : { verifyData: parts.verifyData }),
     });
     this.mappings.push(this.mapping('register', parts.registrationQueue, register));
     for (const component of parts.components) {

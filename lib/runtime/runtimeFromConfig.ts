@@ -142,6 +142,7 @@ export async function buildRuntime(
     store,
     bucket: warehouse.bucket,
     warehousePrefix: warehouse.prefix,
+    verifyData: config.registration.verifyData,
     registrationQueue,
     componentQueues: queues.queues,
     deadLetterQueues: queues.deadLetter,

@@ -58,6 +58,14 @@ describe('loadConfig', () => {
     ).toThrow(/ASTHA_FUNCTION_TIMEOUT_SECONDS/);
   });
 
+  it('verifies data pages at registration unless ASTHA_VERIFY_DATA is off', () => {
+    expect(loadConfig({}).registration.verifyData).toBe(true);
+    expect(loadConfig({ ASTHA_VERIFY_DATA: 'off' }).registration.verifyData).toBe(false);
+    expect(loadConfig({ ASTHA_VERIFY_DATA: 'false' }).registration.verifyData).toBe(false);
+    expect(loadConfig({ ASTHA_VERIFY_DATA: '1' }).registration.verifyData).toBe(true);
+    expect(() => loadConfig({ ASTHA_VERIFY_DATA: 'maybe' })).toThrow(/ASTHA_VERIFY_DATA must be on or off/);
+  });
+
   it('does not default the registry URL when it comes from a secret', () => {
     const config = loadConfig({ ASTHA_LIBSQL_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:x' });
     expect(config.registry.url).toBe('');

@@ -48,6 +48,11 @@ export interface FileSpec {
   row_group_size?: number;
   /** How another tool would lay the file out: legacy list shape, or Spark's INT96 + Parquet 1.0. */
   flavor?: 'default' | 'legacy' | 'spark';
+  /** Page codec (pyarrow's name; `lz4` writes LZ4_RAW), default snappy. */
+  compression?: 'none' | 'snappy' | 'gzip' | 'zstd' | 'brotli' | 'lz4';
+  data_page_version?: '1.0' | '2.0';
+  /** Write each page's CRC-32. */
+  page_checksum?: boolean;
 }
 
 export interface WrittenFile extends Summary {

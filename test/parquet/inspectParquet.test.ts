@@ -254,7 +254,7 @@ describe('inspectParquet on invalid files', () => {
 });
 
 describe('inspectParquet reads only the footer', () => {
-  it('a multi-megabyte file costs one ranged read of at most 64 KiB', async () => {
+  it('a multi-megabyte file costs one ranged read of at most 64 KiB and one of the leading magic', async () => {
     const rows = 300_000;
     const bytes = new Uint8Array(
       parquetWriteBuffer({
@@ -274,6 +274,7 @@ describe('inspectParquet reads only the footer', () => {
     expect(store.reads.heads).toEqual(['big.parquet']);
     expect(store.reads.gets).toEqual([
       { key: 'big.parquet', start: bytes.length - 65536, end: bytes.length },
+      { key: 'big.parquet', start: 0, end: 4 },
     ]);
     expect(store.bytesRead * 50).toBeLessThan(bytes.length);
     const n = inspection.columns[0]!;
@@ -304,6 +305,7 @@ describe('inspectParquet reads only the footer', () => {
     expect(fromSingleValue('int', inspection.columns[1199]!.upper!)).toBe(1200);
     expect(store.reads.gets).toEqual([
       { key: 'wide.parquet', start: bytes.length - 65536, end: bytes.length },
+      { key: 'wide.parquet', start: 0, end: 4 },
       { key: 'wide.parquet', start: bytes.length - 8 - footerLength, end: bytes.length - 65536 },
     ]);
   });

@@ -45,6 +45,7 @@ function statsOf(
       columns: [
         {
           path: ['c'],
+          codec: 'UNCOMPRESSED',
           numValues: 10,
           totalCompressedSize: 100,
           dataPageOffset: 4,
@@ -230,7 +231,12 @@ describe('statsFromParquet', () => {
       schema,
       numRows: 1,
       rowGroups: [
-        { numRows: 1, columns: [{ path: ['d'], numValues: 1, totalCompressedSize: 1, dataPageOffset: 4 }] },
+        {
+          numRows: 1,
+          columns: [
+            { path: ['d'], codec: 'UNCOMPRESSED', numValues: 1, totalCompressedSize: 1, dataPageOffset: 4 },
+          ],
+        },
       ],
       metadataLength: 0,
     };

@@ -7,7 +7,8 @@ for each requested row filter.
 
 A file entry: {"dir": "ns/t/data", "name": "f.parquet", "partition": [[col, type, value], ...],
 "profile": "types" | "nanos" | "simple", "rows": N, "seed": S, "row_group_size": R,
-"flavor": "default" | "legacy" | "spark"}. The file
+"flavor": "default" | "legacy" | "spark", "compression": "snappy" | "gzip" | "zstd" | "brotli" | "lz4" | "none",
+"data_page_version": "1.0" | "2.0", "page_checksum": bool}. The file
 goes to root/dir/col=value/.../name; partition types are long, date or string (value null is
 Hive's __HIVE_DEFAULT_PARTITION__), and the partition columns count as columns of every row,
 as a reader of the table sees them. An entry without "profile" is an existing file (written by
@@ -67,7 +68,14 @@ def write_one(root: Path, entry: dict) -> pa.Table:
         return pq.ParquetFile(path).read()
     data = profiles.build(entry["profile"], entry["rows"], entry.get("seed", 0))
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(data, path, row_group_size=entry.get("row_group_size"), **FLAVORS[entry.get("flavor", "default")])
+    pages = {
+        "compression": entry.get("compression", "snappy"),
+        "data_page_version": entry.get("data_page_version", "1.0"),
+        "write_page_checksum": entry.get("page_checksum", False),
+    }
+    pq.write_table(
+        data, path, row_group_size=entry.get("row_group_size"), **pages, **FLAVORS[entry.get("flavor", "default")]
+    )
     return data
 
 
