@@ -39,6 +39,9 @@ export type DataAccess =
   | 'deleteDataFiles'
   | 'noObjects';
 
+/** FIFO event sources take at most 10 messages per batch. */
+export const COMPONENT_BATCH_SIZE = 10;
+
 export interface ComponentSpec {
   /** Handler file under the functions directory. */
   readonly entryFile: string;
@@ -48,6 +51,11 @@ export interface ComponentSpec {
   readonly memorySize: number;
   /** Everyone writes and deletes under `<table>/metadata/`; this is what else it does to data. */
   readonly dataAccess: DataAccess;
+  /**
+   * Messages per invocation. The compactor takes one: a look may rewrite for up to its 400 s
+   * budget (lib/compactor/compactTable.ts), so a batch of several tables would outlast 900 s.
+   */
+  readonly batchSize: number;
 }
 
 /*
@@ -73,7 +81,14 @@ function spec(
   memorySize: number,
   dataAccess: DataAccess,
 ): ComponentSpec {
-  return { entryFile: `${slug}.ts`, slug, timeout: Duration.seconds(timeoutSeconds), memorySize, dataAccess };
+  return {
+    entryFile: `${slug}.ts`,
+    slug,
+    timeout: Duration.seconds(timeoutSeconds),
+    memorySize,
+    dataAccess,
+    batchSize: slug === 'compactor' ? 1 : COMPONENT_BATCH_SIZE,
+  };
 }
 
 export function componentSpec(name: ComponentName): ComponentSpec {

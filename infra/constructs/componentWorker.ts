@@ -24,8 +24,6 @@ export interface ComponentWorkerProps {
 
 /** After this many receives a change goes to the component's dead-letter queue. */
 export const COMPONENT_MAX_RECEIVE_COUNT = 30;
-/** FIFO event sources take at most 10 messages per batch. */
-export const COMPONENT_BATCH_SIZE = 10;
 
 /**
  * One component: its FIFO queue (order per table = message group; Astha sets the
@@ -82,7 +80,7 @@ export class ComponentWorker extends Construct {
       );
     }
     this.function.fn.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: COMPONENT_BATCH_SIZE, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, { batchSize: spec.batchSize, reportBatchItemFailures: true }),
     );
     if (props.component === 'snapshotter') {
       // The snapshotter's tick: time-based commits when no file arrives, expiration, cleanup.
