@@ -9,6 +9,7 @@ import type { CliContext } from '../../lib/cli/context.js';
 import { showCommand } from '../../lib/cli/inspectCommands.js';
 import { createIcebergUpdater } from '../../lib/components/icebergUpdater.js';
 import { createMetadataOrchestrator } from '../../lib/components/metadataOrchestrator.js';
+import { loadConfig } from '../../lib/config.js';
 import { silentLogger } from '../../lib/log.js';
 import { type Lake, openLake } from '../components/lakeFixture.js';
 import { readTables } from '../conformance/readers.js';
@@ -24,14 +25,15 @@ afterEach(() => {
 async function showJson(open: Lake): Promise<{ operation: string; overwrittenKeys: number }[]> {
   let shown: { snapshots: { operation: string; overwrittenKeys: number }[] } | undefined;
   const ctx = {
-    config: { aws: {} },
+    config: loadConfig({}),
     out: {
       json: true,
       data: (value: unknown) => {
         shown = value as typeof shown;
       },
     },
-    deps: async () => ({ registry: open.registry, store: open.store }),
+    // The warehouse URL only shapes the query snippets `show` prints.
+    deps: async () => ({ registry: open.registry, store: open.store, warehouse: { url: 'file:///lake' } }),
   } as unknown as CliContext;
   await showCommand(ctx, 'sales.orders');
   return shown!.snapshots;
