@@ -27,7 +27,7 @@ import { commitPending } from '../iceberg/icebergUpdater.js';
 import type { TableMetadata } from '../iceberg/spec/tableMetadata.js';
 import type { TableRef } from '../iceberg/tableLocation.js';
 import type { Logger } from '../log.js';
-import { recordTablePointer } from '../registry/commitState.js';
+import { openClaims, recordTablePointer } from '../registry/commitState.js';
 import type { Registry } from '../registry/registry.js';
 import {
   clearAnsweredRequests,
@@ -137,6 +137,10 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
     nowMs: number,
     dryRun: boolean,
   ): Promise<{ expiration: ExpireResult; expired: number } | undefined> => {
+    // A claimed snapshot may be in the table before the registry knows it: recovery must find it.
+    const keep = new Set(
+      (await openClaims(deps.registry.client, tableId)).map((claim) => BigInt(claim.targetSnapshotId)),
+    );
     if (dryRun) {
       const base = await loadTable(deps.store, table, { knownVersion });
       if (!base) return undefined;
@@ -145,12 +149,14 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
         base,
         nowMs,
         await readTableProperties(deps.registry.client, tableId),
+        keep,
       );
       return { expiration, expired: expiration.expired.length };
     }
     const expiration = await expireSnapshots(deps.store, table, {
       nowMs,
       properties: await readTableProperties(deps.registry.client, tableId),
+      keep,
       knownVersion,
       clock,
       ...limitsOf(deps),
