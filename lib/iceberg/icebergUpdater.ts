@@ -54,6 +54,8 @@ export interface CommittedPending {
   version: number;
   metadataLocation: string;
   filesAdded: number;
+  /** Registry ids of the files the snapshot added. */
+  fileIds: number[];
   /** Metadata PUT attempts it took (more than 1 = it lost races or met transient errors). */
   attempts: number;
   recovery: RecoveryReport;
@@ -135,6 +137,7 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
     version: commit.version,
     metadataLocation: commit.metadataLocation,
     filesAdded: fileIds.length,
+    fileIds,
     attempts: commit.attempts,
     recovery,
   };
