@@ -1,24 +1,27 @@
 /**
- * End-to-end latency benchmark of the embedded default:
+ * End-to-end latency benchmark:
  *   npx tsx bench/e2e.ts [--rate 50] [--duration 60] [--tables 1] [--settle 120]
+ *                        [--latency [--registry-ms 10] [--store-ms 30]]
  *
- * `astha start` runs as its own process, exactly as `npm start` runs it (default drain period
- * and scan interval). This process lands Parquet files in its warehouse at `rate` per second
- * for `duration` seconds (each written under a hidden name and renamed, so it appears whole,
- * like an S3 PutObject), spread over `tables` tables. When every file is committed it reads
- * the registry and prints, per file, landing → registered and landing → committed latency
- * (p50/p95/p99/max; committed = when the file's registry row became `committed`, right after
- * the snapshot's metadata was written) and how many files each commit took (mean, max).
- * Target: p99 landing → committed under 2 s.
+ * `astha start` runs as its own process, exactly as `npm start` runs it (default drain period,
+ * scan interval and components, compaction included). This process lands Parquet files at
+ * `rate` per second for `duration` seconds, spread over `tables` tables: into the embedded
+ * default's warehouse directory, or with `--latency` into LocalStack S3 with astha in queues
+ * mode on a sqld registry, both behind a latency proxy (bench/e2eTargets.ts). When every file
+ * has arrived it reads the registry and prints, per file, landing → registered and landing →
+ * committed latency (p50/p95/p99/max, and p99 per window of arrivals), files per commit, how
+ * many files compaction folded meanwhile, the size of metadata.json at the end and, with the
+ * proxy, registry and store round trips per file and per commit.
+ * Targets: p99 landing → committed under 1 s (2 s with the proxy), last window within 1.25×.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { openRegistry, type Registry } from '../lib/registry/registry.js';
+import { type Arrival, type BenchTarget, embeddedTarget, latencyTarget } from './e2eTargets.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -26,6 +29,9 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '60' },
     tables: { type: 'string', default: '1' },
     settle: { type: 'string', default: '120' },
+    latency: { type: 'boolean', default: false },
+    'registry-ms': { type: 'string', default: '10' },
+    'store-ms': { type: 'string', default: '30' },
   },
 });
 const RATE = Number(flags.rate);
@@ -33,13 +39,7 @@ const DURATION_S = Number(flags.duration);
 const TABLES = Number(flags.tables);
 const SETTLE_S = Number(flags.settle);
 const ROWS_PER_FILE = 20;
-const TARGET_P99_MS = 1_000;
-
-interface Arrival {
-  key: string;
-  body: Uint8Array;
-  landedAt: number;
-}
+const TARGET_P99_MS = flags.latency ? 2_000 : 1_000;
 
 function dataFile(firstId: number): Uint8Array {
   return new Uint8Array(
@@ -70,26 +70,19 @@ function arrivals(count: number): Arrival[] {
   }));
 }
 
-function land(warehouse: string, arrival: Arrival): void {
-  const target = join(warehouse, arrival.key);
-  mkdirSync(dirname(target), { recursive: true });
-  const temporary = join(dirname(target), `.${arrival.key.split('/').pop()}.tmp`);
-  writeFileSync(temporary, arrival.body);
-  renameSync(temporary, target);
-  arrival.landedAt = Date.now();
-}
-
 /** Lands file i at start + i/rate; a late writer catches up at once. Returns the worst lag. */
-async function landAtRate(warehouse: string, files: Arrival[]): Promise<number> {
+async function landAtRate(target: BenchTarget, files: Arrival[]): Promise<number> {
   const start = Date.now();
   let worstLag = 0;
+  const landing: Promise<void>[] = [];
   for (let i = 0; i < files.length; i++) {
     const due = start + (i * 1000) / RATE;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     worstLag = Math.max(worstLag, Date.now() - due);
-    land(warehouse, files[i]!);
+    landing.push(target.land(files[i]!));
   }
+  await Promise.all(landing);
   return worstLag;
 }
 
@@ -170,21 +163,30 @@ function timeline(samples: { landedAt: number; latency: number }[], windowS: num
   return windows.map((w) => w ?? []);
 }
 
-/** Size of each table's current metadata.json (the embedded warehouse is a local directory). */
-async function metadataSizes(registry: Registry): Promise<string> {
+/** Size of each table's current metadata.json. */
+async function metadataSizes(registry: Registry, target: BenchTarget): Promise<string> {
   const rows = await registry.client.execute(
     'SELECT name, metadata_location, metadata_version FROM tables WHERE metadata_location IS NOT NULL',
   );
-  return rows.rows
-    .map((row) => {
-      const location = String(row.metadata_location);
-      const bytes = location.startsWith('file://') ? statSync(fileURLToPath(location)).size : Number.NaN;
-      return `${row.name} v${row.metadata_version} ${(bytes / 1024).toFixed(1)} KiB`;
-    })
-    .join(', ');
+  const sizes: string[] = [];
+  for (const row of rows.rows) {
+    const bytes = await target.metadataBytes(String(row.metadata_location));
+    sizes.push(`${row.name} v${row.metadata_version} ${(bytes / 1024).toFixed(1)} KiB`);
+  }
+  return sizes.join(', ');
 }
 
-async function report(registry: Registry, files: readonly Arrival[]): Promise<boolean> {
+/** Round trips through the proxies over the run, per landed file and per commit of the table(s). */
+function printRoundTrips(trips: Record<string, number>, files: number, commits: number): void {
+  for (const [kind, count] of Object.entries(trips).sort()) {
+    console.log(
+      `${`${kind} round trips`.padEnd(26)} ${count}: ${(count / files).toFixed(2)} per file, ${(count / commits).toFixed(1)} per commit`,
+    );
+  }
+}
+
+async function report(registry: Registry, target: BenchTarget, files: readonly Arrival[]): Promise<boolean> {
+  const trips = target.roundTrips();
   const landed = new Map(files.map((f) => [f.key, f.landedAt]));
   const rows = (await registry.client.execute(ARRIVED_SQL)).rows;
   const registered: number[] = [];
@@ -217,7 +219,9 @@ async function report(registry: Registry, files: readonly Arrival[]): Promise<bo
   console.log(
     `compaction                 ${Number(compacted.rows[0]?.n ?? 0)} of ${rows.length} landed files compacted away by the end (${viaExpired} timed from an expired snapshot)`,
   );
-  console.log(`metadata.json at the end   ${await metadataSizes(registry)}`);
+  console.log(`metadata.json at the end   ${await metadataSizes(registry, target)}`);
+  const versions = await registry.client.execute('SELECT sum(metadata_version) AS n FROM tables');
+  printRoundTrips(trips, rows.length, Number(versions.rows[0]?.n ?? 0));
   const windowS = DURATION_S >= 120 ? 60 : 10;
   const samples = rows.map((row, i) => ({ landedAt: landed.get(String(row.path))!, latency: arrived[i]! }));
   const windows = timeline(samples, windowS);
@@ -233,29 +237,27 @@ async function report(registry: Registry, files: readonly Arrival[]): Promise<bo
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'astha-bench-e2e-'));
-  const warehouse = join(dir, 'warehouse');
-  const env = {
-    ...process.env,
-    ASTHA_REGISTRY_URL: `file:${join(dir, 'registry.db')}`,
-    ASTHA_WAREHOUSE: `file://${warehouse}`,
-    ASTHA_LOG_LEVEL: 'warn',
-  };
+  const target = flags.latency
+    ? await latencyTarget(dir, Number(flags['registry-ms']), Number(flags['store-ms']))
+    : embeddedTarget(dir);
+  const env = { ...process.env, ...target.env, ASTHA_LOG_LEVEL: 'warn' };
   const files = arrivals(Math.round(RATE * DURATION_S));
   console.log(
-    `bench/e2e: ${files.length} files (${ROWS_PER_FILE} rows each) at ${RATE}/s for ${DURATION_S} s into ${TABLES} table(s), embedded default, load average ${loadavg()[0]!.toFixed(1)}`,
+    `bench/e2e: ${files.length} files (${ROWS_PER_FILE} rows each) at ${RATE}/s for ${DURATION_S} s into ${TABLES} table(s), ${target.label}, load average ${loadavg()[0]!.toFixed(1)}`,
   );
   const child = await startAstha(env);
-  const registry = await openRegistry(env.ASTHA_REGISTRY_URL);
+  const registry = await openRegistry(target.observeRegistryUrl);
   try {
-    const lag = await landAtRate(warehouse, files);
+    const lag = await landAtRate(target, files);
     console.log(`writer kept the rate within ${Math.round(lag)} ms`);
     await waitUntilArrived(registry, files.length);
-    await report(registry, files);
+    await report(registry, target, files);
   } finally {
     registry.close();
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
+    await target.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
