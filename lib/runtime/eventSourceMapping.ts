@@ -77,15 +77,22 @@ export class EventSourceMapping {
       failedIds = new Set(messages.map((m) => m.messageId));
     }
     const retryAfter = this.options.failedVisibilitySeconds;
+    const succeeded: string[] = [];
     for (const message of messages) {
       if (failedIds.has(message.messageId)) {
         this.stats.failed++;
         if (retryAfter !== undefined) await queue.nack(message.receiptHandle, retryAfter);
       } else {
-        await queue.ack(message.receiptHandle);
-        this.stats.succeeded++;
+        succeeded.push(message.receiptHandle);
       }
     }
+    // One delete for the batch, as Lambda's event-source mapping does, not one per message.
+    if (queue.ackBatch) {
+      if (succeeded.length > 0) await queue.ackBatch(succeeded);
+    } else {
+      for (const handle of succeeded) await queue.ack(handle);
+    }
+    this.stats.succeeded += succeeded.length;
     return messages.length;
   }
 
