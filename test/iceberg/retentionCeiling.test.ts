@@ -3,7 +3,8 @@
  * iceberg_updater's `commitPending`, one file each, on a clock that starts six days ago and
  * moves one second per commit. `astha.history.max-snapshots` bounds the snapshots (and with
  * them the snapshot log) in the appends' own commits, `write.metadata.previous-versions-max`
- * the metadata log; PyIceberg time-travels to every snapshot left and DuckDB reads the table.
+ * the metadata log, and `write.metadata.delete-after-commit.enabled` deletes the metadata files
+ * that fell off it; PyIceberg time-travels to every snapshot left and DuckDB reads the table.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +46,7 @@ beforeAll(async () => {
       await updateTableProperties(registry.client, tableId, {
         'astha.history.max-snapshots': String(MAX_SNAPSHOTS),
         'write.metadata.previous-versions-max': String(PREVIOUS_VERSIONS),
+        'write.metadata.delete-after-commit.enabled': 'true',
       });
     }
     nowMs += 1_000;
@@ -78,6 +80,20 @@ describe('retention ceiling on a table that commits every second', () => {
     expect(Math.max(...seen.map((s) => s.metadataLog))).toBe(PREVIOUS_VERSIONS);
     // Commit 300 against commit 100: the same number of snapshots, give or take the slack.
     expect(seen[COMMITS - 1]!.bytes).toBeLessThan(1.2 * seen[99]!.bytes);
+  });
+
+  it('deletes the metadata files that fell off the metadata log, and only those', async () => {
+    const table = (await registry.tableById(1))!;
+    const names: number[] = [];
+    for await (const object of store.list(`${table.key_prefix}/metadata/`)) {
+      const version = /\/v(\d+)\.metadata\.json$/.exec(object.key)?.[1];
+      if (version) names.push(Number(version));
+    }
+    const newest = table.metadata_version!;
+    // The versions the metadata log still lists, and the current one.
+    expect(names.sort((a, b) => a - b)).toEqual(
+      Array.from({ length: PREVIOUS_VERSIONS + 1 }, (_, i) => newest - PREVIOUS_VERSIONS + i),
+    );
   });
 
   it('leaves every remaining snapshot readable: PyIceberg time travel and DuckDB', async () => {
