@@ -19,9 +19,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import { openRegistry, type Registry } from '../lib/registry/registry.js';
 import { type Arrival, type BenchTarget, embeddedTarget, latencyTarget } from './e2eTargets.js';
+import { ordersFile } from './ordersFile.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -41,31 +41,11 @@ const SETTLE_S = Number(flags.settle);
 const ROWS_PER_FILE = 20;
 const TARGET_P99_MS = flags.latency ? 2_000 : 1_000;
 
-function dataFile(firstId: number): Uint8Array {
-  return new Uint8Array(
-    parquetWriteBuffer({
-      columnData: [
-        {
-          name: 'id',
-          data: BigInt64Array.from({ length: ROWS_PER_FILE }, (_, i) => BigInt(firstId + i)),
-          type: 'INT64',
-        },
-        {
-          name: 'customer',
-          data: Array.from({ length: ROWS_PER_FILE }, (_, i) => `c${(firstId + i) % 97}`),
-          type: 'STRING',
-        },
-        { name: 'amount', data: Array.from({ length: ROWS_PER_FILE }, (_, i) => i * 1.25), type: 'DOUBLE' },
-      ],
-    }),
-  );
-}
-
 /** Built before the clock starts, so writing a file costs only the write. */
 function arrivals(count: number): Arrival[] {
   return Array.from({ length: count }, (_, i) => ({
     key: `bench/events${i % TABLES}/data/day=2026-11-${20 + (i % 4)}/part-${String(i).padStart(6, '0')}.parquet`,
-    body: dataFile(i * ROWS_PER_FILE),
+    body: ordersFile(i * ROWS_PER_FILE, ROWS_PER_FILE),
     landedAt: 0,
   }));
 }

@@ -13,13 +13,13 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { CommitClock } from '../lib/iceberg/commit/commitBackoff.js';
 import { loadTable } from '../lib/iceberg/commit/loadTable.js';
 import { commitPending } from '../lib/iceberg/icebergUpdater.js';
 import { metadataKey, type TableRef } from '../lib/iceberg/tableLocation.js';
 import { openRegistry } from '../lib/registry/registry.js';
 import { FsStore } from '../lib/store/fsStore.js';
+import { ordersFile } from './ordersFile.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -29,21 +29,6 @@ const { values: flags } = parseArgs({
 });
 const COMMITS = Number(flags.commits);
 const WINDOW = Number(flags.window);
-
-function smallFile(firstId: number, rows = 5): Uint8Array {
-  return new Uint8Array(
-    parquetWriteBuffer({
-      columnData: [
-        {
-          name: 'id',
-          data: BigInt64Array.from({ length: rows }, (_, i) => BigInt(firstId + i)),
-          type: 'INT64',
-        },
-        { name: 'amount', data: Array.from({ length: rows }, (_, i) => i * 1.25), type: 'DOUBLE' },
-      ],
-    }),
-  );
-}
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -73,7 +58,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 1; i <= COMMITS; i++) {
       const key = `bench/steady/data/part-${i}.parquet`;
-      const info = await store.put(key, smallFile(i * 5));
+      const info = await store.put(key, ordersFile(i * 5, 5));
       const [outcome] = await registry.registerBatch(
         [{ bucket: 'warehouse', key, size: info.size, etag: info.etag }],
         store,
