@@ -14,37 +14,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import { definitionFromRegistry, ensureTable } from '../lib/iceberg/commit/ensureTable.js';
 import { forgetCachedVersions } from '../lib/iceberg/commit/loadTable.js';
 import { commitPending } from '../lib/iceberg/icebergUpdater.js';
 import { openRegistry, type Registry } from '../lib/registry/registry.js';
 import { FsStore } from '../lib/store/fsStore.js';
 import type { ObjectStore } from '../lib/store/objectStore.js';
+import { ordersFile } from './ordersFile.js';
 
 const COMMITS = Number(process.argv[2] ?? 1_000);
 const FILES_PER_COMMIT = Number(process.argv[3] ?? 10);
 const SAMPLES = Number(process.argv[4] ?? 21);
-
-function ordersFile(firstId: number, rows = 20): Uint8Array {
-  return new Uint8Array(
-    parquetWriteBuffer({
-      columnData: [
-        {
-          name: 'id',
-          data: BigInt64Array.from({ length: rows }, (_, i) => BigInt(firstId + i)),
-          type: 'INT64',
-        },
-        {
-          name: 'customer',
-          data: Array.from({ length: rows }, (_, i) => `c${(firstId + i) % 97}`),
-          type: 'STRING',
-        },
-        { name: 'amount', data: Array.from({ length: rows }, (_, i) => i * 1.25), type: 'DOUBLE' },
-      ],
-    }),
-  );
-}
 
 let nextId = 0;
 /** Writes and registers `count` files under table `ns/name`; returns the table id. */

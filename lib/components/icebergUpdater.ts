@@ -69,6 +69,7 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
     ...(deps.claimOwner ? { claimOwner: deps.claimOwner } : {}),
   };
   const maxCommits = deps.maxCommitsPerLook ?? 8;
+  const committedHere = new RecentIds(COMMITTED_IDS_REMEMBERED);
 
   /** Commits until nothing is pending (or the bound): a big backlog needs several snapshots. */
   const look = async (tableId: number): Promise<void> => {
@@ -80,6 +81,7 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
     for (let round = 0; round < maxCommits; round++) {
       const result = await commitPending(tableId, updaterDeps);
       if (result === 'nothing pending') return;
+      for (const id of result.fileIds) committedHere.add(id);
       deps.logger.info(
         {
           tableId,
@@ -102,14 +104,12 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
     async onEvent(event) {
       const tableId = tableIdOf(event);
       if (tableId === undefined || !wakesUpdater(event)) return;
-      // A batch of inserts for one table is committed by the first look; the rest find their
-      // file no longer pending and skip the commit round-trip.
-      if (
-        event.table === 'table_files' &&
-        event.after?.iceberg_state === 'pending' &&
-        !(await stillPending(deps.registry, event.after.id))
-      )
-        return;
+      // A burst of inserts for one table is committed by the first look (coalescing); the rest
+      // find their file committed, here without asking the registry (one round trip per file).
+      if (event.table === 'table_files' && event.after?.iceberg_state === 'pending') {
+        if (committedHere.has(event.after.id)) return;
+        if (!(await stillPending(deps.registry, event.after.id))) return;
+      }
       await look(tableId);
     },
 
@@ -136,6 +136,25 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
 
     onHealth: () => commitHealth(deps.registry),
   };
+}
+
+/** File ids this process committed, kept for the events of a burst that are still queued. */
+const COMMITTED_IDS_REMEMBERED = 100_000;
+
+/** A set that forgets its oldest members past `capacity` (a committed file never is pending again). */
+class RecentIds {
+  private readonly ids = new Set<number>();
+  constructor(private readonly capacity: number) {}
+  add(id: number): void {
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) {
+      const oldest = this.ids.values().next().value;
+      if (oldest !== undefined) this.ids.delete(oldest);
+    }
+  }
+  has(id: number): boolean {
+    return this.ids.has(id);
+  }
 }
 
 async function tablesWithRemovals(registry: Registry): Promise<number[]> {

@@ -9,6 +9,7 @@ import {
   claimedFiles,
   claimPendingFiles,
   recordCommit,
+  recordedSnapshotIds,
   recordTablePointer,
   tablesWithWork,
 } from '../registry/commitState.js';
@@ -30,8 +31,10 @@ import { loadTable } from './commit/loadTable.js';
 import { type ClaimOwner, claimExpiry, localProcessOwner } from './commit/claimOwner.js';
 import { type RecoveryReport, recoverClaims, settleClaim } from './commit/recovery.js';
 import { snapshotRecord, tablePointer } from './commit/registryRecords.js';
+import { snapshotsOverCap } from '../snapshotter/expireSnapshots.js';
 import { IcebergError } from './icebergError.js';
 import { newSnapshotId } from './spec/snapshot.js';
+import type { TableMetadata } from './spec/tableMetadata.js';
 import type { TableRef } from './tableLocation.js';
 
 export interface UpdaterDeps {
@@ -51,6 +54,8 @@ export interface CommittedPending {
   version: number;
   metadataLocation: string;
   filesAdded: number;
+  /** Registry ids of the files the snapshot added. */
+  fileIds: number[];
   /** Metadata PUT attempts it took (more than 1 = it lost races or met transient errors). */
   attempts: number;
   recovery: RecoveryReport;
@@ -101,6 +106,7 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
       snapshotId,
       files: () => claimedFiles(registry.client, tableId, target),
       definition: definitionFromTableMetadata(await registry.tableMetadata(tableId), tableId),
+      expire: (next) => retentionCeiling(registry, tableId, next, recovery),
       base: ensured,
       knownSnapshotIds: new Set(ensured.metadata.snapshots.map((s) => s.snapshotId)),
       replacing: async () => (await replacedBy(registry.client, tableId, target)).map((f) => f.uri),
@@ -131,9 +137,32 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
     version: commit.version,
     metadataLocation: commit.metadataLocation,
     filesAdded: fileIds.length,
+    fileIds,
     attempts: commit.attempts,
     recovery,
   };
+}
+
+/**
+ * The snapshots past `astha.history.max-snapshots` this append removes in its own commit. Only
+ * snapshots the registry has recorded: one a committer or the compactor may still have to
+ * record (an open claim, a replace whose registry update was lost) is found by recovery in the
+ * table, so it stays.
+ */
+async function retentionCeiling(
+  registry: Registry,
+  tableId: number,
+  next: TableMetadata,
+  recovery: RecoveryReport,
+): Promise<bigint[]> {
+  const over = snapshotsOverCap(next, new Set(recovery.waiting.map((id) => BigInt(id))));
+  if (over.length === 0) return [];
+  const recorded = await recordedSnapshotIds(
+    registry.client,
+    tableId,
+    over.map((id) => id.toString()),
+  );
+  return over.filter((id) => recorded.has(id.toString()));
 }
 
 /**

@@ -153,6 +153,10 @@ export class MemoryQueue implements Queue {
     this.wake();
   }
 
+  async ackBatch(receiptHandles: readonly string[]): Promise<void> {
+    for (const handle of receiptHandles) await this.ack(handle);
+  }
+
   async nack(receiptHandle: string, delaySeconds = 0): Promise<void> {
     const message = this.delivery(receiptHandle);
     if (!message) return;

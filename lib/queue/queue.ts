@@ -65,6 +65,13 @@ export interface Queue {
   receive(options?: ReceiveOptions): Promise<ReceivedMessage[]>;
   /** Delete the delivered message. */
   ack(receiptHandle: string): Promise<void>;
+  /**
+   * Delete several delivered messages, up to 10 per request (SQS DeleteMessageBatch): one
+   * round trip for a batch instead of one per message. Throws if any could not be deleted
+   * (they come back after their visibility timeout, as an unacked message does). Both
+   * adapters have it; a queue that only receives sends (a test sink) may leave it out.
+   */
+  ackBatch?(receiptHandles: readonly string[]): Promise<void>;
   /** Make the delivered message visible again after `delaySeconds` (default 0). */
   nack(receiptHandle: string, delaySeconds?: number): Promise<void>;
   stats(): Promise<QueueStats>;

@@ -5,6 +5,7 @@
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -119,6 +120,24 @@ export class SqsQueue implements Queue {
     await this.call('ack', () =>
       this.client.send(new DeleteMessageCommand({ QueueUrl: this.url, ReceiptHandle: receiptHandle })),
     );
+  }
+
+  async ackBatch(receiptHandles: readonly string[]): Promise<void> {
+    for (let start = 0; start < receiptHandles.length; start += SQS_MAX_BATCH_ENTRIES) {
+      const entries = receiptHandles
+        .slice(start, start + SQS_MAX_BATCH_ENTRIES)
+        .map((handle, i) => ({ Id: String(i), ReceiptHandle: handle }));
+      const output = await this.call('ackBatch', () =>
+        this.client.send(new DeleteMessageBatchCommand({ QueueUrl: this.url, Entries: entries })),
+      );
+      const failed = output.Failed ?? [];
+      if (failed.length > 0) {
+        throw new QueueError('backend', `could not delete ${failed.length} message(s) from ${this.url}`, {
+          retryable: true,
+          details: { failures: failed.map((f) => `${f.Code}: ${f.Message}`) },
+        });
+      }
+    }
   }
 
   async nack(receiptHandle: string, delaySeconds = 0): Promise<void> {

@@ -38,6 +38,8 @@ export const KNOWN_PROPERTIES: Readonly<Record<string, ValueKind>> = {
   'write.parquet.compression-codec': 'codec',
   'write.format.default': 'file format',
   'write.metadata.previous-versions-max': 'positive integer',
+  'write.metadata.delete-after-commit.enabled': 'boolean',
+  'astha.history.max-snapshots': 'positive integer',
   // 0 is meaningful for ages: expire a snapshot as soon as it is superseded.
   'history.expire.max-snapshot-age-ms': 'non-negative integer',
   'history.expire.min-snapshots-to-keep': 'positive integer',

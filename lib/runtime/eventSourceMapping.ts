@@ -26,6 +26,12 @@ export interface EventSourceMappingOptions {
    * test may not want to).
    */
   failedVisibilitySeconds?: number;
+  /**
+   * Receive-invoke-delete loops run side by side (default 1). Lambda polls a standard queue
+   * with several concurrent batches; a FIFO queue keeps a group's order itself (one batch of
+   * a group in flight at a time).
+   */
+  pollers?: number;
 }
 
 export interface MappingStats {
@@ -38,20 +44,20 @@ export interface MappingStats {
 export class EventSourceMapping {
   readonly stats: MappingStats = { batches: 0, succeeded: 0, failed: 0, handlerErrors: 0 };
   private running = false;
-  private loop: Promise<void> | undefined;
+  private loops: Promise<void>[] = [];
 
   constructor(private readonly options: EventSourceMappingOptions) {}
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.loops = Array.from({ length: Math.max(1, this.options.pollers ?? 1) }, () => this.run());
   }
 
   /** Stops after the batch in hand; resolves when the loop has exited. */
   async stop(): Promise<void> {
     this.running = false;
-    await this.loop;
+    await Promise.all(this.loops);
   }
 
   /** One receive-invoke-delete round; returns the number of messages received. */
@@ -77,15 +83,22 @@ export class EventSourceMapping {
       failedIds = new Set(messages.map((m) => m.messageId));
     }
     const retryAfter = this.options.failedVisibilitySeconds;
+    const succeeded: string[] = [];
     for (const message of messages) {
       if (failedIds.has(message.messageId)) {
         this.stats.failed++;
         if (retryAfter !== undefined) await queue.nack(message.receiptHandle, retryAfter);
       } else {
-        await queue.ack(message.receiptHandle);
-        this.stats.succeeded++;
+        succeeded.push(message.receiptHandle);
       }
     }
+    // One delete for the batch, as Lambda's event-source mapping does, not one per message.
+    if (queue.ackBatch) {
+      if (succeeded.length > 0) await queue.ackBatch(succeeded);
+    } else {
+      for (const handle of succeeded) await queue.ack(handle);
+    }
+    this.stats.succeeded += succeeded.length;
     return messages.length;
   }
 

@@ -46,6 +46,8 @@ export interface RuntimeParts {
   drainSleep?: DrainSchedulerOptions['sleep'];
   /** See EventSourceMappingOptions.failedVisibilitySeconds. */
   failedVisibilitySeconds?: number;
+  /** Concurrent registration batches (EventSourceMappingOptions.pollers). Default 1. */
+  registrationPollers?: number;
   drainLimits?: DrainDeps['limits'];
   scanIntervalMs?: number;
   /** Scheduled work, as EventBridge rules start it in AWS (the snapshotter's tick). */
@@ -81,7 +83,9 @@ export class LocalRuntime {
       logger: logger.child({ fn: 'register' }),
       ...(parts.verifyData === undefined ? {} : { verifyData: parts.verifyData }),
     });
-    this.mappings.push(this.mapping('register', parts.registrationQueue, register));
+    this.mappings.push(
+      this.mapping('register', parts.registrationQueue, register, parts.registrationPollers ?? 1),
+    );
     for (const component of parts.components) {
       const queue = parts.componentQueues[component.name];
       if (!queue) continue;
@@ -176,6 +180,7 @@ export class LocalRuntime {
     name: string,
     queue: Queue,
     handler: ConstructorParameters<typeof EventSourceMapping>[0]['handler'],
+    pollers = 1,
   ): EventSourceMapping {
     // After every batch, as the deployed functions' drainNudge middleware does.
     const nudging: typeof handler = async (event) => {
@@ -191,6 +196,7 @@ export class LocalRuntime {
       handler: nudging,
       logger: this.parts.logger,
       waitSeconds: 1,
+      pollers,
       ...(this.parts.failedVisibilitySeconds === undefined
         ? {}
         : { failedVisibilitySeconds: this.parts.failedVisibilitySeconds }),

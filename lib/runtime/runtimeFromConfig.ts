@@ -154,6 +154,7 @@ export async function buildRuntime(
     ...(watchDir ? { watchDir } : {}),
     // An s3:// warehouse without queues gets no S3 notifications: its listing is the only news.
     ...(embedded && !watchDir ? { scanWarehouse: true } : {}),
+    registrationPollers: registrationPollers(embedded, connection.url),
     ...(options.drainPeriodMs ? { drainPeriodMs: options.drainPeriodMs } : {}),
     ...(options.scanIntervalMs ? { scanIntervalMs: options.scanIntervalMs } : {}),
     ...(embedded || options.failedVisibilitySeconds !== undefined
@@ -181,6 +182,16 @@ export async function buildRuntime(
     known: await knownFiles(deps),
   };
 }
+
+/**
+ * Registration batches in flight at once. Queues mode on a registry server plays Lambda, which
+ * polls a standard queue with five concurrent batches (each registration is one transaction, and
+ * sqld takes several); a `file:` registry has one writer, and the embedded default one watcher.
+ */
+function registrationPollers(embedded: boolean, registryUrl: string): number {
+  return embedded || registryUrl.startsWith('file:') ? 1 : REGISTRATION_POLLERS;
+}
+const REGISTRATION_POLLERS = 5;
 
 function memoryQueueWithDlq(name: string, fifo: boolean, maxReceiveCount: number): MemoryQueue {
   const deadLetterQueue = new MemoryQueue(`${name}-dlq`, { fifo });

@@ -7,13 +7,12 @@
  * (`isRegistrationCandidate`), the same one `astha register` and S3 notifications go through, so
  * a key the watcher would skip is one registration ignores too, and the rest get a recorded outcome.
  */
-import { type FSWatcher, watch } from 'node:fs';
-import { sep } from 'node:path';
 import { errorMessage, StoreError } from '../errors.js';
 import { isRegistrationCandidate } from '../layout/warehousePath.js';
 import type { Logger } from '../log.js';
 import type { ObjectChange } from '../register/s3Notification.js';
 import type { ObjectInfo, ObjectStore } from '../store/objectStore.js';
+import { type TreeWatcher, watchTree } from './directoryWatch.js';
 
 export interface WarehouseWatcherOptions {
   store: ObjectStore;
@@ -40,7 +39,7 @@ export class WarehouseWatcher {
   /** Keys named by file-system events (or still settling), checked without a full scan. */
   private readonly dirty = new Set<string>();
   private fullPending = false;
-  private fsWatcher: FSWatcher | undefined;
+  private tree: TreeWatcher | undefined;
   private scanning: Promise<void> | undefined;
   private rescan = false;
   private stopped = true;
@@ -54,25 +53,22 @@ export class WarehouseWatcher {
   start(): void {
     this.stopped = false;
     if (this.options.watchDir) {
-      try {
-        this.fsWatcher = watch(this.options.watchDir, { recursive: true }, (_event, filename) => {
-          // The name is a hint: that one key is checked at once; without a name, a full scan.
-          if (filename) this.dirty.add(String(filename).split(sep).join('/'));
+      this.tree = watchTree(this.options.watchDir, {
+        // The name is a hint: that one key is checked at once; without a name, a full scan.
+        onChange: (path) => {
+          if (path) this.dirty.add(path);
           else this.fullPending = true;
           this.scheduleWork(20);
-        });
-        this.fsWatcher.on('error', (error) => {
+        },
+        onError: (error) => {
           this.options.logger.warn(
             { err: errorMessage(error) },
             'file watching failed; relying on periodic scans',
           );
-        });
-      } catch (error) {
-        this.options.logger.warn(
-          { err: errorMessage(error) },
-          'file watching unavailable; relying on periodic scans',
-        );
-      }
+        },
+        // Tables' metadata folders change with every commit and hold no data files.
+        skip: (path) => /^[^/]+\/[^/]+\/metadata$/.test(path),
+      });
     }
     this.fullPending = true;
     this.scheduleWork(0);
@@ -96,7 +92,7 @@ export class WarehouseWatcher {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.hint);
-    this.fsWatcher?.close();
+    this.tree?.close();
     await this.scanning;
   }
 

@@ -11,6 +11,13 @@
  *    no remaining branch's ancestry (nor tagged) once older than the table's max age (Java's
  *    rule for unreferenced snapshots, so a staged snapshot is not dropped the moment it is made).
  *
+ * astha adds a ceiling to step 3: a branch keeps at most `astha.history.max-snapshots` ancestors
+ * (default 500; never fewer than `min-snapshots-to-keep`), however young. A table committing
+ * every second would otherwise carry 5 days of snapshots (~432,000, hundreds of MB of
+ * metadata.json); at ~700 bytes a snapshot the default keeps metadata.json near 350 KiB.
+ * Appends apply the ceiling in their own commit (`snapshotsOverCap`), so it holds between
+ * maintenance runs; `keep` protects snapshots an interrupted commit may still have to record.
+ *
  * The decision is pure (`expirationPlan`); `expireSnapshots` commits it with `commitTable`,
  * recomputing it on every retry so a concurrent append never loses its new snapshot, and
  * `previewExpiration` applies it in memory for a dry run.
@@ -31,12 +38,16 @@ export const MIN_SNAPSHOTS_TO_KEEP = 'history.expire.min-snapshots-to-keep';
 export const MAX_REF_AGE_MS = 'history.expire.max-ref-age-ms';
 export const DEFAULT_MAX_SNAPSHOT_AGE_MS = 5 * 24 * 60 * 60 * 1000;
 export const DEFAULT_MIN_SNAPSHOTS_TO_KEEP = 1;
+export const MAX_SNAPSHOTS = 'astha.history.max-snapshots';
+export const DEFAULT_MAX_SNAPSHOTS = 500;
 
 export interface RetentionSettings {
   maxSnapshotAgeMs: number;
   minSnapshotsToKeep: number;
   /** `Infinity` (the default): refs never expire by age. */
   maxRefAgeMs: number;
+  /** Most ancestors a branch keeps, whatever their age (at least `minSnapshotsToKeep` of them). */
+  maxSnapshots: number;
 }
 
 /** The table-level retention settings, defaults for absent or unusable values. */
@@ -50,6 +61,7 @@ export function retentionFromProperties(properties: Readonly<Record<string, stri
     // At least one: the current snapshot always stays.
     minSnapshotsToKeep: read(MIN_SNAPSHOTS_TO_KEEP, DEFAULT_MIN_SNAPSHOTS_TO_KEEP, 1),
     maxRefAgeMs: read(MAX_REF_AGE_MS, Number.POSITIVE_INFINITY, 0),
+    maxSnapshots: read(MAX_SNAPSHOTS, DEFAULT_MAX_SNAPSHOTS, 1),
   };
 }
 
@@ -62,17 +74,18 @@ export interface ExpirationPlan {
 
 /**
  * What retention removes from `metadata` at `nowMs`, under `properties` (the registry's, which
- * are the truth; the table's own copy by default).
+ * are the truth; the table's own copy by default); never a snapshot in `keep`.
  */
 export function expirationPlan(
   metadata: TableMetadata,
   nowMs: number,
   properties: Readonly<Record<string, string>> = metadata.properties,
+  keep: ReadonlySet<bigint> = new Set(),
 ): ExpirationPlan {
   const table = retentionFromProperties(properties);
   const byId = new Map(metadata.snapshots.map((s) => [s.snapshotId, s]));
   const refsToRemove: string[] = [];
-  const retained = new Set<bigint>();
+  const retained = new Set<bigint>(keep);
   // Ancestors of a kept branch and tagged snapshots: what is not in here is unreferenced.
   const referenced = new Set<bigint>();
   for (const [name, ref] of Object.entries(metadata.refs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -88,10 +101,12 @@ export function expirationPlan(
     if (ref.type !== 'branch') continue;
     const minKeep = ref.minSnapshotsToKeep ?? table.minSnapshotsToKeep;
     const maxAgeMs = ref.maxSnapshotAgeMs ?? table.maxSnapshotAgeMs;
+    const ceiling = Math.max(minKeep, table.maxSnapshots);
     let kept = 0;
     for (const snapshot of ancestry(byId, ref.snapshotId)) {
       referenced.add(snapshot.snapshotId);
-      if (kept < minKeep || nowMs - snapshot.timestampMs < maxAgeMs) retained.add(snapshot.snapshotId);
+      const young = nowMs - snapshot.timestampMs < maxAgeMs;
+      if (kept < minKeep || (young && kept < ceiling)) retained.add(snapshot.snapshotId);
       kept++;
     }
   }
@@ -104,6 +119,19 @@ export function expirationPlan(
     .sort((a, b) => a.timestampMs - b.timestampMs || a.sequenceNumber - b.sequenceNumber)
     .map((s) => s.snapshotId);
   return { refsToRemove, snapshotIds };
+}
+
+/**
+ * The snapshots the `astha.history.max-snapshots` ceiling alone lets go (no age rule: a time
+ * before every snapshot makes them all young and no ref old), oldest first. Appends commit
+ * their removal with the new snapshot; the snapshotter's expiration applies the age rules.
+ * Nothing goes until the table holds a tenth more than the ceiling, then it is cut back to
+ * the ceiling: one removal per ~cap/10 commits, not one per commit.
+ */
+export function snapshotsOverCap(metadata: TableMetadata, keep: ReadonlySet<bigint> = new Set()): bigint[] {
+  const cap = retentionFromProperties(metadata.properties).maxSnapshots;
+  if (metadata.snapshots.length <= cap + Math.ceil(cap / 10)) return [];
+  return expirationPlan(metadata, Number.NEGATIVE_INFINITY, metadata.properties, keep).snapshotIds;
 }
 
 /** Ids of the snapshots that retention lets go at `nowMs`, oldest first. */
@@ -137,6 +165,8 @@ function* ancestry(byId: ReadonlyMap<bigint, Snapshot>, head: bigint): Generator
 
 export interface ExpireOptions {
   nowMs?: number;
+  /** Snapshots that must stay whatever retention says (those of open commit claims). */
+  keep?: ReadonlySet<bigint>;
   knownVersion?: number | null;
   clock?: CommitClock;
   limits?: Partial<CommitLimits>;
@@ -167,7 +197,12 @@ export async function expireSnapshots(
     store,
     table,
     (base) => {
-      const plan = expirationPlan(base.metadata, options.nowMs ?? clock.now(), options.properties);
+      const plan = expirationPlan(
+        base.metadata,
+        options.nowMs ?? clock.now(),
+        options.properties,
+        options.keep,
+      );
       const updates = expirationUpdates(plan);
       if (updates.length === 0) return 'noop';
       expired = expiredSnapshots(base.metadata, plan);
@@ -206,8 +241,9 @@ export function previewExpiration(
   base: LoadedTable,
   nowMs: number,
   properties?: Readonly<Record<string, string>>,
+  keep: ReadonlySet<bigint> = new Set(),
 ): ExpireResult {
-  const plan = expirationPlan(base.metadata, nowMs, properties);
+  const plan = expirationPlan(base.metadata, nowMs, properties, keep);
   const updates = expirationUpdates(plan);
   if (updates.length === 0) return { expired: [], removedRefs: [], table: base, committed: false };
   const metadata = applyUpdates(base.metadata, updates, { nowMs, metadataLocation: base.metadataLocation });

@@ -27,7 +27,7 @@ import { commitPending } from '../iceberg/icebergUpdater.js';
 import type { TableMetadata } from '../iceberg/spec/tableMetadata.js';
 import type { TableRef } from '../iceberg/tableLocation.js';
 import type { Logger } from '../log.js';
-import { recordTablePointer } from '../registry/commitState.js';
+import { openClaims, recordTablePointer } from '../registry/commitState.js';
 import type { Registry } from '../registry/registry.js';
 import {
   clearAnsweredRequests,
@@ -111,6 +111,7 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
     ...(deps.claimOwner ? { claimOwner: deps.claimOwner } : {}),
   };
   const intervalMs = deps.maintenanceIntervalMs ?? 60 * 60 * 1000;
+  const immediate = new ImmediateTables();
   const orphanAgeMs = deps.orphanAgeMs ?? DEFAULT_ORPHAN_AGE_MS;
 
   /** Commits the table while its policy says so; returns the number of snapshots made. */
@@ -137,6 +138,10 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
     nowMs: number,
     dryRun: boolean,
   ): Promise<{ expiration: ExpireResult; expired: number } | undefined> => {
+    // A claimed snapshot may be in the table before the registry knows it: recovery must find it.
+    const keep = new Set(
+      (await openClaims(deps.registry.client, tableId)).map((claim) => BigInt(claim.targetSnapshotId)),
+    );
     if (dryRun) {
       const base = await loadTable(deps.store, table, { knownVersion });
       if (!base) return undefined;
@@ -145,12 +150,14 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
         base,
         nowMs,
         await readTableProperties(deps.registry.client, tableId),
+        keep,
       );
       return { expiration, expired: expiration.expired.length };
     }
     const expiration = await expireSnapshots(deps.store, table, {
       nowMs,
       properties: await readTableProperties(deps.registry.client, tableId),
+      keep,
       knownVersion,
       clock,
       ...limitsOf(deps),
@@ -268,8 +275,14 @@ export function createSnapshotter(deps: SnapshotterDeps): Snapshotter {
     async onEvent(event: ChangeEvent) {
       const tableId = tableIdOf(event);
       if (tableId === undefined || !wakesSnapshotter(event)) return;
+      // A definition change may set a policy or carry a request: look again.
+      if (event.table === 'table_metadata') immediate.delete(tableId);
+      else if (immediate.fresh(tableId, clock.now())) return;
       // A new file or a request may make a batching table due (count, bytes, request).
-      const done = await commitWhileDue(await pendingStats(deps.registry.client, tableId));
+      const stats = await pendingStats(deps.registry.client, tableId);
+      const policy = policyFromProperties(parseProperties(stats.propertiesJson));
+      if (isImmediate(policy) && stats.requestedMs === undefined) immediate.set(tableId, clock.now());
+      const done = await commitWhileDue(stats);
       if (done.snapshots > 0) deps.logger.info({ tableId, ...done }, 'pending files committed by policy');
     },
 
@@ -313,6 +326,28 @@ async function forgetExpired(
     .map((row) => row.snapshotId);
   return recordExpiredSnapshots(registry.client, tableId, gone, nowMs);
 }
+
+/**
+ * Tables last seen without a commit policy: the iceberg_updater commits their files, so their
+ * file events need no registry query here (one per landed file otherwise). Forgotten on the
+ * table's next definition change (a policy set, a request), which this component is sent, and
+ * after `IMMEDIATE_MEMORY_MS`, for a policy set through a process that did not see it; the
+ * tick reads every table's policy anyway.
+ */
+class ImmediateTables {
+  private readonly seenAt = new Map<number, number>();
+  set(tableId: number, nowMs: number): void {
+    this.seenAt.set(tableId, nowMs);
+  }
+  delete(tableId: number): void {
+    this.seenAt.delete(tableId);
+  }
+  fresh(tableId: number, nowMs: number): boolean {
+    const at = this.seenAt.get(tableId);
+    return at !== undefined && nowMs - at < IMMEDIATE_MEMORY_MS;
+  }
+}
+const IMMEDIATE_MEMORY_MS = 30_000;
 
 function limitsOf(deps: SnapshotterDeps): { limits?: Partial<CommitLimits> } {
   return deps.limits ? { limits: deps.limits } : {};

@@ -23,6 +23,22 @@ async function open(options: { maxFilesPerCommit?: number } = {}) {
   return { lake, updater };
 }
 
+/** Counts the statements sent to the registry from now on (execute, batch, transaction). */
+function countQueries(target: Lake): () => number {
+  const client = target.registry.client;
+  let count = 0;
+  for (const method of ['execute', 'batch', 'transaction'] as const) {
+    const original = client[method].bind(client) as (...args: unknown[]) => unknown;
+    Object.assign(client, {
+      [method]: (...args: unknown[]) => {
+        count++;
+        return original(...args);
+      },
+    });
+  }
+  return () => count;
+}
+
 async function states(target: Lake): Promise<string[]> {
   const result = await target.registry.client.execute('SELECT iceberg_state FROM table_files ORDER BY id');
   return result.rows.map((r) => String(r.iceberg_state));
@@ -53,6 +69,22 @@ describe('iceberg_updater', () => {
     expect(echoes.filter(wakesUpdater)).toEqual([]);
     for (const event of echoes) await updater.onEvent(event);
     expect((await lake.iceberg('sales', 'orders'))?.version).toBe(table?.version);
+  });
+
+  it("coalesces a burst into one commit and skips the burst's other events without a registry query", async () => {
+    const { lake, updater } = await open();
+    const burst = 30;
+    for (let i = 0; i < burst; i++)
+      await lake.land(`sales/orders/data/f${i}.parquet`, ordersParquet(2, { firstId: i * 10 }));
+    const [first, ...rest] = (await lake.events('iceberg_updater')).filter((e) => e.table === 'table_files');
+    expect(rest).toHaveLength(burst - 1);
+    await updater.onEvent(first!);
+    const queries = countQueries(lake);
+    for (const event of rest) await updater.onEvent(event);
+    expect(queries()).toBe(0);
+    const table = await lake.iceberg('sales', 'orders');
+    expect(table?.metadata.snapshots.map((s) => s.summary['added-data-files'])).toEqual([String(burst)]);
+    expect(await states(lake)).toEqual(Array(burst).fill('committed'));
   });
 
   it('keeps committing within one look while more files are pending than a snapshot takes', async () => {

@@ -33,7 +33,10 @@ beforeAll(async () => {
   const { credentials } = localstack();
   process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
-  const stack = await createLocalstackStack(dir, PREFIX, [...RUNTIME_COMPONENTS, 'catalog_sync']);
+  const stack = await createLocalstackStack(localstack(), dir, PREFIX, [
+    ...RUNTIME_COMPONENTS,
+    'catalog_sync',
+  ]);
   s3 = stack.s3;
   bucket = stack.bucket;
   const config = loadConfig({

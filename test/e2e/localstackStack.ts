@@ -2,7 +2,8 @@
  * The CDK stack's wiring, on LocalStack, for end-to-end tests in queues mode: a fresh bucket
  * notifying a standard registration queue (with its dead-letter queue) of ObjectCreated and
  * ObjectRemoved under the warehouse prefix, and one FIFO queue per component redriving to a
- * FIFO dead-letter queue. Returns the environment the runtime is configured from.
+ * FIFO dead-letter queue. Returns the environment the runtime is configured from. Takes the
+ * LocalStack access as an argument (no vitest import), so bench/e2e's latency mode uses it too.
  */
 import { join } from 'node:path';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
@@ -11,7 +12,13 @@ import type { Component } from '../../lib/astha/subscriptions.js';
 import { s3ClientConfig, sqsClientConfig } from '../../lib/aws/awsOptions.js';
 import { createSqsQueue, queueArn } from '../../lib/queue/sqsQueue.js';
 import { COMPONENT_MAX_RECEIVES, REGISTRATION_MAX_RECEIVES } from '../../lib/runtime/runtimeFromConfig.js';
-import { localstack, uniqueName } from '../harness/services.js';
+import { uniqueName } from '../harness/processes.js';
+
+export interface LocalstackAccess {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
 
 export interface LocalstackStack {
   s3: S3Client;
@@ -21,12 +28,12 @@ export interface LocalstackStack {
 
 /** `prefix` ends in `/`; the registry lives in `dir`. */
 export async function createLocalstackStack(
+  aws: LocalstackAccess,
   dir: string,
   prefix: string,
   components: readonly Component[],
 ): Promise<LocalstackStack> {
-  const { endpoint, region, credentials } = localstack();
-  const aws = { endpoint, region, credentials };
+  const { endpoint, region } = aws;
   const s3 = new S3Client(s3ClientConfig(aws));
   const sqs = new SQSClient(sqsClientConfig(aws));
   const bucket = uniqueName('astha-e2e');

@@ -39,6 +39,17 @@ async function drain(queue: Queue, count: number, waitSeconds: number): Promise<
   return received;
 }
 
+/** Receives without acking until `count` messages came or nothing more arrives. */
+async function receiveUnacked(queue: Queue, count: number, waitSeconds: number): Promise<ReceivedMessage[]> {
+  const received: ReceivedMessage[] = [];
+  for (let empty = 0; received.length < count && empty < 3; ) {
+    const batch = await queue.receive({ maxMessages: 10, waitSeconds, visibilitySeconds: 30 });
+    if (batch.length === 0) empty += 1;
+    received.push(...batch);
+  }
+  return received;
+}
+
 async function receiveOne(queue: Queue, options: { visibilitySeconds?: number; waitSeconds?: number } = {}) {
   const [first, ...rest] = await queue.receive({ maxMessages: 1, ...options });
   expect(rest).toEqual([]);
@@ -103,6 +114,17 @@ export function queueContract(name: string, subject: QueueContractSubject): void
       const received = await receiveOne(queue);
       expect(await queue.stats()).toMatchObject({ visible: 0, inFlight: 1 });
       await queue.ack(received?.receiptHandle ?? '');
+      await subject.elapse(1.5);
+      expect(await queue.receive({ maxMessages: 10 })).toEqual([]);
+      expect(await queue.stats()).toMatchObject({ visible: 0, inFlight: 0 });
+    });
+
+    it('ackBatch removes every message of a delivery for good', async () => {
+      const { queue } = await subject.open({ visibilityTimeout: 1 });
+      await queue.sendBatch(Array.from({ length: 12 }, (_, i) => message(`m${i}`, `g${i}`)));
+      const received = await receiveUnacked(queue, 12, subject.pollSeconds);
+      expect(received).toHaveLength(12);
+      await queue.ackBatch!(received.map((m) => m.receiptHandle));
       await subject.elapse(1.5);
       expect(await queue.receive({ maxMessages: 10 })).toEqual([]);
       expect(await queue.stats()).toMatchObject({ visible: 0, inFlight: 0 });

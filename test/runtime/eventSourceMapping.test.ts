@@ -108,4 +108,34 @@ describe('event source mapping', () => {
     expect(mapping.stats.succeeded).toBe(1);
     expect(await mapping.pollOnce()).toBe(0);
   });
+
+  it("deletes a batch's succeeded messages in one request, not one per message", async () => {
+    const queue = new MemoryQueue(uniqueName('q'), { fifo: false });
+    await queue.sendBatch(Array.from({ length: 10 }, (_, i) => ({ id: String(i), body: `m${i}` })));
+    const deletes = { single: 0, batches: 0 };
+    const ack = queue.ack.bind(queue);
+    queue.ack = async (handle) => {
+      deletes.single++;
+      await ack(handle);
+    };
+    queue.ackBatch = async (handles) => {
+      deletes.batches++;
+      for (const handle of handles) await ack(handle);
+    };
+    const mapping = new EventSourceMapping({
+      name: 'batched',
+      queue,
+      logger: silentLogger(),
+      waitSeconds: 0,
+      handler: async (event) => ({
+        batchItemFailures: event.Records.filter((r) => r.body === 'm3').map((r) => ({
+          itemIdentifier: r.messageId,
+        })),
+      }),
+    });
+    expect(await mapping.pollOnce()).toBe(10);
+    expect(deletes).toEqual({ single: 0, batches: 1 });
+    expect(mapping.stats).toMatchObject({ succeeded: 9, failed: 1 });
+    expect(await queue.stats()).toMatchObject({ visible: 0, inFlight: 1 });
+  });
 });

@@ -13,6 +13,7 @@ import type { Schema } from '../../lib/iceberg/spec/types.js';
 import {
   expirationPlan,
   retentionFromProperties,
+  snapshotsOverCap,
   snapshotsToExpire,
 } from '../../lib/snapshotter/expireSnapshots.js';
 
@@ -216,14 +217,54 @@ describe('snapshotsToExpire', () => {
       maxSnapshotAgeMs: 5 * DAY,
       minSnapshotsToKeep: 1,
       maxRefAgeMs: Number.POSITIVE_INFINITY,
+      maxSnapshots: 500,
     });
     expect(
       retentionFromProperties({
         'history.expire.max-snapshot-age-ms': 'soon',
         'history.expire.min-snapshots-to-keep': '0',
         'history.expire.max-ref-age-ms': '-1',
+        'astha.history.max-snapshots': '0',
       }),
-    ).toEqual({ maxSnapshotAgeMs: 5 * DAY, minSnapshotsToKeep: 1, maxRefAgeMs: Number.POSITIVE_INFINITY });
+    ).toEqual({
+      maxSnapshotAgeMs: 5 * DAY,
+      minSnapshotsToKeep: 1,
+      maxRefAgeMs: Number.POSITIVE_INFINITY,
+      maxSnapshots: 500,
+    });
     expect(retentionFromProperties({ 'history.expire.max-ref-age-ms': '86400000' }).maxRefAgeMs).toBe(DAY);
+  });
+});
+
+describe('snapshotsOverCap (astha.history.max-snapshots)', () => {
+  const range = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => BigInt(from + i));
+
+  it('waits for a tenth over the ceiling, then cuts main back to it, oldest first, whatever the age', () => {
+    // 10 daily snapshots are all young on day 10 by age; the ceiling alone decides.
+    expect(snapshotsOverCap(dailyTable(11, { 'astha.history.max-snapshots': '10' }))).toEqual([]);
+    expect(snapshotsOverCap(dailyTable(12, { 'astha.history.max-snapshots': '10' }))).toEqual([1n, 2n]);
+    // The snapshotter's expiration applies the same ceiling to snapshots its age rule keeps.
+    const young = {
+      'astha.history.max-snapshots': '10',
+      'history.expire.max-snapshot-age-ms': String(100 * DAY),
+    };
+    expect(snapshotsToExpire(dailyTable(11, young), T0 + 12 * DAY)).toEqual([1n]);
+  });
+
+  it('never goes below min-snapshots-to-keep and keeps what a ref or `keep` needs', () => {
+    const floor = dailyTable(30, {
+      'astha.history.max-snapshots': '10',
+      'history.expire.min-snapshots-to-keep': '25',
+    });
+    expect(snapshotsOverCap(floor)).toEqual(range(1, 5));
+    const tagged = applyUpdates(
+      dailyTable(30, { 'astha.history.max-snapshots': '10' }),
+      [{ action: 'set-snapshot-ref', refName: 'audit', type: 'tag', snapshotId: 3n }],
+      { nowMs: T0 + 30 * DAY },
+    );
+    expect(snapshotsOverCap(tagged, new Set([7n]))).toEqual(
+      range(1, 20).filter((id) => id !== 3n && id !== 7n),
+    );
   });
 });

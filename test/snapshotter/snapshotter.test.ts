@@ -27,6 +27,18 @@ function snapshotterOf(l: PolicyLake) {
   return createSnapshotter({ registry: l.registry, store: l.store, logger: silentLogger(), clock: l.clock });
 }
 
+/** Counts the statements sent to the registry from now on. */
+function countQueries(l: PolicyLake): () => number {
+  const client = l.registry.client;
+  let count = 0;
+  const execute = client.execute.bind(client);
+  client.execute = ((...args: Parameters<typeof execute>) => {
+    count++;
+    return execute(...args);
+  }) as typeof client.execute;
+  return () => count;
+}
+
 async function pendingEvent(l: PolicyLake): Promise<ChangeEvent> {
   const [file] = await l.registry.pendingFiles(l.tableId, 1);
   if (!file) throw new Error('no pending file');
@@ -72,6 +84,33 @@ describe('snapshotter commits', () => {
     const report = await snapshotterOf(lake).tick();
     expect(report.committed).toEqual([]);
     expect(await lake.states()).toEqual({ pending: 1 });
+  });
+
+  it('asks the registry once for a burst of files of a table without a policy, again after a policy change', async () => {
+    lake = await policyLake({});
+    const snapshotter = snapshotterOf(lake);
+    await lake.land(1);
+    const event = await pendingEvent(lake);
+    await snapshotter.onEvent(event);
+    const queries = countQueries(lake);
+    for (let i = 0; i < 20; i++) await snapshotter.onEvent(event);
+    expect(queries()).toBe(0);
+    // A policy set later is seen on the table_metadata event it causes, and applies at once.
+    await lake.registry.client.execute({
+      sql: 'UPDATE table_metadata SET properties_json = ? WHERE table_id = ?',
+      args: [JSON.stringify({ 'astha.commit.min-files': '3' }), lake.tableId],
+    });
+    const definition = { table_id: lake.tableId };
+    await snapshotter.onEvent({
+      ...event,
+      table: 'table_metadata',
+      operation: 'UPDATE',
+      after: definition,
+    } as never);
+    expect(await lake.states()).toEqual({ pending: 2 });
+    await lake.land(1);
+    await snapshotter.onEvent(await pendingEvent(lake));
+    expect(await lake.states()).toEqual({ committed: 3 });
   });
 
   it('commits on the event that makes the count due, not before', async () => {

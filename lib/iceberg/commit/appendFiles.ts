@@ -60,6 +60,12 @@ export interface AppendOptions extends CommitOptions {
    * readers never see the key's rows missing between a delete and an append.
    */
   replacing?: () => Promise<string[]>;
+  /**
+   * Snapshots to remove in the same commit, given the table as the append leaves it (the
+   * retention ceiling, lib/snapshotter/expireSnapshots.ts `snapshotsOverCap`): a table that
+   * commits every second keeps a bounded metadata.json without an extra metadata write.
+   */
+  expire?: (next: TableMetadata) => Promise<bigint[]>;
 }
 
 export interface AppendResult {
@@ -207,6 +213,8 @@ async function snapshotCommit(
     { action: 'add-snapshot', snapshot },
     { action: 'set-snapshot-ref', refName: MAIN_BRANCH, type: 'branch', snapshotId: options.snapshotId },
   ];
+  const expired = (await options.expire?.(withAppended(metadata, snapshot))) ?? [];
+  if (expired.length > 0) updates.push({ action: 'remove-snapshots', snapshotIds: expired });
   return {
     updates,
     requirements: [
@@ -216,6 +224,17 @@ async function snapshotCommit(
         snapshotId: metadata.refs[MAIN_BRANCH]?.snapshotId ?? null,
       },
     ],
+  };
+}
+
+/** The snapshots and refs of `metadata` once `snapshot` is appended to main (enough for retention). */
+function withAppended(metadata: TableMetadata, snapshot: Snapshot): TableMetadata {
+  const main = { ...metadata.refs[MAIN_BRANCH], type: 'branch' as const, snapshotId: snapshot.snapshotId };
+  return {
+    ...metadata,
+    snapshots: [...metadata.snapshots, snapshot],
+    refs: { ...metadata.refs, [MAIN_BRANCH]: main },
+    currentSnapshotId: snapshot.snapshotId,
   };
 }
 

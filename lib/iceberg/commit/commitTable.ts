@@ -21,6 +21,7 @@ import {
   DEFAULT_COMMIT_LIMITS,
   systemCommitClock,
 } from './commitBackoff.js';
+import { deleteDroppedVersions } from './deleteAfterCommit.js';
 import { type LoadedTable, loadTable, remember } from './loadTable.js';
 import { metadataText } from './metadataText.js';
 
@@ -87,6 +88,7 @@ export async function commitTable(
         });
       }
       const written = await writeVersion(store, table, base.version + 1, next);
+      await deleteDroppedVersions(store, table, base, next);
       return { ...written, committed: true, attempts: attempt };
     } catch (error) {
       // Conflicts and transient store errors are worth another attempt on a fresh base;

@@ -1,0 +1,83 @@
+/**
+ * A TCP proxy that adds latency and counts round trips, for benchmarks that should see the
+ * network AWS has (the registry ~10 ms away, S3 ~30 ms). Every chunk a client sends reaches
+ * the server `delayMs` later (in order), so each request/response exchange costs `delayMs`
+ * more; the response travels undelayed. A round trip is counted when a client sends after
+ * having received (or sends first) on its connection: one per HTTP/1.1 request on a
+ * keep-alive connection, whatever its body size. `classify` names the request by its first
+ * chunk (e.g. S3 vs SQS on one LocalStack endpoint).
+ *
+ * Own code rather than Toxiproxy: no Go toolchain or extra process to manage, and it counts
+ * round trips itself, which Toxiproxy does not.
+ */
+import { createServer, type Server, type Socket, connect } from 'node:net';
+
+export interface LatencyProxy {
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  /** Round trips so far, by the name `classify` gave them. */
+  counts(): Record<string, number>;
+  close(): Promise<void>;
+}
+
+export interface LatencyProxyOptions {
+  /** `http://host:port` of the real service. */
+  target: string;
+  delayMs: number;
+  classify?: (firstChunk: Buffer) => string;
+}
+
+export async function startLatencyProxy(options: LatencyProxyOptions): Promise<LatencyProxy> {
+  const target = new URL(options.target);
+  const counts: Record<string, number> = {};
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    let answered = true;
+    client.on('data', (chunk: Buffer) => {
+      if (answered) {
+        const kind = options.classify?.(chunk) ?? 'request';
+        counts[kind] = (counts[kind] ?? 0) + 1;
+        answered = false;
+      }
+      setTimeout(() => {
+        if (!upstream.destroyed) upstream.write(chunk);
+      }, options.delayMs);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      answered = true;
+      if (!client.destroyed) client.write(chunk);
+    });
+    const close = () => {
+      // After the delayed writes in flight, so a request is never cut short.
+      setTimeout(() => {
+        client.destroy();
+        upstream.destroy();
+        sockets.delete(client);
+        sockets.delete(upstream);
+      }, options.delayMs + 1);
+    };
+    client.on('close', close).on('error', close);
+    upstream.on('close', close).on('error', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    counts: () => ({ ...counts }),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** S3 or SQS, for one LocalStack endpoint: SQS speaks `POST /` with an `AmazonSQS` target or action. */
+export function awsService(firstChunk: Buffer): string {
+  const head = firstChunk.subarray(0, 2048).toString('latin1');
+  return /AmazonSQS|Action=(Send|Receive|Delete|Change|Get)/i.test(head) ? 'sqs' : 's3';
+}
