@@ -22,7 +22,7 @@ import { newSnapshotId } from '../iceberg/spec/snapshot.js';
 import { currentSchema, defaultSpec } from '../iceberg/spec/tableMetadata.js';
 import type { TableRef } from '../iceberg/tableLocation.js';
 import { retractedOutputs } from '../registry/compactionLineage.js';
-import { liveFiles, notLive, recordCompaction } from '../registry/compactionState.js';
+import { appendsWaiting, liveFiles, notLive, recordCompaction } from '../registry/compactionState.js';
 import { recordCommit } from '../registry/commitState.js';
 import type { Registry } from '../registry/registry.js';
 import { readTableProperties } from '../registry/tableProperties.js';
@@ -175,7 +175,8 @@ const LOOK_BUDGET_MS = 400_000;
  * Plans, rewrites and commits runs of groups until nothing qualifies or the time budget is
  * spent: one look leaves no eligible partition waiting for another file to arrive. Each run is
  * one replace snapshot, as Iceberg's rewrite-data-files commits its file groups. A group that
- * cannot be rewritten is not planned again in this look.
+ * cannot be rewritten is not planned again in this look. While files wait to be committed the
+ * look ends after its first run: appends come first.
  */
 async function compactUntilDone(policy: CompactionPolicy, context: GroupContext, report: CompactionReport) {
   const { deps, row, clock } = context;
@@ -186,8 +187,14 @@ async function compactUntilDone(policy: CompactionPolicy, context: GroupContext,
       (group) => !group.files.some((file) => refused.has(file.id)),
     );
     if (groups.length === 0) return;
-    // The first run always goes: a budget of 0 means one run per look.
-    if (run > 0 && clock.now() - started >= (deps.lookBudgetMs ?? LOOK_BUDGET_MS)) {
+    // The first run always goes: a budget of 0 means one run per look. Later runs yield to
+    // appends: files waiting to commit end the look (their commit wakes the compactor again),
+    // so compaction never holds a table's freshness back while files keep arriving.
+    if (
+      run > 0 &&
+      (clock.now() - started >= (deps.lookBudgetMs ?? LOOK_BUDGET_MS) ||
+        (await appendsWaiting(deps.registry.client, row.id)))
+    ) {
       report.remaining = groups.length;
       return;
     }

@@ -26,6 +26,15 @@ export interface LiveFile {
 }
 
 /** The table's committed (live) Parquet files, oldest first. */
+/** Whether files of the table wait to be committed (appends go before more compaction). */
+export async function appendsWaiting(client: Client, tableId: number): Promise<boolean> {
+  const result = await client.execute({
+    sql: "SELECT 1 FROM table_files WHERE table_id = ? AND iceberg_state = 'pending' LIMIT 1",
+    args: [tableId],
+  });
+  return result.rows.length > 0;
+}
+
 export async function liveFiles(client: Client, tableId: number): Promise<LiveFile[]> {
   const result = await client.execute({
     sql: `SELECT f.id, f.path, f.uri, f.size, s.record_count, f.partition_path, f.partition_values_json,

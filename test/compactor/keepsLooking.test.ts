@@ -2,9 +2,11 @@
  * One look compacts every eligible partition, not four (issue 15 item 6), and commits the run's
  * groups in one replace snapshot, as Iceberg's rewrite-data-files does: 20 partitions of small
  * files become 20 files in one snapshot, without another file arriving, and PyIceberg and DuckDB
- * read the same rows.
+ * read the same rows. While files wait to be committed, a look yields after its first run:
+ * appends come before more compaction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { compactTable } from '../../lib/compactor/compactTable.js';
 import type { FileSpec } from '../conformance/readers.js';
 import { type CompactionLake, expectReads, openCompactionLake } from './compactionLake.js';
@@ -55,5 +57,44 @@ describe('a compaction look', () => {
 
     // Nothing qualifies any more: the next look finds nothing to do.
     expect((await compactTable(row!.id, { registry: lake.registry, store: lake.store })).groups).toEqual([]);
+  }, 180_000);
+
+  it('yields to files waiting to be committed after one run, and goes on once they are', async () => {
+    const specs: FileSpec[] = Array.from({ length: 4 * FILES_EACH }, (_, i) => ({
+      dir: 'ns/busy/data',
+      name: `f${i}.parquet`,
+      partition: [['day', 'long', Math.floor(i / FILES_EACH)]],
+      profile: 'simple',
+      rows: 10,
+      seed: 1000 + i,
+    }));
+    await lake.landFiles(specs);
+    const row = await lake.registry.tableByName('ns', 'busy');
+    // One more file lands and is registered, but the updater has not committed it yet.
+    const [late] = (
+      await lake.writeOnly([
+        {
+          dir: 'ns/busy/data',
+          name: 'late.parquet',
+          partition: [['day', 'long', 9]],
+          profile: 'simple',
+          rows: 10,
+          seed: 7,
+        },
+      ])
+    ).files;
+    expect((await lake.land(late!.path, new Uint8Array(readFileSync(late!.absolute)))).status).toBe(
+      'registered',
+    );
+
+    const oneRunAtATime = { registry: lake.registry, store: lake.store, maxGroupsPerRun: 1 };
+    const busy = await compactTable(row!.id, oneRunAtATime);
+    expect(busy.groups).toHaveLength(1);
+    expect(busy.remaining).toBe(3);
+
+    await lake.deliver(lake.updater);
+    const free = await compactTable(row!.id, oneRunAtATime);
+    expect(free.groups).toHaveLength(3);
+    expect(free.remaining).toBeUndefined();
   }, 180_000);
 });
