@@ -20,6 +20,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openRegistry, type Registry } from '../lib/registry/registry.js';
+import { asthaArgv } from '../test/cli/runAstha.js';
 import { type Arrival, type BenchTarget, embeddedTarget, latencyTarget } from './e2eTargets.js';
 import { ordersFile } from './ordersFile.js';
 
@@ -67,7 +68,9 @@ async function landAtRate(target: BenchTarget, files: Arrival[]): Promise<number
 }
 
 function startAstha(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'astha.js'), 'start', '--no-sample'], {
+  // From the sources: bin/astha.js would run a dist/ that may predate them.
+  const [node, ...args] = asthaArgv();
+  const child = spawn(node!, [...args, 'start', '--no-sample'], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
