@@ -15,7 +15,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Queue } from '../queue/queue.js';
 import { createRegisterHandler } from '../register/registerHandler.js';
-import { formatS3Notification, type ObjectChange } from '../register/s3Notification.js';
+import { formatS3Notification, type ObjectChange, parseS3Notification } from '../register/s3Notification.js';
 import type { Registry } from '../registry/registry.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { EventSourceMapping } from './eventSourceMapping.js';
@@ -30,6 +30,8 @@ export interface RuntimeParts {
   bucket: string;
   warehousePrefix: string;
   registrationQueue: Queue;
+  /** Where registration messages go after their last receive (embedded: files to announce again). */
+  registrationDeadLetter?: Queue;
   componentQueues: Partial<Record<Component, Queue>>;
   deadLetterQueues?: Partial<Record<Component, Queue>>;
   components: readonly ComponentLogic[];
@@ -137,6 +139,33 @@ export class LocalRuntime {
         ...(this.parts.scanIntervalMs ? { scanIntervalMs: this.parts.scanIntervalMs } : {}),
       });
       this.watcher.start();
+      const deadLetter = this.parts.registrationDeadLetter;
+      if (deadLetter) {
+        const timer = setInterval(
+          () => void this.announceAgain(deadLetter),
+          this.parts.scanIntervalMs ?? 5_000,
+        );
+        timer.unref();
+        this.tickTimers.push(timer);
+      }
+    }
+  }
+
+  /**
+   * Registration that failed every receive (a registry busy for long, say) is not the file's
+   * fault: the watcher forgets those keys and announces them again. A file astha cannot read is
+   * rejected with its reason by registration itself and never lands here.
+   */
+  private async announceAgain(deadLetter: Queue): Promise<void> {
+    try {
+      const messages = await deadLetter.receive({ maxMessages: 10 });
+      if (messages.length === 0) return;
+      const keys = messages.flatMap((m) => parseS3Notification(m.body).map((change) => change.key));
+      this.parts.logger.warn({ files: keys.length }, 'registration gave up on files; announcing them again');
+      this.watcher?.forget(keys);
+      for (const message of messages) await deadLetter.ack(message.receiptHandle);
+    } catch (error) {
+      this.parts.logger.error({ err: errorMessage(error) }, 'could not take back failed registrations');
     }
   }
 

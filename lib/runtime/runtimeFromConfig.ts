@@ -76,8 +76,12 @@ export async function buildRuntime(
   const queues = embedded
     ? memoryComponentQueues(runtimeComponents(config))
     : { queues: deps.queues, deadLetter: {} };
-  const registrationQueue: Queue = embedded
-    ? memoryQueueWithDlq('registration', false, REGISTRATION_MAX_RECEIVES)
+  const registrationDeadLetter = embedded ? new MemoryQueue('registration-dlq', { fifo: false }) : undefined;
+  const registrationQueue: Queue = registrationDeadLetter
+    ? new MemoryQueue('registration', {
+        fifo: false,
+        redrive: { deadLetterQueue: registrationDeadLetter, maxReceiveCount: REGISTRATION_MAX_RECEIVES },
+      })
     : openQueue(config.registrationQueue!, { aws: config.aws });
   // One registry connection per function, as each Lambda has its own: a local libSQL client
   // holds a single connection, and one function's transaction must not block another's reads.
@@ -144,6 +148,7 @@ export async function buildRuntime(
     warehousePrefix: warehouse.prefix,
     verifyData: config.registration.verifyData,
     registrationQueue,
+    ...(registrationDeadLetter ? { registrationDeadLetter } : {}),
     componentQueues: queues.queues,
     deadLetterQueues: queues.deadLetter,
     components,
@@ -192,11 +197,6 @@ function registrationPollers(embedded: boolean, registryUrl: string): number {
   return embedded || registryUrl.startsWith('file:') ? 1 : REGISTRATION_POLLERS;
 }
 const REGISTRATION_POLLERS = 5;
-
-function memoryQueueWithDlq(name: string, fifo: boolean, maxReceiveCount: number): MemoryQueue {
-  const deadLetterQueue = new MemoryQueue(`${name}-dlq`, { fifo });
-  return new MemoryQueue(name, { fifo, redrive: { deadLetterQueue, maxReceiveCount } });
-}
 
 function memoryComponentQueues(components: readonly Component[]) {
   const queues: Partial<Record<Component, Queue>> = {};

@@ -88,6 +88,22 @@ export class WarehouseWatcher {
     return this.fullScanDone && this.dirty.size === 0 && this.scanning === undefined;
   }
 
+  /**
+   * Forgets bucket keys whose announcement was given up on (their registration message reached
+   * the dead-letter queue, say while the registry was busy), so they are announced again: a
+   * file that landed is never left unregistered while astha runs.
+   */
+  forget(bucketKeys: readonly string[]): void {
+    const prefix = this.options.keyPrefix ?? '';
+    for (const bucketKey of bucketKeys) {
+      if (!bucketKey.startsWith(prefix)) continue;
+      const key = bucketKey.slice(prefix.length);
+      this.known.delete(key);
+      this.dirty.add(key);
+    }
+    this.scheduleWork(0);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
