@@ -3,25 +3,18 @@
  * gives a committed table that DuckDB reads; read commands answer in text and --json; user
  * mistakes are one line and exit code 2, never a stack trace.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTables } from '../conformance/readers.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
-import { type Run, runAstha } from './runAstha.js';
+import { type Run, runAstha, putWarehouseFile } from './runAstha.js';
 
 let cwd: string;
 
 function astha(args: string[], timeoutMs?: number): Promise<Run> {
   return runAstha(cwd, args, timeoutMs);
-}
-
-function putFile(key: string, body: Uint8Array) {
-  const path = join(cwd, 'warehouse', key);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, body);
-  return path;
 }
 
 beforeAll(() => {
@@ -118,9 +111,9 @@ describe('astha CLI', () => {
   it('backfill registers what is already there and reports rejects; register explains --sync without a runtime', {
     timeout: 90_000,
   }, async () => {
-    putFile('shop/orders/data/a.parquet', ordersParquet(10));
-    putFile('shop/orders/data/b.parquet', ordersParquet(5, { firstId: 100 }));
-    putFile('shop/orders/data/broken.parquet', new TextEncoder().encode('PAR1 not really'));
+    putWarehouseFile(cwd, 'shop/orders/data/a.parquet', ordersParquet(10));
+    putWarehouseFile(cwd, 'shop/orders/data/b.parquet', ordersParquet(5, { firstId: 100 }));
+    putWarehouseFile(cwd, 'shop/orders/data/broken.parquet', new TextEncoder().encode('PAR1 not really'));
     const backfill = await astha(['backfill', 'shop', '--json']);
     expect(backfill.code).toBe(0);
     expect(JSON.parse(backfill.stdout)).toMatchObject({ listed: 3, registered: 2, rejected: 1, failed: 0 });
@@ -129,7 +122,7 @@ describe('astha CLI', () => {
     // A rejected file is known too: its rejection (with the reason) is not repeated.
     expect(again.stdout).toMatch(/3 data files, 0 registered, 3 already known, 0 rejected/);
 
-    const path = putFile('shop/orders/data/c.parquet', ordersParquet(3, { firstId: 500 }));
+    const path = putWarehouseFile(cwd, 'shop/orders/data/c.parquet', ordersParquet(3, { firstId: 500 }));
     const sync = await astha(['register', path, '--sync', '--timeout', '1']);
     expect(sync.code).toBe(1);
     expect(sync.stdout).toMatch(/not committed: .*astha start/);

@@ -4,9 +4,9 @@
  * partition that qualifies and DuckDB and PyIceberg read the same rows afterwards, expiration
  * and cleanup delete only what the report names, and mistakes are one line with exit code 2.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes, whyNothingPlanned } from '../../lib/compactor/compactionPlan.js';
 import { compactionPolicy, planCompaction } from '../../lib/compactor/planCompaction.js';
@@ -14,7 +14,7 @@ import { type LiveFile, liveFiles } from '../../lib/registry/compactionState.js'
 import { openRegistry } from '../../lib/registry/registry.js';
 import { readTables, type Summary } from '../conformance/readers.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
-import { type Run, runAstha } from './runAstha.js';
+import { type Run, runAstha, putWarehouseFile } from './runAstha.js';
 import { liveFile } from '../compactor/liveFile.js';
 
 const TABLE = 'shop.orders';
@@ -33,12 +33,6 @@ async function asthaJson<T>(args: string[]): Promise<T> {
   expect(said, args.join(' ')).toEqual([]);
   expect(run.code, args.join(' ')).toBe(0);
   return JSON.parse(run.stdout) as T;
-}
-
-function putFile(key: string, body: Uint8Array): void {
-  const path = join(cwd, 'warehouse', key);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, body);
 }
 
 /** Every object of the warehouse with its size and modification time: "nothing changed" is this being equal. */
@@ -128,10 +122,18 @@ beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'astha-cli-maintenance-'));
   // Six small files in one day (over min-input-files, 5) and two in another (under it).
   for (let i = 0; i < 6; i++) {
-    putFile(`shop/orders/data/day=2024-01-01/a${i}.parquet`, ordersParquet(10 + i, { firstId: i * 100 }));
+    putWarehouseFile(
+      cwd,
+      `shop/orders/data/day=2024-01-01/a${i}.parquet`,
+      ordersParquet(10 + i, { firstId: i * 100 }),
+    );
   }
   for (let i = 0; i < 2; i++) {
-    putFile(`shop/orders/data/day=2024-01-02/b${i}.parquet`, ordersParquet(5, { firstId: 1000 + i * 100 }));
+    putWarehouseFile(
+      cwd,
+      `shop/orders/data/day=2024-01-02/b${i}.parquet`,
+      ordersParquet(5, { firstId: 1000 + i * 100 }),
+    );
   }
   expect(await asthaJson(['backfill', 'shop'])).toMatchObject({ registered: 8, rejected: 0 });
   // Expire every snapshot but the current one as soon as it is superseded, and merge manifests

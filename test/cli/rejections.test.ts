@@ -3,27 +3,20 @@
  * `show`, and `register` of a file rejected before; `tables` keeps pending files apart from
  * committed ones; `backfill` says nothing commits until astha runs.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ordersParquet } from '../registry/parquetFiles.js';
-import { runAstha } from './runAstha.js';
+import { runAstha, putWarehouseFile } from './runAstha.js';
 
 let cwd: string;
 
-function putFile(key: string, body: Uint8Array): string {
-  const path = join(cwd, 'warehouse', key);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, body);
-  return path;
-}
-
 beforeAll(() => {
   cwd = mkdtempSync(join(tmpdir(), 'astha-rejections-'));
-  putFile('shop/orders/data/a.parquet', ordersParquet(10));
-  putFile('shop/orders/data/broken.parquet', new TextEncoder().encode('PAR1 not really'));
-  putFile('lost/table/data/x.parquet', new TextEncoder().encode('nothing'));
+  putWarehouseFile(cwd, 'shop/orders/data/a.parquet', ordersParquet(10));
+  putWarehouseFile(cwd, 'shop/orders/data/broken.parquet', new TextEncoder().encode('PAR1 not really'));
+  putWarehouseFile(cwd, 'lost/table/data/x.parquet', new TextEncoder().encode('nothing'));
 });
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 

@@ -4,7 +4,8 @@
  * HOME only, plus what a test adds), as a user's shell would; what it printed and its exit code.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const ROOT = process.cwd();
@@ -57,4 +58,12 @@ export function runAstha(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Puts a file under `<cwd>/warehouse/<key>` (the embedded default's warehouse); its path. */
+export function putWarehouseFile(cwd: string, key: string, body: Uint8Array): string {
+  const path = join(cwd, 'warehouse', key);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, body);
+  return path;
 }

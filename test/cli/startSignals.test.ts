@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ordersParquet } from '../registry/parquetFiles.js';
-import { asthaArgv, bareEnv, runAstha } from './runAstha.js';
+import { asthaArgv, bareEnv, runAstha, putWarehouseFile } from './runAstha.js';
 import { type Started, startProcess } from './startedAstha.js';
 
 let root: string;
@@ -99,12 +99,8 @@ describe('astha start stops when asked', () => {
     timeout: 90_000,
   }, async () => {
     const cwd = freshDir('json');
-    const put = (key: string, body: Uint8Array) => {
-      mkdirSync(dirname(join(cwd, 'warehouse', key)), { recursive: true });
-      writeFileSync(join(cwd, 'warehouse', key), body);
-    };
-    put('shop/orders/data/a.parquet', ordersParquet(5));
-    put('lost/table/data/x.parquet', new TextEncoder().encode('nothing'));
+    putWarehouseFile(cwd, 'shop/orders/data/a.parquet', ordersParquet(5));
+    putWarehouseFile(cwd, 'lost/table/data/x.parquet', new TextEncoder().encode('nothing'));
     const run = await runAstha(cwd, ['start', '--until-idle', '--no-sample', '--json', '--timeout', '60']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual([expect.objectContaining({ table: 'shop.orders', rows: 5 })]);

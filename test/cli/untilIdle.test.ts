@@ -2,21 +2,14 @@
  * `astha start --until-idle` means scanned, drained and committed: files added and deleted while
  * astha was stopped are in the table when a later `--until-idle` run exits.
  */
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ordersParquet } from '../registry/parquetFiles.js';
-import { runAstha } from './runAstha.js';
+import { runAstha, putWarehouseFile } from './runAstha.js';
 
 let cwd: string;
-
-function putFile(key: string, body: Uint8Array): string {
-  const path = join(cwd, 'warehouse', key);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, body);
-  return path;
-}
 
 async function tables(): Promise<{ table: string; rows: number; files: number; pending: number }[]> {
   return JSON.parse((await runAstha(cwd, ['tables', '--json'])).stdout);
@@ -29,14 +22,14 @@ afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 describe('astha start --until-idle on an existing registry', () => {
   it('picks up files added and deleted while astha was stopped', { timeout: 120_000 }, async () => {
-    const first = putFile('shop/orders/data/a.parquet', ordersParquet(10));
+    const first = putWarehouseFile(cwd, 'shop/orders/data/a.parquet', ordersParquet(10));
     const run1 = await runAstha(cwd, ['start', '--no-sample', '--until-idle', '--timeout', '40']);
     expect(run1.code, run1.stderr).toBe(0);
     expect(await tables()).toEqual([expect.objectContaining({ table: 'shop.orders', rows: 10, files: 1 })]);
 
     // Stopped: one file lands, the first one goes.
-    putFile('shop/orders/data/b.parquet', ordersParquet(7, { firstId: 100 }));
-    putFile('shop/orders/data/c.parquet', ordersParquet(3, { firstId: 200 }));
+    putWarehouseFile(cwd, 'shop/orders/data/b.parquet', ordersParquet(7, { firstId: 100 }));
+    putWarehouseFile(cwd, 'shop/orders/data/c.parquet', ordersParquet(3, { firstId: 200 }));
     unlinkSync(first);
     const run2 = await runAstha(cwd, ['start', '--no-sample', '--until-idle', '--timeout', '40']);
     expect(run2.code, run2.stderr).toBe(0);
