@@ -1,5 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
+import { describe, expect, it } from 'vitest';
 import { loadBreakers } from '../../lib/astha/circuitBreaker.js';
 import { type DrainDeps, drain } from '../../lib/astha/drain.js';
 import { decodeMessage } from '../../lib/astha/events.js';
@@ -14,17 +13,11 @@ import {
   type LogEntry,
   logIds,
   manualClock,
-  type TestRegistry,
-  tempRegistry,
+  registryPerTest,
   testLogger,
 } from './helpers.js';
 
-let registry: TestRegistry;
-beforeEach(async () => {
-  registry = await tempRegistry();
-  await ensureAsthaSchema(registry.client);
-});
-afterEach(() => registry.close());
+const registry = registryPerTest();
 
 const fileChanges = (n: number): LogEntry[] =>
   Array.from({ length: n }, (_, i) => ['table_files', 'INSERT', undefined, images.table_files(i, 1)]);

@@ -6,12 +6,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runFor } from '../../lib/astha/runFor.js';
 import { COMPONENTS } from '../../lib/astha/subscriptions.js';
 import type { ChildSettings } from './drainChild.js';
-import { logIds, type TestRegistry, tempRegistry, testLogger } from './helpers.js';
+import { logIds, registryPerTest, testLogger } from './helpers.js';
 import { changeWriter, keepLogCopy, loggedChanges, prng } from './registryChanges.js';
 import { awsOptions, createComponentQueues, deliveryProblems, receiveAll } from './sqsHelpers.js';
 
@@ -31,13 +30,7 @@ beforeAll(async () => {
   });
 });
 
-let registry: TestRegistry;
-beforeEach(async () => {
-  registry = await tempRegistry();
-  await ensureAsthaSchema(registry.client);
-  await keepLogCopy(registry.client);
-});
-afterEach(() => registry.close());
+const registry = registryPerTest(keepLogCopy);
 
 interface ChildLine {
   event: 'started' | 'pass' | 'done';

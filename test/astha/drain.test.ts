@@ -1,5 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
+import { describe, expect, it } from 'vitest';
 import { type DrainDeps, drain } from '../../lib/astha/drain.js';
 import { decodeMessage } from '../../lib/astha/events.js';
 import { packCalls } from '../../lib/astha/sendInOrder.js';
@@ -14,17 +13,11 @@ import {
   images,
   logIds,
   RecordingQueue,
-  type TestRegistry,
-  tempRegistry,
+  registryPerTest,
   testLogger,
 } from './helpers.js';
 
-let registry: TestRegistry;
-beforeEach(async () => {
-  registry = await tempRegistry();
-  await ensureAsthaSchema(registry.client);
-});
-afterEach(() => registry.close());
+const registry = registryPerTest();
 
 function deps(queues: Record<string, RecordingQueue>, limits: DrainDeps['limits'] = {}): DrainDeps {
   return { registry: registry.client, queues: asQueues(queues), logger: testLogger().logger, limits };

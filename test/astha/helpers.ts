@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Client } from '@libsql/client';
 import pino, { type Logger } from 'pino';
+import { afterEach, beforeEach } from 'vitest';
+import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
 import type { Clock } from '../../lib/astha/backoff.js';
 import type { ComponentQueues } from '../../lib/astha/drain.js';
 import { decodeMessage } from '../../lib/astha/events.js';
@@ -55,6 +57,37 @@ export async function tempRegistry(): Promise<TestRegistry> {
       for (const r of registries) r.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A fresh migrated registry with Astha's own tables for every test of the file (`beforeEach`),
+ * closed after it; `prepare` runs once it is open. Read it inside tests only.
+ */
+export function registryPerTest(prepare?: (client: Client) => Promise<void>): TestRegistry {
+  let current: TestRegistry | undefined;
+  beforeEach(async () => {
+    current = await tempRegistry();
+    await ensureAsthaSchema(current.client);
+    await prepare?.(current.client);
+  });
+  afterEach(() => current?.close());
+  const open = (): TestRegistry => {
+    if (!current) throw new Error('the per-test registry is open only inside a test');
+    return current;
+  };
+  return {
+    get url() {
+      return open().url;
+    },
+    get dir() {
+      return open().dir;
+    },
+    get client() {
+      return open().client;
+    },
+    connect: () => open().connect(),
+    close: () => open().close(),
   };
 }
 

@@ -1,5 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
+import { describe, expect, it } from 'vitest';
 import { Lease } from '../../lib/astha/lease.js';
 import { runFor } from '../../lib/astha/runFor.js';
 import type { PassResult } from '../../lib/astha/metrics.js';
@@ -15,17 +14,11 @@ import {
   manualClock,
   RecordingQueue,
   sortedIds,
-  type TestRegistry,
-  tempRegistry,
+  registryPerTest,
   testLogger,
 } from './helpers.js';
 
-let registry: TestRegistry;
-beforeEach(async () => {
-  registry = await tempRegistry();
-  await ensureAsthaSchema(registry.client);
-});
-afterEach(() => registry.close());
+const registry = registryPerTest();
 
 const tableChanges = (n: number, tables = 3): LogEntry[] =>
   Array.from({ length: n }, (_, i) => [

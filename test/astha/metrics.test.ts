@@ -1,5 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
+import { describe, expect, it } from 'vitest';
 import { closedRecord } from '../../lib/astha/circuitBreaker.js';
 import {
   DrainMetrics,
@@ -19,17 +18,11 @@ import {
   FifoSink,
   images,
   manualClock,
-  type TestRegistry,
-  tempRegistry,
+  registryPerTest,
   testLogger,
 } from './helpers.js';
 
-let registry: TestRegistry;
-beforeEach(async () => {
-  registry = await tempRegistry();
-  await ensureAsthaSchema(registry.client);
-});
-afterEach(() => registry.close());
+const registry = registryPerTest();
 
 /** A sink that keeps what a run published. */
 function capturingSink() {

@@ -9,8 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@libsql/client';
 import middy from '@middy/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
+import { describe, expect, it } from 'vitest';
 import { DrainScheduler } from '../../lib/astha/drainScheduler.js';
 import { nudgeIfPending } from '../../lib/astha/nudge.js';
 import { runFor, type RunSummary } from '../../lib/astha/runFor.js';
@@ -26,17 +25,11 @@ import {
   logIds,
   RecordingQueue,
   sortedIds,
-  type TestRegistry,
-  tempRegistry,
+  registryPerTest,
   testLogger,
 } from './helpers.js';
 
-let registry: TestRegistry;
-beforeEach(async () => {
-  registry = await tempRegistry();
-  await ensureAsthaSchema(registry.client);
-});
-afterEach(() => registry.close());
+const registry = registryPerTest();
 
 const change = (i: number): LogEntry => ['tables', 'UPDATE', images.tables(i), images.tables(i)];
 const isBatchRead = (statement: unknown) =>

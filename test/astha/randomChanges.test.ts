@@ -1,20 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
+import { describe, expect, it } from 'vitest';
 import type { ComponentQueues } from '../../lib/astha/drain.js';
 import { runFor } from '../../lib/astha/runFor.js';
 import { COMPONENTS } from '../../lib/astha/subscriptions.js';
 import { MemoryQueue } from '../../lib/queue/memoryQueue.js';
-import { componentQueues, logIds, type TestRegistry, tempRegistry, testLogger } from './helpers.js';
+import { componentQueues, logIds, registryPerTest, testLogger } from './helpers.js';
 import { changeWriter, keepLogCopy, loggedChanges } from './registryChanges.js';
 import { deliveryProblems, receiveAll } from './sqsHelpers.js';
 
-let registry: TestRegistry;
-beforeEach(async () => {
-  registry = await tempRegistry();
-  await ensureAsthaSchema(registry.client);
-  await keepLogCopy(registry.client);
-});
-afterEach(() => registry.close());
+const registry = registryPerTest(keepLogCopy);
 
 describe('10,000 random registry changes (memory FIFO queues)', () => {
   it('every component receives exactly its subscribed tables’ changes, in id order per table', async () => {

@@ -3,31 +3,17 @@
  * failures and a 5 s outage lose nothing and delete nothing early; random registry changes
  * reach exactly their subscribers.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureAsthaSchema } from '../../lib/astha/asthaSchema.js';
+import { describe, expect, it } from 'vitest';
 import type { DrainDeps } from '../../lib/astha/drain.js';
 import { decodeMessage } from '../../lib/astha/events.js';
 import type { PassResult } from '../../lib/astha/metrics.js';
 import { runFor } from '../../lib/astha/runFor.js';
 import { COMPONENTS, isSubscribed } from '../../lib/astha/subscriptions.js';
-import {
-  componentQueues,
-  FaultyQueue,
-  logIds,
-  type TestRegistry,
-  tempRegistry,
-  testLogger,
-} from './helpers.js';
+import { componentQueues, FaultyQueue, logIds, registryPerTest, testLogger } from './helpers.js';
 import { changeWriter, keepLogCopy, loggedChanges } from './registryChanges.js';
 import { createComponentQueues, deliveryProblems, receiveAll } from './sqsHelpers.js';
 
-let registry: TestRegistry;
-beforeEach(async () => {
-  registry = await tempRegistry();
-  await ensureAsthaSchema(registry.client);
-  await keepLogCopy(registry.client);
-});
-afterEach(() => registry.close());
+const registry = registryPerTest(keepLogCopy);
 
 describe('drain into LocalStack SQS FIFO', () => {
   it('loses no row and deletes none early when every 3rd send fails and then the queues are down for 5 s', async () => {
