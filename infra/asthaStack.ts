@@ -150,16 +150,18 @@ export class AsthaStack extends Stack {
             warehouse,
           });
 
-    const writers = [
+    const functions = [
       this.registration.function,
       this.drainer.function,
       ...[...workers.values()].map((w) => w.function),
+      ...(this.catalog ? [this.catalog.function] : []),
     ];
-    const functions = [...writers, ...(this.catalog ? [this.catalog.function] : [])];
     for (const fn of functions) libsql.grantRead(fn.role);
-    // Every function but the read-only catalog writes registry changes (the drainer nudges
-    // itself after a long backlog).
-    for (const fn of writers) this.drainer.grantNudge(fn.role);
+    // Every function writes registry changes but the readers: the REST catalog, and catalog_sync
+    // (it reads the registry and writes Glue). Writers nudge the drainer (it nudges itself after a
+    // long backlog).
+    const readers = new Set([workers.get('catalog_sync')?.function, this.catalog?.function]);
+    for (const fn of functions) if (!readers.has(fn)) this.drainer.grantNudge(fn.role);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       namePrefix,
