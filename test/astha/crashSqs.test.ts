@@ -134,7 +134,8 @@ describe('drainer processes on LocalStack SQS FIFO', () => {
       whenLeased: 'wait',
       untilEmpty: true,
     });
-    expect(summary.stopped).toBe('empty');
+    // 'idle' when the last victims had already emptied the log: the run then only looks.
+    expect(['empty', 'idle']).toContain(summary.stopped);
     expect(await logIds(registry.client)).toEqual([]);
     const expected = await loggedChanges(registry.client);
     expect(expected.length).toBeGreaterThanOrEqual(runs * 24);
