@@ -17,13 +17,9 @@ import { keyOfUri } from '../iceberg/tableLocation.js';
 import { inspectParquet } from '../parquet/inspectParquet.js';
 import { storeAsyncBuffer } from '../parquet/storeAsyncBuffer.js';
 import type { RowSegment } from '../registry/compactionLineage.js';
-import {
-  type CompactedOutput,
-  partitionOfFiles,
-  recordCompaction,
-  recordedSnapshots,
-} from '../registry/compactionState.js';
+import { type CompactedOutput, partitionOfFiles, recordCompaction } from '../registry/compactionState.js';
 import { recordCommit } from '../registry/commitState.js';
+import { recordedSnapshotIds } from '../registry/recordedSnapshots.js';
 import type { Registry } from '../registry/registry.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { COMPACTION_SUMMARY, compactedOutput } from './compactedOutput.js';
@@ -54,7 +50,11 @@ export interface RecoverContext {
 export async function recoverReplaces(context: RecoverContext): Promise<string[]> {
   const ours = context.loaded.metadata.snapshots.filter(isOurs);
   if (ours.length === 0) return [];
-  const recorded = await recordedSnapshots(context.registry.client, context.tableId);
+  const recorded = await recordedSnapshotIds(
+    context.registry.client,
+    context.tableId,
+    ours.map((s) => s.snapshotId.toString()),
+  );
   const finished: string[] = [];
   for (const snapshot of ours) {
     if (recorded.has(snapshot.snapshotId.toString())) continue;

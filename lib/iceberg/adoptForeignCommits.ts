@@ -5,7 +5,8 @@
  * snapshot is examined once: afterwards the registry records it like one of astha's own.
  */
 import { normalizeEtag } from '../registry/planRegistration.js';
-import { adoptForeignSnapshot, type ForeignFile, recordedSnapshots } from '../registry/foreignFiles.js';
+import { adoptForeignSnapshot, type ForeignFile } from '../registry/foreignFiles.js';
+import { recordedSnapshotIds } from '../registry/recordedSnapshots.js';
 import type { Registry } from '../registry/registry.js';
 import { parseWarehouseKey } from '../layout/warehousePath.js';
 import type { ObjectStore } from '../store/objectStore.js';
@@ -23,7 +24,7 @@ export async function adoptForeignCommits(
   loaded: LoadedTable,
 ): Promise<number> {
   const ids = loaded.metadata.snapshots.map((s) => s.snapshotId.toString());
-  const recorded = await recordedSnapshots(registry.client, tableId, ids);
+  const recorded = await recordedSnapshotIds(registry.client, tableId, ids);
   // The compactor marks its snapshots and records them itself (recovering them after a crash,
   // with their lineage): an unrecorded one of those is not another engine's.
   const foreign = unknownAncestors(loaded.metadata, (id) => recorded.has(id.toString())).filter(

@@ -9,10 +9,10 @@ import {
   claimedFiles,
   claimPendingFiles,
   recordCommit,
-  recordedSnapshotIds,
   recordTablePointer,
   tablesWithWork,
 } from '../registry/commitState.js';
+import { recordedSnapshotIds } from '../registry/recordedSnapshots.js';
 import type { Registry } from '../registry/registry.js';
 import { markRemovedFromTable, replacedBy } from '../registry/removalState.js';
 import type { TableRow } from '../registry/rows.js';

@@ -113,20 +113,6 @@ export async function claimedFiles(
   }));
 }
 
-/** Which of `snapshotIds` the registry has recorded for the table (`table_snapshots`). */
-export async function recordedSnapshotIds(
-  client: Client,
-  tableId: number,
-  snapshotIds: readonly SnapshotId[],
-): Promise<Set<SnapshotId>> {
-  const result = await client.execute({
-    sql: `SELECT snapshot_id FROM table_snapshots
-          WHERE table_id = ? AND snapshot_id IN (SELECT value FROM json_each(?))`,
-    args: [tableId, JSON.stringify(snapshotIds)],
-  });
-  return new Set(result.rows.map((row) => String(row.snapshot_id)));
-}
-
 /** Open claims of a table, one per target snapshot, with the time of the newest claim. */
 export interface OpenClaim {
   targetSnapshotId: SnapshotId;

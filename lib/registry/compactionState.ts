@@ -9,7 +9,6 @@
 import type { Client } from '@libsql/client';
 import { markRetracted, type RowSegment, recordLineage } from './compactionLineage.js';
 import { type CommittedSnapshot, pointerUpdate, snapshotInsert, type TablePointer } from './commitState.js';
-import type { SnapshotId } from './rows.js';
 import { applyDelta } from './writeRegistrations.js';
 import { writeTransaction } from './writeTransaction.js';
 
@@ -187,15 +186,6 @@ export async function notLive(client: Client, tableId: number, uris: readonly st
     args: [JSON.stringify(uris), tableId],
   });
   return result.rows.map((row) => String(row.uri));
-}
-
-/** Snapshot ids the registry holds for the table. */
-export async function recordedSnapshots(client: Client, tableId: number): Promise<Set<SnapshotId>> {
-  const result = await client.execute({
-    sql: 'SELECT snapshot_id FROM table_snapshots WHERE table_id = ?',
-    args: [tableId],
-  });
-  return new Set(result.rows.map((row) => String(row.snapshot_id)));
 }
 
 /** The partition the given files (one compaction's inputs) live in; '' and '{}' if none is known. */

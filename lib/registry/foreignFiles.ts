@@ -18,21 +18,6 @@ export type ForeignFile = Omit<
   'schemaId' | 'columnCount' | 'columnStatsJson' | 'splitOffsetsJson'
 >;
 
-/** Which of `snapshotIds` the registry has recorded for the table. */
-export async function recordedSnapshots(
-  client: Client,
-  tableId: number,
-  snapshotIds: readonly string[],
-): Promise<Set<string>> {
-  if (snapshotIds.length === 0) return new Set();
-  const result = await client.execute({
-    sql: `SELECT snapshot_id FROM table_snapshots
-          WHERE table_id = ? AND snapshot_id IN (SELECT value FROM json_each(?))`,
-    args: [tableId, JSON.stringify(snapshotIds)],
-  });
-  return new Set(result.rows.map((row) => String(row.snapshot_id)));
-}
-
 /** Records the snapshot and its files in one transaction; returns how many rows were new. */
 export async function adoptForeignSnapshot(
   client: Client,

@@ -10,17 +10,18 @@ import { type DataFile, ManifestEntryStatus } from '../spec/dataFile.js';
 import { inheritFromManifestFile, readManifest } from '../spec/manifest.js';
 import { ManifestContentType, readManifestList } from '../spec/manifestList.js';
 import type { Snapshot } from '../spec/snapshot.js';
-import { currentSnapshot, snapshotById, type TableMetadata } from '../spec/tableMetadata.js';
+import { currentSnapshot, type TableMetadata } from '../spec/tableMetadata.js';
 import { keyOfUri } from '../tableLocation.js';
 
 /** Snapshots of main's history (oldest first) for which `known` says no: other writers'. */
 export function unknownAncestors(metadata: TableMetadata, known: (id: bigint) => boolean): Snapshot[] {
   const found: Snapshot[] = [];
   const seen = new Set<bigint>();
+  const byId = new Map(metadata.snapshots.map((s) => [s.snapshotId, s]));
   for (let s = currentSnapshot(metadata); s && !seen.has(s.snapshotId); ) {
     seen.add(s.snapshotId);
     if (!known(s.snapshotId)) found.push(s);
-    s = s.parentSnapshotId === undefined ? undefined : snapshotById(metadata, s.parentSnapshotId);
+    s = s.parentSnapshotId === undefined ? undefined : byId.get(s.parentSnapshotId);
   }
   return found.reverse();
 }
