@@ -135,10 +135,11 @@ export async function retractedOutputs(client: Client, tableId: number): Promise
   const result = await client.execute({
     sql: `SELECT o.id, o.path, o.uri, o.size, o.row_count, o.partition_path, o.partition_values_json,
             c.source_file_id, c.row_offset, c.row_count AS lineage_rows
-          FROM compacted_rows c
+          FROM table_files s INDEXED BY table_files_retracted
+          JOIN compacted_rows c ON c.source_file_id = s.id
           JOIN table_files o ON o.id = c.output_file_id
-          JOIN table_files s ON s.id = c.source_file_id
-          WHERE o.table_id = ? AND o.iceberg_state = 'committed' AND s.retracted_at IS NOT NULL
+          WHERE s.table_id = ? AND s.retracted_at IS NOT NULL
+            AND o.table_id = s.table_id AND o.iceberg_state = 'committed'
           ORDER BY o.id, c.row_offset`,
     args: [tableId],
   });

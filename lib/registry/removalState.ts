@@ -24,7 +24,8 @@ export async function removedStillInTable(
   limit = 1000,
 ): Promise<RemovedInTable[]> {
   const result = await client.execute({
-    sql: `SELECT f.id, f.uri FROM table_files f
+    // The partial index holds only these rows; without statistics the planner would read every removed file.
+    sql: `SELECT f.id, f.uri FROM table_files f INDEXED BY table_files_removal_uncommitted
           WHERE f.table_id = ? AND f.iceberg_state = 'removed' AND f.snapshot_id IS NOT NULL
             AND f.target_snapshot_id IS f.snapshot_id
             AND NOT EXISTS (SELECT 1 FROM table_files n WHERE n.table_id = f.table_id AND n.path = f.path

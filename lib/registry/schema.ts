@@ -175,11 +175,25 @@ const dropStaleCommitPolicy: readonly string[] = [
     WHERE json_valid(properties_json) AND json_extract(properties_json, '$."astha.commit.policy"') IS NOT NULL`,
 ];
 
+/**
+ * Lookups that ran on every commit or compaction look and read every removed file of the table
+ * (which only grows: landed files stay in the registry after compaction replaces them): the
+ * removals not yet committed to the table, and sources retracted after compaction, are few;
+ * compaction checks its inputs are still live by URI.
+ */
+const longLivedTableIndexes: readonly string[] = [
+  `CREATE INDEX IF NOT EXISTS table_files_removal_uncommitted ON table_files(table_id, id)
+    WHERE iceberg_state = 'removed' AND snapshot_id IS NOT NULL AND target_snapshot_id IS snapshot_id`,
+  'CREATE INDEX IF NOT EXISTS table_files_retracted ON table_files(table_id) WHERE retracted_at IS NOT NULL',
+  'CREATE INDEX IF NOT EXISTS table_files_by_uri ON table_files(table_id, uri)',
+];
+
 /** Applied in order; a version once released is never edited, only followed by a new one. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', statements: initial },
   { version: 2, name: 'compaction lineage', statements: compactionLineage },
   { version: 3, name: 'drop astha.commit.policy', statements: dropStaleCommitPolicy },
+  { version: 4, name: 'indexes for long-lived tables', statements: longLivedTableIndexes },
 ];
 
 export const SCHEMA_MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS schema_migrations (
