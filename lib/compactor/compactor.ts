@@ -10,6 +10,7 @@ import type { ChangeEvent } from '../astha/events.js';
 import { tableIdOf } from '../astha/events.js';
 import { SUBSCRIPTIONS } from '../astha/subscriptions.js';
 import type { ComponentLogic, HealthReport } from '../components/component.js';
+import { LookCoalescer } from '../components/lookCoalescer.js';
 import { AsthaError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { tablesWithCommittedFiles } from '../registry/compactionState.js';
@@ -42,11 +43,8 @@ export function wakesCompactor(event: ChangeEvent): boolean {
   return false;
 }
 
-/** How far the registry's clock (CDC timestamps) may be ahead of this process's. */
-const CLOCK_SKEW_MS = 5_000;
-
 export function createCompactor(deps: CompactorComponentDeps): ComponentLogic {
-  const lastLook = new Map<number, number>();
+  const looks = new LookCoalescer(deps.registry.client);
   const look = async (tableId: number): Promise<CompactionReport> => {
     const report = await compactTable(tableId, deps);
     if (report.recovered.length > 0 || report.groups.length > 0) {
@@ -62,14 +60,12 @@ export function createCompactor(deps: CompactorComponentDeps): ComponentLogic {
     async onEvent(event) {
       const tableId = tableIdOf(event);
       if (tableId === undefined || !wakesCompactor(event)) return;
-      // A backlog of commit events for one table needs one look, not one each: a look that
-      // started after the change (with a margin for clock skew) has seen it.
-      const changedAt = Date.parse(event.timestamp);
-      const lookedAt = lastLook.get(tableId);
-      if (lookedAt !== undefined && changedAt < lookedAt - CLOCK_SKEW_MS) return;
-      const startedAt = Date.now();
-      await look(tableId);
-      lastLook.set(tableId, startedAt);
+      // A backlog of commit events for one table needs one look, not one each.
+      if (looks.seen(tableId, event.id)) return;
+      await looks.look(tableId, async () => {
+        await look(tableId);
+        return true;
+      });
     },
 
     async onRefresh() {

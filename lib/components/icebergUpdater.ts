@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import type { Registry } from '../registry/registry.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import type { ComponentLogic, HealthReport } from './component.js';
+import { LookCoalescer } from './lookCoalescer.js';
 
 export interface IcebergUpdaterDeps {
   registry: Registry;
@@ -71,16 +72,21 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
   const maxCommits = deps.maxCommitsPerLook ?? 8;
   const committedHere = new RecentIds(COMMITTED_IDS_REMEMBERED);
 
-  /** Commits until nothing is pending (or the bound): a big backlog needs several snapshots. */
-  const look = async (tableId: number): Promise<void> => {
+  const looks = new LookCoalescer(deps.registry.client);
+
+  /**
+   * Commits until nothing is pending (or the bound): a big backlog needs several snapshots.
+   * True when it left nothing pending (not held back by the commit policy, nor by the bound).
+   */
+  const look = async (tableId: number): Promise<boolean> => {
     const removal = await commitRemovals(tableId, updaterDeps);
     if (removal !== 'nothing removed') {
       deps.logger.info({ tableId, ...removal }, 'removed files taken out of the table');
     }
-    if (deps.commitGate && !(await deps.commitGate(tableId))) return;
+    if (deps.commitGate && !(await deps.commitGate(tableId))) return false;
     for (let round = 0; round < maxCommits; round++) {
       const result = await commitPending(tableId, updaterDeps);
-      if (result === 'nothing pending') return;
+      if (result === 'nothing pending') return true;
       for (const id of result.fileIds) committedHere.add(id);
       deps.logger.info(
         {
@@ -93,8 +99,9 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
         },
         'pending files committed',
       );
-      if ((await deps.registry.pendingFiles(tableId, 1)).length === 0) return;
+      if ((await deps.registry.pendingFiles(tableId, 1)).length === 0) return true;
     }
+    return false;
   };
 
   return {
@@ -104,13 +111,15 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
     async onEvent(event) {
       const tableId = tableIdOf(event);
       if (tableId === undefined || !wakesUpdater(event)) return;
+      // A look that began after this change and left nothing pending has handled it.
+      if (looks.seen(tableId, event.id)) return;
       // A burst of inserts for one table is committed by the first look (coalescing); the rest
       // find their file committed, here without asking the registry (one round trip per file).
       if (event.table === 'table_files' && event.after?.iceberg_state === 'pending') {
         if (committedHere.has(event.after.id)) return;
         if (!(await stillPending(deps.registry, event.after.id))) return;
       }
-      await look(tableId);
+      await looks.look(tableId, () => look(tableId));
     },
 
     async onRefresh() {

@@ -110,6 +110,38 @@ describe('the compactor component on a real registry and warehouse', () => {
     expect(await compactor.onHealth()).toMatchObject({ healthy: true, detail: '1 live compacted files' });
   });
 
+  it('a backlog of commit events for one table takes one look; a commit after it wakes it again', async () => {
+    lake = await openLake('fs');
+    const deps = { registry: lake.registry, store: lake.store, logger: silentLogger() };
+    const updater = createIcebergUpdater(deps);
+    const compactor = createCompactor(deps);
+    await landSmallFiles(lake, 6, 'region=eu');
+    await lake.deliver(updater);
+    const wakes = (await lake.events('compactor')).filter(wakesCompactor);
+    expect(wakes).toHaveLength(6);
+    await compactor.onEvent(wakes[0]!);
+    const compacted = (await lake.iceberg('sales', 'orders'))!.version;
+    let queries = 0;
+    const client = lake.registry.client;
+    const execute = client.execute.bind(client);
+    Object.assign(client, {
+      execute: (...args: Parameters<typeof execute>) => {
+        queries++;
+        return execute(...args);
+      },
+    });
+    for (const event of wakes.slice(1)) await compactor.onEvent(event);
+    expect(queries).toBe(0);
+
+    await landSmallFiles(lake, 6, 'region=us');
+    await lake.deliver(updater);
+    const later = (await lake.events('compactor')).filter(wakesCompactor);
+    expect(later).toHaveLength(6);
+    await compactor.onEvent(later[0]!);
+    expect(queries).toBeGreaterThan(0);
+    expect((await lake.iceberg('sales', 'orders'))!.version).toBe(compacted + 2);
+  });
+
   it('compacts a table with nested columns (list of structs, map, struct, list)', async () => {
     lake = await openLake('fs');
     const deps = { registry: lake.registry, store: lake.store, logger: silentLogger() };

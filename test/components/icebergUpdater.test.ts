@@ -87,6 +87,29 @@ describe('iceberg_updater', () => {
     expect(await states(lake)).toEqual(Array(burst).fill('committed'));
   });
 
+  it('a look the commit policy held back does not swallow the events it saw', async () => {
+    lake = await openLake('fs');
+    let open = false;
+    const updater = createIcebergUpdater({
+      registry: lake.registry,
+      store: lake.store,
+      logger: silentLogger(),
+      commitGate: async () => open,
+    });
+    for (let i = 0; i < 3; i++)
+      await lake.land(`sales/orders/data/f${i}.parquet`, ordersParquet(2, { firstId: i * 10 }));
+    const [first, ...rest] = (await lake.events('iceberg_updater')).filter((e) => e.table === 'table_files');
+    await updater.onEvent(first!);
+    expect(await states(lake)).toEqual(['pending', 'pending', 'pending']);
+    open = true;
+    await updater.onEvent(rest[0]!);
+    expect(await states(lake)).toEqual(['committed', 'committed', 'committed']);
+    // That look left nothing pending: the burst's last event needs no look of its own.
+    const queries = countQueries(lake);
+    await updater.onEvent(rest[1]!);
+    expect(queries()).toBe(0);
+  });
+
   it('keeps committing within one look while more files are pending than a snapshot takes', async () => {
     const { lake, updater } = await open({ maxFilesPerCommit: 2 });
     for (let i = 0; i < 5; i++)
