@@ -34,7 +34,8 @@ export function watchTree(root: string, options: TreeWatchOptions): TreeWatcher 
         if (!name) return options.onChange(undefined);
         const path = join(dir, String(name));
         options.onChange(rel(path));
-        if (event === 'rename') void maybeDirectory(path);
+        // Hidden names (writers' temporary files) hold nothing astha registers, directories included.
+        if (event === 'rename' && !String(name).startsWith('.')) void maybeDirectory(path);
       });
       watcher.on('error', () => forget(dir));
       watchers.set(dir, watcher);

@@ -31,6 +31,9 @@ export interface WarehouseWatcherOptions {
   now?: () => number;
 }
 
+/** A full scan may run at most one part in this many of the time (see scheduleBackstop). */
+const BACKSTOP_SHARE = 50;
+
 export class WarehouseWatcher {
   private readonly known: Map<string, string>;
   private timer: NodeJS.Timeout | undefined;
@@ -72,10 +75,6 @@ export class WarehouseWatcher {
     }
     this.fullPending = true;
     this.scheduleWork(0);
-    this.timer = setInterval(() => {
-      this.fullPending = true;
-      this.scheduleWork(0);
-    }, this.options.scanIntervalMs ?? 5_000);
   }
 
   /**
@@ -106,7 +105,7 @@ export class WarehouseWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     clearTimeout(this.hint);
     this.tree?.close();
     await this.scanning;
@@ -203,6 +202,20 @@ export class WarehouseWatcher {
     return kind === 'created' ? { kind, ...base, size, etag, eventTime } : { kind, ...base, eventTime };
   }
 
+  /**
+   * The next full scan: every `scanIntervalMs`, or later when scans get long (a warehouse of
+   * many files), so the backstop never takes more than 1/BACKSTOP_SHARE of the process's time
+   * from the work it backs up; file-system hints are checked meanwhile as they come.
+   */
+  private scheduleBackstop(lastScanMs: number): void {
+    clearTimeout(this.timer);
+    const interval = Math.max(this.options.scanIntervalMs ?? 5_000, lastScanMs * BACKSTOP_SHARE);
+    this.timer = setTimeout(() => {
+      this.fullPending = true;
+      this.scheduleWork(0);
+    }, interval);
+  }
+
   /** Runs pending work after `delayMs`, unless work is already due sooner (hints must not starve it). */
   private scheduleWork(delayMs: number): void {
     if (this.stopped) return;
@@ -225,6 +238,7 @@ export class WarehouseWatcher {
     }
     const full = this.fullPending;
     this.fullPending = false;
+    const started = Date.now();
     const keys = [...this.dirty];
     this.dirty.clear();
     const work = full ? this.scanOnce() : this.checkKeys(keys);
@@ -236,6 +250,7 @@ export class WarehouseWatcher {
       .finally(() => {
         this.scanning = undefined;
         if (this.stopped) return;
+        if (full) this.scheduleBackstop(Date.now() - started);
         if (this.rescan || this.fullPending || this.dirty.size > 0) {
           this.rescan = false;
           this.scheduleWork(0);

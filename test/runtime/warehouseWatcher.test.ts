@@ -100,6 +100,39 @@ describe('WarehouseWatcher.scanOnce', () => {
     }
   });
 
+  it('spaces full scans by their cost, so a slow listing never takes more than a sliver of the time', async () => {
+    write('ns/t/data/a.parquet');
+    const store = openStore(`file://${dir}`);
+    let scans = 0;
+    const slowStore = Object.assign(Object.create(store) as typeof store, {
+      async *list(prefix: string) {
+        scans++;
+        await new Promise((r) => setTimeout(r, 40));
+        yield* store.list(prefix);
+      },
+    });
+    const emitted: ObjectChange[] = [];
+    const w = new WarehouseWatcher({
+      store: slowStore,
+      bucket: 'local',
+      logger: silentLogger(),
+      emit: async (changes) => {
+        emitted.push(...changes);
+      },
+      quietMs: 0,
+      scanIntervalMs: 10,
+    });
+    w.start();
+    try {
+      await new Promise((r) => setTimeout(r, 1_000));
+      // Every 10 ms after a 40 ms listing would be ~20 scans; 50 × 40 ms apart is one.
+      expect(emitted.map((c) => c.key)).toEqual(['ns/t/data/a.parquet']);
+      expect(scans).toBe(1);
+    } finally {
+      await w.stop();
+    }
+  });
+
   it('announces a steady stream of files from file-system hints alone, without waiting for a full scan', async () => {
     const emitted: ObjectChange[] = [];
     // Only the first scan is a full one: everything after must come from the hints.
