@@ -1,7 +1,7 @@
 /**
  * End-to-end latency benchmark:
  *   npx tsx bench/e2e.ts [--rate 50] [--duration 60] [--tables 1] [--settle 120]
- *                        [--latency [--registry-ms 10] [--store-ms 30]]
+ *                        [--latency [--registry-ms 10] [--store-ms 30]] [--profile DIR]
  *
  * `astha start` runs as its own process, exactly as `npm start` runs it (default drain period,
  * scan interval and components, compaction included). This process lands Parquet files at
@@ -33,6 +33,7 @@ const { values: flags } = parseArgs({
     latency: { type: 'boolean', default: false },
     'registry-ms': { type: 'string', default: '10' },
     'store-ms': { type: 'string', default: '30' },
+    profile: { type: 'string' },
   },
 });
 const RATE = Number(flags.rate);
@@ -70,7 +71,8 @@ async function landAtRate(target: BenchTarget, files: Arrival[]): Promise<number
 function startAstha(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   // From the sources: bin/astha.js would run a dist/ that may predate them.
   const [node, ...args] = asthaArgv();
-  const child = spawn(node!, [...args, 'start', '--no-sample'], {
+  const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : [];
+  const child = spawn(node!, [...profile, ...args, 'start', '--no-sample'], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
