@@ -11,7 +11,7 @@ import type { ObjectStore } from '../../store/objectStore.js';
 import { currentSnapshot, snapshotById } from '../spec/tableMetadata.js';
 import type { TableRef } from '../tableLocation.js';
 import { type CommitOptions, type CommitResult, commitTable } from './commitTable.js';
-import { snapshotOnParent, takeOutOfManifests } from './rewriteSnapshot.js';
+import { ManifestRewrites, snapshotOnParent, takeOutOfManifests } from './rewriteSnapshot.js';
 
 export interface DeleteOptions extends CommitOptions {
   snapshotId: bigint;
@@ -31,6 +31,7 @@ export async function deleteFiles(
   options: DeleteOptions,
 ): Promise<DeleteResult> {
   let deleted: string[] = [];
+  const rewrites = new ManifestRewrites();
   const commit = await commitTable(
     store,
     table,
@@ -46,6 +47,7 @@ export async function deleteFiles(
         parent,
         wanted,
         options.snapshotId,
+        rewrites,
       );
       deleted = removed.map((f) => f.filePath);
       if (removed.length === 0) return 'noop';

@@ -22,7 +22,7 @@ import { type CommitOptions, type CommitResult, commitTable, committedSnapshot }
 import type { DataFileSource } from './dataFileFromRegistry.js';
 import type { LoadedTable } from './loadTable.js';
 import { writeAddedManifest } from './addedManifest.js';
-import { snapshotOnParent, takeOutOfManifests } from './rewriteSnapshot.js';
+import { ManifestRewrites, snapshotOnParent, takeOutOfManifests } from './rewriteSnapshot.js';
 
 export interface ReplaceOptions extends CommitOptions {
   snapshotId: bigint;
@@ -80,6 +80,7 @@ export async function replaceFiles(
   options: ReplaceOptions,
 ): Promise<ReplaceResult> {
   let added: OutputsManifest | undefined;
+  const rewrites = new ManifestRewrites();
   const commit = await commitTable(
     store,
     table,
@@ -94,7 +95,7 @@ export async function replaceFiles(
       if (added?.schemaId !== schema['schema-id'] || added.specId !== spec.specId) {
         added = await writeOutputsManifest(store, table, base, options);
       }
-      return replaceCommit(store, table, base, parent, options, added);
+      return replaceCommit(store, table, base, parent, options, added, rewrites);
     },
     options,
   );
@@ -124,6 +125,7 @@ async function replaceCommit(
   parent: Snapshot,
   options: ReplaceOptions,
   added: OutputsManifest,
+  rewrites: ManifestRewrites,
 ): Promise<TableCommit> {
   const wanted = new Set(options.inputs);
   const { manifests, removed } = await takeOutOfManifests(
@@ -133,6 +135,7 @@ async function replaceCommit(
     parent,
     wanted,
     options.snapshotId,
+    rewrites,
   );
   if (removed.length !== wanted.size) {
     const found = new Set(removed.map((f) => f.filePath));

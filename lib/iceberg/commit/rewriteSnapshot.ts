@@ -29,6 +29,30 @@ export interface FilesTakenOut {
   removed: DataFile[];
 }
 
+/** A manifest's rewrite without the files taken out; null when it held none of them. */
+type Rewrite = { manifest?: ManifestFileInput; removed: DataFile[] } | null;
+
+/**
+ * The rewrites one commit made, kept across its attempts. A manifest never changes once
+ * written, so after a lost race only the manifests the winners added are read again: the
+ * retry costs about what an append does, instead of a read of every manifest of the table
+ * (which lost every race against a stream of appends). Valid for one snapshot id and one set
+ * of paths; a new set starts afresh.
+ */
+export class ManifestRewrites {
+  private paths = '';
+  private readonly byManifest = new Map<string, Rewrite>();
+
+  forPaths(paths: ReadonlySet<string>): Map<string, Rewrite> {
+    const key = [...paths].sort().join('\n');
+    if (key !== this.paths) {
+      this.paths = key;
+      this.byManifest.clear();
+    }
+    return this.byManifest;
+  }
+}
+
 export async function takeOutOfManifests(
   store: ObjectStore,
   table: TableRef,
@@ -36,12 +60,18 @@ export async function takeOutOfManifests(
   parent: Snapshot,
   paths: ReadonlySet<string>,
   snapshotId: bigint,
+  rewrites: ManifestRewrites = new ManifestRewrites(),
 ): Promise<FilesTakenOut> {
   const list = readManifestList(await store.get(keyOfUri(store, parent.manifestList))).manifests;
+  const known = rewrites.forPaths(paths);
   const manifests: ManifestFileInput[] = [];
   const removed: DataFile[] = [];
   for (const manifest of list) {
-    const rewritten = await rewriteWithout(store, table, base, manifest, paths, snapshotId);
+    let rewritten = known.get(manifest.manifestPath);
+    if (rewritten === undefined) {
+      rewritten = (await rewriteWithout(store, table, base, manifest, paths, snapshotId)) ?? null;
+      known.set(manifest.manifestPath, rewritten);
+    }
     if (!rewritten) {
       manifests.push(manifest);
       continue;
