@@ -3,8 +3,10 @@
  * visibility timeout, receive counts, long polling, a 5-minute deduplication window and
  * redrive to a dead-letter queue. Time comes from an injectable clock so tests can move it.
  *
- * FIFO: messages of a group come out in send order and only one of them is in flight at a
- * time: a later message waits until the earlier one is acked or visible again.
+ * FIFO: messages of a group come out in send order; one receive may take several of them (as
+ * SQS's does), and while any is in flight the rest of the group waits until it is acked or
+ * visible again. Each group keeps its own list, so a receive looks at the heads of the groups,
+ * not at every message waiting behind a busy one.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -73,6 +75,8 @@ export class MemoryQueue implements Queue {
   private readonly clock: Clock;
   /** By message id, in send order (Map keeps insertion order); FIFO group order falls out of it. */
   private messages = new Map<string, StoredMessage>();
+  /** FIFO: each group's messages in send order (a group with none has no entry). */
+  private groups = new Map<string, StoredMessage[]>();
   private readonly dedupUntil = new Map<string, number>();
   /** Long polls waiting for something to change. */
   private readonly waiters = new Set<() => void>();
@@ -116,14 +120,16 @@ export class MemoryQueue implements Queue {
         this.dedupUntil.set(message.deduplicationId, now + DEDUP_WINDOW_MS);
       }
       const messageId = randomUUID();
-      this.messages.set(messageId, {
+      const stored: StoredMessage = {
         messageId,
         body: message.body,
         ...(this.fifo ? { groupId: message.groupId, deduplicationId: message.deduplicationId } : {}),
         sentAt: now,
         receiveCount: 0,
         visibleAt: now,
-      });
+      };
+      this.messages.set(messageId, stored);
+      if (this.fifo) this.addToGroup(stored);
     }
     if (sent > 0) this.wake();
     return { sent, failed };
@@ -148,7 +154,7 @@ export class MemoryQueue implements Queue {
   async ack(receiptHandle: string): Promise<void> {
     const message = this.delivery(receiptHandle);
     if (!message) return; // acked already, or redelivered under a newer handle
-    this.messages.delete(message.messageId);
+    this.remove(message);
     // Acking frees a FIFO group, so a long poll may now have something to take.
     this.wake();
   }
@@ -191,6 +197,7 @@ export class MemoryQueue implements Queue {
 
   /** Takes up to `max` deliverable messages; those past maxReceiveCount go to the dead-letter queue. */
   private async deliver(max: number, visibilityMs: number): Promise<ReceivedMessage[]> {
+    if (this.fifo) return this.deliverFifo(max, visibilityMs);
     const now = this.clock.now();
     // A group's in-flight message is its earliest, so one pass in send order marks the group
     // busy before reaching the messages that must wait for it.
@@ -218,10 +225,57 @@ export class MemoryQueue implements Queue {
     return delivered;
   }
 
+  /** FIFO: from each group not in flight, its messages from the head on, in order. */
+  private async deliverFifo(max: number, visibilityMs: number): Promise<ReceivedMessage[]> {
+    const now = this.clock.now();
+    const delivered: ReceivedMessage[] = [];
+    const dead: StoredMessage[] = [];
+    for (const group of this.groups.values()) {
+      if (delivered.length >= max) break;
+      if (inFlight(group, now)) continue;
+      for (const message of group) {
+        if (delivered.length >= max || message.visibleAt > now) break;
+        if (this.redrive && message.receiveCount >= this.redrive.maxReceiveCount) {
+          dead.push(message);
+          continue;
+        }
+        this.take(message, now, visibilityMs);
+        delivered.push(toReceived(message));
+      }
+    }
+    if (dead.length > 0) await this.moveToDeadLetter(dead);
+    return delivered;
+  }
+
+  private take(message: StoredMessage, now: number, visibilityMs: number): void {
+    message.receiveCount += 1;
+    message.visibleAt = now + visibilityMs;
+    message.receiptHandle = `${message.messageId}/${randomUUID()}`;
+  }
+
+  private addToGroup(message: StoredMessage): void {
+    const key = message.groupId ?? '';
+    const group = this.groups.get(key);
+    if (group) group.push(message);
+    else this.groups.set(key, [message]);
+  }
+
+  private remove(message: StoredMessage): void {
+    this.messages.delete(message.messageId);
+    if (!this.fifo) return;
+    const key = message.groupId ?? '';
+    const group = this.groups.get(key);
+    if (!group) return;
+    // Acks come from the head: the search is short.
+    const index = group.indexOf(message);
+    if (index >= 0) group.splice(index, 1);
+    if (group.length === 0) this.groups.delete(key);
+  }
+
   private async moveToDeadLetter(dead: StoredMessage[]): Promise<void> {
     const redrive = this.redrive;
     if (!redrive) return;
-    for (const m of dead) this.messages.delete(m.messageId);
+    for (const m of dead) this.remove(m);
     const result = await redrive.deadLetterQueue.sendBatch(
       dead.map((m) => ({
         id: m.messageId,
@@ -236,6 +290,8 @@ export class MemoryQueue implements Queue {
     if (back.length === 0) return;
     const all = [...back, ...this.messages.values()].sort((a, b) => a.sentAt - b.sentAt);
     this.messages = new Map(all.map((m) => [m.messageId, m]));
+    this.groups = new Map();
+    if (this.fifo) for (const m of all) this.addToGroup(m);
   }
 
   /** The message `receiptHandle` was issued for, if that is still its latest delivery. */
@@ -246,6 +302,16 @@ export class MemoryQueue implements Queue {
 
   private nextVisibleAt(now: number): number {
     let next = Number.POSITIVE_INFINITY;
+    if (this.fifo) {
+      // Only messages delivered before can be invisible, and those lead their group.
+      for (const group of this.groups.values()) {
+        for (const m of group) {
+          if (m.receiveCount === 0) break;
+          if (m.visibleAt > now) next = Math.min(next, m.visibleAt);
+        }
+      }
+      return next;
+    }
     for (const m of this.messages.values()) if (m.visibleAt > now) next = Math.min(next, m.visibleAt);
     return next;
   }
@@ -273,6 +339,18 @@ export class MemoryQueue implements Queue {
       this.dedupUntil.delete(id);
     }
   }
+}
+
+/**
+ * Whether any message of the group is in flight. Delivery goes from the head in order, so only
+ * the leading messages that were ever received can be; the search stops at the first that was not.
+ */
+function inFlight(group: readonly StoredMessage[], now: number): boolean {
+  for (const message of group) {
+    if (message.receiveCount === 0) return false;
+    if (message.visibleAt > now) return true;
+  }
+  return false;
 }
 
 function toReceived(message: StoredMessage): ReceivedMessage {

@@ -72,3 +72,21 @@ describe('MemoryQueue', () => {
     expect(() => MemoryQueue.named('named-queue')).toThrow(/fifo=true/);
   });
 });
+
+describe('MemoryQueue FIFO', () => {
+  it('a receive takes up to its maximum from one group, in order; the group waits while any is out', async () => {
+    const clock = new ManualClock();
+    const queue = new MemoryQueue('fifo-batch', { fifo: true, clock });
+    const send = (group: string, body: string) =>
+      queue.sendBatch([{ id: body, body, groupId: group, deduplicationId: `${group}-${body}` }]);
+    for (let i = 0; i < 12; i++) await send('A', `a${i}`);
+    await send('B', 'b0');
+    const first = await queue.receive({ maxMessages: 10 });
+    expect(first.map((m) => m.body)).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9']);
+    expect((await queue.receive({ maxMessages: 10 })).map((m) => m.body)).toEqual(['b0']);
+    for (let i = 12; i < 20; i++) await send('A', `a${i}`);
+    expect(await queue.receive({ maxMessages: 10 })).toEqual([]); // A is out, B too
+    for (const m of first) await queue.ack(m.receiptHandle);
+    expect((await queue.receive({ maxMessages: 2 })).map((m) => m.body)).toEqual(['a10', 'a11']);
+  });
+});

@@ -191,6 +191,19 @@ export function queueContract(name: string, subject: QueueContractSubject): void
       expect((await receiveOne(queue))?.body).toBe('a2');
     });
 
+    it('FIFO: one receive may take several messages of a group, in order; the rest waits while they are out', async () => {
+      const { queue } = await subject.open();
+      await queue.sendBatch(['a1', 'a2', 'a3', 'a4'].map((body) => message(body, 'A')));
+      const first = await queue.receive({ maxMessages: 3, waitSeconds: subject.pollSeconds });
+      // SQS may return fewer than asked; whatever it returns is the group's head, in order.
+      expect(first.length).toBeGreaterThanOrEqual(1);
+      expect(first.map((m) => m.body)).toEqual(['a1', 'a2', 'a3'].slice(0, first.length));
+      expect(await queue.receive({ maxMessages: 10 })).toEqual([]); // the group is busy
+      for (const m of first) await queue.ack(m.receiptHandle);
+      const rest = await drain(queue, 4 - first.length, subject.pollSeconds);
+      expect(rest.map((m) => m.body)).toEqual(['a1', 'a2', 'a3', 'a4'].slice(first.length));
+    });
+
     it('FIFO: a deduplicationId seen within 5 minutes is accepted and dropped', async () => {
       const { queue } = await subject.open();
       const first = message('original');
