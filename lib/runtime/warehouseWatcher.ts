@@ -39,8 +39,13 @@ export class WarehouseWatcher {
   private timer: NodeJS.Timeout | undefined;
   private hint: NodeJS.Timeout | undefined;
   private hintDue = Number.POSITIVE_INFINITY;
-  /** Keys named by file-system events (or still settling), checked without a full scan. */
-  private readonly dirty = new Set<string>();
+  /**
+   * Keys named by file-system events (or still settling), checked without a full scan, each
+   * with the time it is worth looking at: at once for a new hint, when it will have been
+   * quiet long enough for a young file (not on every hint meanwhile: a stream of landings
+   * would have every young file looked at again each time another one lands).
+   */
+  private readonly dirty = new Map<string, number>();
   private fullPending = false;
   private tree: TreeWatcher | undefined;
   private scanning: Promise<void> | undefined;
@@ -59,8 +64,9 @@ export class WarehouseWatcher {
       this.tree = watchTree(this.options.watchDir, {
         // The name is a hint: that one key is checked at once; without a name, a full scan.
         onChange: (path) => {
-          if (path) this.dirty.add(path);
-          else this.fullPending = true;
+          if (path) {
+            if (!this.dirty.has(path)) this.dirty.set(path, 0);
+          } else this.fullPending = true;
           this.scheduleWork(20);
         },
         onError: (error) => {
@@ -98,7 +104,7 @@ export class WarehouseWatcher {
       if (!bucketKey.startsWith(prefix)) continue;
       const key = bucketKey.slice(prefix.length);
       this.known.delete(key);
-      this.dirty.add(key);
+      this.dirty.set(key, 0);
     }
     this.scheduleWork(0);
   }
@@ -127,7 +133,7 @@ export class WarehouseWatcher {
       const age = now() - object.lastModified.getTime();
       if (age < quietMs) {
         youngest = Math.min(youngest, quietMs - age);
-        this.dirty.add(object.key);
+        this.dirty.set(object.key, now() + quietMs - age);
         continue;
       }
       this.known.set(object.key, etag);
@@ -162,7 +168,7 @@ export class WarehouseWatcher {
       const age = now() - object.lastModified.getTime();
       if (age < quietMs) {
         youngest = Math.min(youngest, quietMs - age);
-        this.dirty.add(key);
+        this.dirty.set(key, now() + quietMs - age);
         continue;
       }
       this.known.set(key, etag);
@@ -238,9 +244,10 @@ export class WarehouseWatcher {
     }
     const full = this.fullPending;
     this.fullPending = false;
+    const now = this.options.now ?? Date.now;
     const started = Date.now();
-    const keys = [...this.dirty];
-    this.dirty.clear();
+    const keys = full ? [...this.dirty.keys()] : this.dueKeys(now());
+    if (full) this.dirty.clear();
     const work = full ? this.scanOnce() : this.checkKeys(keys);
     this.scanning = work
       .then(() => {
@@ -251,10 +258,23 @@ export class WarehouseWatcher {
         this.scanning = undefined;
         if (this.stopped) return;
         if (full) this.scheduleBackstop(Date.now() - started);
-        if (this.rescan || this.fullPending || this.dirty.size > 0) {
+        if (this.rescan || this.fullPending) {
           this.rescan = false;
           this.scheduleWork(0);
+        } else if (this.dirty.size > 0) {
+          this.scheduleWork(Math.max(0, Math.min(...this.dirty.values()) - now()));
         }
       });
+  }
+
+  /** Takes the hinted keys due by `at` out of `dirty`. */
+  private dueKeys(at: number): string[] {
+    const due: string[] = [];
+    for (const [key, when] of this.dirty) {
+      if (when > at) continue;
+      due.push(key);
+      this.dirty.delete(key);
+    }
+    return due;
   }
 }

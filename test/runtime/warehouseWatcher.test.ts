@@ -100,6 +100,46 @@ describe('WarehouseWatcher.scanOnce', () => {
     }
   });
 
+  it('looks at a young file again when it will be quiet, not on every hint that comes meanwhile', async () => {
+    const store = openStore(`file://${dir}`);
+    const heads = new Map<string, number>();
+    const counting = Object.assign(Object.create(store) as typeof store, {
+      head: (key: string) => {
+        heads.set(key, (heads.get(key) ?? 0) + 1);
+        return store.head(key);
+      },
+    });
+    const emitted: ObjectChange[] = [];
+    const w = new WarehouseWatcher({
+      store: counting,
+      bucket: 'local',
+      logger: silentLogger(),
+      emit: async (changes) => {
+        emitted.push(...changes);
+      },
+      watchDir: dir,
+      quietMs: 600,
+      scanIntervalMs: 600_000,
+    });
+    mkdirSync(join(dir, 'ns/t/data'), { recursive: true });
+    w.start();
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      write('ns/t/data/first.parquet');
+      for (let i = 0; i < 10; i++) {
+        await new Promise((r) => setTimeout(r, 30));
+        write(`ns/t/data/other-${i}.parquet`);
+      }
+      for (let i = 0; i < 100 && emitted.length < 11; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(emitted.map((c) => c.key)).toContain('ns/t/data/first.parquet');
+      expect(emitted).toHaveLength(11);
+      // Once when its hint came (young), once when it had been quiet for 600 ms.
+      expect(heads.get('ns/t/data/first.parquet')).toBe(2);
+    } finally {
+      await w.stop();
+    }
+  });
+
   it('spaces full scans by their cost, so a slow listing never takes more than a sliver of the time', async () => {
     write('ns/t/data/a.parquet');
     const store = openStore(`file://${dir}`);
