@@ -43,10 +43,12 @@ export async function replacedBy(
   targetSnapshotId: SnapshotId,
 ): Promise<RemovedInTable[]> {
   const result = await client.execute({
+    // From the claim's few files to the versions of their keys (CROSS JOIN fixes the order; the
+    // unary + keeps f off the state index): not through every removed file of the table.
     sql: `SELECT DISTINCT f.id, f.uri FROM table_files n
-          JOIN table_files f ON f.table_id = n.table_id AND f.path = n.path AND f.id < n.id
+          CROSS JOIN table_files f ON f.table_id = n.table_id AND f.path = n.path AND f.id < n.id
           WHERE n.table_id = ? AND n.iceberg_state = 'committing' AND n.target_snapshot_id = ?
-            AND f.iceberg_state = 'removed' AND f.snapshot_id IS NOT NULL AND f.target_snapshot_id IS f.snapshot_id
+            AND +f.iceberg_state = 'removed' AND f.snapshot_id IS NOT NULL AND f.target_snapshot_id IS f.snapshot_id
           ORDER BY f.id`,
     args: [tableId, targetSnapshotId],
   });

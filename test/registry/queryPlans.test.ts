@@ -4,7 +4,7 @@ import { createIcebergUpdater } from '../../lib/components/icebergUpdater.js';
 import { silentLogger } from '../../lib/log.js';
 import { retractedOutputs } from '../../lib/registry/compactionLineage.js';
 import { notLive } from '../../lib/registry/compactionState.js';
-import { removedStillInTable } from '../../lib/registry/removalState.js';
+import { removedStillInTable, replacedBy } from '../../lib/registry/removalState.js';
 import { type Lake, openLake } from '../components/lakeFixture.js';
 import { ordersParquet } from './parquetFiles.js';
 
@@ -58,6 +58,13 @@ describe('lookups made on every commit or compaction look', () => {
     expect(removed).toContain('table_files_removal_uncommitted');
     const [retracted] = await plansOf(lake, () => retractedOutputs(lake!.registry.client, tableId));
     expect(retracted).toContain('table_files_retracted');
-    for (const plan of [live, removed, retracted]) expect(plan).not.toMatch(/SCAN (f|o|s|table_files)\b/);
+    const [replaced] = await plansOf(lake, () => replacedBy(lake!.registry.client, tableId, '42'));
+    // From the claim's files to older versions of their keys, not from every removed file.
+    expect(replaced.split('\n')[0]).toMatch(/^SEARCH n USING INDEX table_files_by_state/);
+    expect(replaced).toMatch(
+      /SEARCH f USING INDEX sqlite_autoindex_table_files_\d+ \(table_id=\? AND path=\?/,
+    );
+    for (const plan of [live, removed, retracted, replaced])
+      expect(plan).not.toMatch(/SCAN (f|n|o|s|table_files)\b/);
   });
 });
