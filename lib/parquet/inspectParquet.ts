@@ -32,6 +32,8 @@ export interface ParquetInspection {
 export interface InspectOptions {
   /** Also walk and decompress every data page (`verifyParquetData`); default: footer only. */
   verifyData?: boolean;
+  /** Read only this version of the object (every GET `If-Match`): StoreError `conflict` otherwise. */
+  ifMatch?: string;
 }
 
 /** With data verification, files up to this size are read in one GET (footer and pages alike). */
@@ -52,12 +54,13 @@ export async function inspectParquet(
 ): Promise<ParquetInspection> {
   const fileSize = size ?? (await headSize(store, key));
   if (!options.verifyData) {
-    return inspectFooter(await readParquetFooter(storeAsyncBuffer(store, key, fileSize)), fileSize);
+    const footer = await readParquetFooter(storeAsyncBuffer(store, key, fileSize, options.ifMatch));
+    return inspectFooter(footer, fileSize);
   }
   const file =
     fileSize <= WHOLE_FILE_READ_BYTES
-      ? memoryAsyncBuffer(await wholeObject(store, key, fileSize))
-      : storeAsyncBuffer(store, key, fileSize);
+      ? memoryAsyncBuffer(await wholeObject(store, key, fileSize, options.ifMatch))
+      : storeAsyncBuffer(store, key, fileSize, options.ifMatch);
   const footer = await readParquetFooter(file);
   const inspection = inspectFooter(footer, fileSize);
   await verifyParquetData(
@@ -68,8 +71,14 @@ export async function inspectParquet(
   return inspection;
 }
 
-async function wholeObject(store: ObjectStore, key: string, size: number): Promise<Uint8Array> {
-  const bytes = size === 0 ? new Uint8Array(0) : await store.get(key);
+async function wholeObject(
+  store: ObjectStore,
+  key: string,
+  size: number,
+  ifMatch: string | undefined,
+): Promise<Uint8Array> {
+  const bytes =
+    size === 0 ? new Uint8Array(0) : await store.get(key, ifMatch === undefined ? {} : { ifMatch });
   if (bytes.length !== size) {
     throw new ParquetError(
       'truncated',

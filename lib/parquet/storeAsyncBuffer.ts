@@ -4,16 +4,23 @@ import { ParquetError } from './parquetError.js';
 
 /**
  * A hyparquet `AsyncBuffer` over one object of an `ObjectStore`: every `slice` is one ranged
- * GET, so a reader that only needs the footer only fetches the footer.
+ * GET, so a reader that only needs the footer only fetches the footer. With `ifMatch`, every
+ * GET is of that version only (StoreError `conflict` once the object is another).
  */
-export function storeAsyncBuffer(store: ObjectStore, key: string, byteLength: number): AsyncBuffer {
+export function storeAsyncBuffer(
+  store: ObjectStore,
+  key: string,
+  byteLength: number,
+  ifMatch?: string,
+): AsyncBuffer {
   return {
     byteLength,
     async slice(start: number, end: number = byteLength): Promise<ArrayBuffer> {
       const from = Math.max(0, start);
       const to = Math.min(byteLength, end);
       if (to <= from) return new ArrayBuffer(0);
-      const bytes = await store.get(key, { range: { start: from, end: to } });
+      const range = { start: from, end: to };
+      const bytes = await store.get(key, ifMatch === undefined ? { range } : { range, ifMatch });
       if (bytes.length !== to - from) {
         // The object is shorter than the size we were told (replaced or cut since): its end is not a footer.
         throw new ParquetError(

@@ -129,19 +129,21 @@ function locate(raw: S3ObjectRef, prefix: string, storeUrl: string): Registratio
   return { kind: 'located', object, location };
 }
 
-/** A stale or vanished object is ignored; a file that cannot be read is a property of the file. */
+/**
+ * A stale or vanished object is ignored; a file that cannot be read is a property of the file.
+ * The object is read as the version the notification names (every GET `If-Match` its ETag,
+ * with the size it gave): no HEAD first, and never the bytes of a later overwrite.
+ */
 async function readFooter(
   { object, location }: Located,
   store: ObjectStore,
   verifyData: boolean,
 ): Promise<RegistrationPlan> {
-  const info = await store.head(location.path);
-  if (!info) return { kind: 'ignored', object, reason: 'object no longer exists' };
-  if (normalizeEtag(info.etag) !== object.etag) {
-    return { kind: 'ignored', object, reason: `stale notification: the object now has ETag ${info.etag}` };
-  }
   try {
-    const inspection = await inspectParquet(store, location.path, info.size, { verifyData });
+    const inspection = await inspectParquet(store, location.path, object.size, {
+      verifyData,
+      ifMatch: object.etag,
+    });
     const v3Only = formatV3Columns(inspection.schema);
     if (v3Only.length > 0) {
       // astha writes format-version 2 tables, where these types do not exist: readers refuse the
@@ -159,10 +161,13 @@ async function readFooter(
       location.key.partitions,
     );
     if (contradiction) return { kind: 'unreadable', object, location, reason: contradiction };
-    return { kind: 'file', object: { ...object, size: info.size }, location, inspection };
+    return { kind: 'file', object, location, inspection };
   } catch (error) {
     if (error instanceof StoreError) {
       if (error.code === 'not_found') return { kind: 'ignored', object, reason: 'object no longer exists' };
+      if (error.code === 'conflict') {
+        return { kind: 'ignored', object, reason: `stale notification: ${errorMessage(error)}` };
+      }
       if (error.retryable || error.code === 'backend') throw error;
     }
     return {

@@ -43,7 +43,9 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type ObjectUpload,
+  otherVersion,
   resolveRange,
+  sameEtag,
   toBytes,
   validateKey,
   validatePrefix,
@@ -69,8 +71,11 @@ export class FsStore implements ObjectStore {
   async get(key: string, options: GetOptions = {}): Promise<Uint8Array> {
     const handle = await this.openForRead(key);
     try {
-      // Size and bytes come from the same open file, so a concurrent rename cannot mix versions.
-      const size = (await handle.stat()).size;
+      // Size, version and bytes come from the same open file, so a concurrent rename cannot mix versions.
+      const stats = await handle.stat({ bigint: true });
+      if (options.ifMatch !== undefined && !sameEtag(etagOf(stats), options.ifMatch))
+        throw otherVersion(key, options.ifMatch, etagOf(stats));
+      const size = Number(stats.size);
       const { start, end } = options.range ? resolveRange(options.range, size, key) : { start: 0, end: size };
       const buffer = new Uint8Array(end - start);
       let done = 0;

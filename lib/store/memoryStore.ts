@@ -12,7 +12,9 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type ObjectUpload,
+  otherVersion,
   resolveRange,
+  sameEtag,
   toBytes,
   validateKey,
   validatePrefix,
@@ -48,6 +50,8 @@ export class MemoryStore implements ObjectStore {
   async get(key: string, options: GetOptions = {}): Promise<Uint8Array> {
     const object = this.objects.get(validateKey(key));
     if (!object) throw notFound(key);
+    if (options.ifMatch !== undefined && !sameEtag(object.info.etag, options.ifMatch))
+      throw otherVersion(key, options.ifMatch, object.info.etag);
     if (!options.range) return object.bytes.slice();
     const { start, end } = resolveRange(options.range, object.bytes.length, key);
     return object.bytes.slice(start, end);

@@ -23,6 +23,23 @@ export interface ByteRange {
 
 export interface GetOptions {
   range?: ByteRange;
+  /**
+   * Read only this version (S3 `If-Match`): when the object's ETag is another (compared without
+   * quotes), throws StoreError `conflict` instead of returning other bytes.
+   */
+  ifMatch?: string;
+}
+
+/** Whether two ETags name the same version (some stores quote them, the registry does not). */
+export function sameEtag(a: string, b: string): boolean {
+  return a.replace(/^"(.*)"$/, '$1') === b.replace(/^"(.*)"$/, '$1');
+}
+
+/** The error a read with `ifMatch` gets when the object has moved on to another version. */
+export function otherVersion(key: string, expected: string, actual: string): StoreError {
+  return new StoreError('conflict', `${key} changed: ETag is ${actual}, expected ${expected}`, {
+    details: { key, expected, actual },
+  });
 }
 
 export interface PutOptions {

@@ -85,8 +85,9 @@ export class S3Store implements ObjectStore {
 
   async get(key: string, options: GetOptions = {}): Promise<Uint8Array> {
     const Range = options.range ? rangeHeader(options.range) : undefined;
+    const IfMatch = options.ifMatch === undefined ? undefined : quoted(options.ifMatch);
     const output = await this.call('get', key, () =>
-      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Range })),
+      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Range, IfMatch })),
     );
     if (!output.Body) return new Uint8Array(0);
     return await output.Body.transformToByteArray();
@@ -307,6 +308,11 @@ interface SdkErrorShape {
   $retryable?: unknown;
 }
 
+/** S3 compares If-Match against the quoted ETag. */
+function quoted(etag: string): string {
+  return etag.startsWith('"') ? etag : `"${etag}"`;
+}
+
 function toStoreError(error: unknown, operation: string, location: string): StoreError {
   if (error instanceof StoreError) return error;
   const sdk = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
@@ -315,7 +321,8 @@ function toStoreError(error: unknown, operation: string, location: string): Stor
   const reason = error instanceof Error ? error.message : String(error);
   const options = { cause: error, details: { operation, location, status, name } };
   if (status === 412 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict') {
-    return new StoreError('conflict', `${operation} ${location}: conditional write lost (${name})`, {
+    const lost = operation === 'get' ? 'the object is another version now' : 'conditional write lost';
+    return new StoreError('conflict', `${operation} ${location}: ${lost} (${name})`, {
       ...options,
       retryable: true,
     });

@@ -7,6 +7,7 @@ import type { Schema } from '../../lib/iceberg/spec/types.js';
 import type { S3ObjectRef } from '../../lib/registry/planRegistration.js';
 import { openRegistry, type Registry } from '../../lib/registry/registry.js';
 import { FsStore } from '../../lib/store/fsStore.js';
+import type { GetOptions } from '../../lib/store/objectStore.js';
 import { ordersParquet, stringIdParquet, wideParquet } from './parquetFiles.js';
 import { BACKENDS, cdcRowsAfter, freshRegistry, lastCdcId, urlOf } from './registryBackends.js';
 
@@ -372,6 +373,43 @@ describe.each(BACKENDS)('registration on %s', (backend) => {
     expect(statuses.filter((s) => s === 'duplicate')).toHaveLength(4);
     expect(await count(first, 'SELECT count(*) AS n FROM tables')).toBe(1);
     expect(await first.tableByName('sales', 'orders')).toMatchObject({ file_count: 12, row_count: 24 });
+  });
+
+  test('reads each file as the version its notification names, without a HEAD; a later overwrite is not read', async () => {
+    const registry = await freshRegistry(backend);
+    const store = warehouse();
+    const calls = { head: 0, get: 0, unconditional: 0 };
+    const counting = Object.assign(Object.create(store) as FsStore, {
+      head: (key: string) => {
+        calls.head++;
+        return store.head(key);
+      },
+      get: (key: string, getOptions?: GetOptions) => {
+        calls.get++;
+        if (getOptions?.ifMatch === undefined) calls.unconditional++;
+        return store.get(key, getOptions);
+      },
+    });
+    const events = [
+      await land(store, 'sales/orders/data/a.parquet', ordersParquet(3)),
+      await land(store, 'sales/orders/data/b.parquet', ordersParquet(4, { firstId: 10 })),
+    ];
+    // b.parquet is overwritten after its notification was sent: that notification is stale.
+    await store.put('sales/orders/data/b.parquet', ordersParquet(9, { firstId: 20 }));
+    for (const verifyData of [true, false]) {
+      const outcomes = await registry.registerBatch(events, counting, {
+        ...options,
+        verifyData,
+      });
+      expect(outcomes.map((o) => o.status)).toEqual(
+        verifyData ? ['registered', 'ignored'] : ['duplicate', 'ignored'],
+      );
+      expect(outcomes[1]).toMatchObject({ reason: expect.stringMatching(/^stale notification: .*changed/) });
+    }
+    expect(calls.head).toBe(0);
+    expect(calls.get).toBeGreaterThanOrEqual(2);
+    expect(calls.unconditional).toBe(0);
+    expect(await registry.tableByName('sales', 'orders')).toMatchObject({ row_count: 3, file_count: 1 });
   });
 
   test('reads: pending files ordered and limited, status counts and CDC backlog', async () => {

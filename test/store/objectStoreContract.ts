@@ -315,6 +315,23 @@ export function objectStoreContract(name: string, subject: StoreContractSubject)
       expect((await store.head('once'))?.etag).toBe(created.etag);
     });
 
+    it('get with ifMatch reads only the version it names, quoted or not, whole or a range', async () => {
+      const store = await subject.open();
+      const v1 = await store.put('versioned', 'first version');
+      const bare = v1.etag.replace(/^"(.*)"$/, '$1');
+      expect(text(await store.get('versioned', { ifMatch: v1.etag }))).toBe('first version');
+      expect(text(await store.get('versioned', { ifMatch: bare, range: { start: 6, end: 13 } }))).toBe(
+        'version',
+      );
+      await store.put('versioned', 'second version');
+      const stale = await rejection(store.get('versioned', { ifMatch: bare }));
+      expect(stale.code).toBe('conflict');
+      expect(
+        (await rejection(store.get('versioned', { ifMatch: v1.etag, range: { start: 0, end: 4 } }))).code,
+      ).toBe('conflict');
+      expect((await rejection(store.get('absent', { ifMatch: bare }))).code).toBe('not_found');
+    });
+
     it('putIfMatch replaces only the version it names', async () => {
       const store = await subject.open();
       const v1 = await store.put('cas', 'v1');
