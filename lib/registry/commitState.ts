@@ -5,9 +5,10 @@
  * transaction (table pointer, snapshot row, files `committed`). Claims are taken in one UPDATE
  * on rows still pending, so racing committers always claim disjoint sets.
  */
-import type { Client, Row } from '@libsql/client';
+import type { Client, InStatement, Row } from '@libsql/client';
 import type { SnapshotId, TableFileRow } from './rows.js';
-import { writeTransaction } from './writeTransaction.js';
+import { rememberRecorded } from './recordedSnapshots.js';
+import { writeBatch, writeTransaction } from './writeTransaction.js';
 
 /** A claimed file with the statistics its `data_file` is built from. */
 export interface ClaimedFile {
@@ -66,8 +67,8 @@ export async function claimPendingFiles(
   },
 ): Promise<number> {
   await ensureClaims(client);
-  return writeTransaction(client, async (tx) => {
-    const result = await tx.execute({
+  const statements: InStatement[] = [
+    {
       sql: `UPDATE table_files SET iceberg_state = 'committing', target_snapshot_id = ?, updated_at = ?
             WHERE id IN (
               SELECT f.id FROM table_files f
@@ -76,15 +77,26 @@ export async function claimPendingFiles(
               ORDER BY f.id LIMIT ?)
             AND iceberg_state = 'pending'`,
       args: [claim.targetSnapshotId, iso(claim.nowMs), claim.tableId, claim.limit],
+    },
+  ];
+  if (claim.holder) {
+    // Who holds the claim, recorded only when it claimed something (one request: no answer in between).
+    statements.push({
+      sql: `INSERT OR REPLACE INTO commit_claims (table_id, target_snapshot_id, owner, expires_at_ms)
+            SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM table_files
+              WHERE table_id = ? AND iceberg_state = 'committing' AND target_snapshot_id = ?)`,
+      args: [
+        claim.tableId,
+        claim.targetSnapshotId,
+        claim.holder.owner,
+        claim.holder.expiresAtMs ?? null,
+        claim.tableId,
+        claim.targetSnapshotId,
+      ],
     });
-    if (result.rowsAffected > 0 && claim.holder) {
-      await tx.execute({
-        sql: 'INSERT OR REPLACE INTO commit_claims (table_id, target_snapshot_id, owner, expires_at_ms) VALUES (?, ?, ?, ?)',
-        args: [claim.tableId, claim.targetSnapshotId, claim.holder.owner, claim.holder.expiresAtMs ?? null],
-      });
-    }
-    return result.rowsAffected;
-  });
+  }
+  const [claimed] = await writeBatch(client, statements);
+  return claimed?.rowsAffected ?? 0;
 }
 
 /** The files still claimed for `targetSnapshotId` (a claim can be lost to recovery: fencing). */
@@ -197,32 +209,35 @@ export async function recordCommit(client: Client, record: CommitRecord): Promis
   const { pointer, snapshot, nowMs } = record;
   const tableId = pointer.tableId;
   await ensureClaims(client);
-  return writeTransaction(client, async (tx) => {
-    await tx.execute(pointerUpdate(pointer, nowMs));
-    await tx.execute(snapshotInsert(tableId, snapshot));
-    await tx.execute(deleteClaim(tableId, snapshot.snapshotId));
-    const files =
-      record.fileIds === undefined
-        ? await tx.execute({
-            sql: `UPDATE table_files SET iceberg_state = 'committed', snapshot_id = ?, updated_at = ?
-                  WHERE table_id = ? AND iceberg_state = 'committing' AND target_snapshot_id = ?`,
-            args: [snapshot.snapshotId, iso(nowMs), tableId, snapshot.snapshotId],
-          })
-        : await tx.execute({
-            sql: `UPDATE table_files SET iceberg_state = 'committed', snapshot_id = ?, target_snapshot_id = ?,
-                    updated_at = ?
-                  WHERE table_id = ? AND iceberg_state IN ('pending', 'committing')
-                    AND id IN (SELECT value FROM json_each(?))`,
-            args: [
-              snapshot.snapshotId,
-              snapshot.snapshotId,
-              iso(nowMs),
-              tableId,
-              JSON.stringify(record.fileIds),
-            ],
-          });
-    return files.rowsAffected;
-  });
+  const files: InStatement =
+    record.fileIds === undefined
+      ? {
+          sql: `UPDATE table_files SET iceberg_state = 'committed', snapshot_id = ?, updated_at = ?
+                WHERE table_id = ? AND iceberg_state = 'committing' AND target_snapshot_id = ?`,
+          args: [snapshot.snapshotId, iso(nowMs), tableId, snapshot.snapshotId],
+        }
+      : {
+          sql: `UPDATE table_files SET iceberg_state = 'committed', snapshot_id = ?, target_snapshot_id = ?,
+                  updated_at = ?
+                WHERE table_id = ? AND iceberg_state IN ('pending', 'committing')
+                  AND id IN (SELECT value FROM json_each(?))`,
+          args: [
+            snapshot.snapshotId,
+            snapshot.snapshotId,
+            iso(nowMs),
+            tableId,
+            JSON.stringify(record.fileIds),
+          ],
+        };
+  // One request (no statement needs another's answer): a round trip per statement adds up on sqld.
+  const results = await writeBatch(client, [
+    pointerUpdate(pointer, nowMs),
+    snapshotInsert(tableId, snapshot),
+    deleteClaim(tableId, snapshot.snapshotId),
+    files,
+  ]);
+  rememberRecorded(client, tableId, snapshot.snapshotId);
+  return results[3]?.rowsAffected ?? 0;
 }
 
 /** Moves the table pointer forward (table creation, schema or property commits). */

@@ -14,6 +14,25 @@ const seen = new WeakMap<Client, Map<number, Set<SnapshotId>>>();
 /** How many remembered ids beyond the question's size start a pruning to the question's. */
 const SLACK = 1_000;
 
+function tableSeen(client: Client, tableId: number): Set<SnapshotId> {
+  let tables = seen.get(client);
+  if (!tables) {
+    tables = new Map();
+    seen.set(client, tables);
+  }
+  let known = tables.get(tableId);
+  if (!known) {
+    known = new Set();
+    tables.set(tableId, known);
+  }
+  return known;
+}
+
+/** A snapshot this client just recorded: the next commit need not ask about it. */
+export function rememberRecorded(client: Client, tableId: number, snapshotId: SnapshotId): void {
+  tableSeen(client, tableId).add(snapshotId);
+}
+
 /** Of `snapshotIds`, those the registry has recorded for the table. */
 export async function recordedSnapshotIds(
   client: Client,
@@ -21,12 +40,7 @@ export async function recordedSnapshotIds(
   snapshotIds: readonly SnapshotId[],
 ): Promise<Set<SnapshotId>> {
   if (snapshotIds.length === 0) return new Set();
-  let tables = seen.get(client);
-  if (!tables) {
-    tables = new Map();
-    seen.set(client, tables);
-  }
-  let known = tables.get(tableId) ?? new Set<SnapshotId>();
+  let known = tableSeen(client, tableId);
   const unknown = snapshotIds.filter((id) => !known.has(id));
   if (unknown.length > 0) {
     const result = await client.execute({
@@ -38,7 +52,9 @@ export async function recordedSnapshotIds(
   }
   const recorded = new Set(snapshotIds.filter((id) => known.has(id)));
   // Expired snapshots are never asked about again: keep what the table still holds.
-  if (known.size > snapshotIds.length + SLACK) known = new Set(recorded);
-  tables.set(tableId, known);
+  if (known.size > snapshotIds.length + SLACK) {
+    known = new Set(recorded);
+    seen.get(client)?.set(tableId, known);
+  }
   return recorded;
 }

@@ -3,7 +3,7 @@
  * writers, or another process holding a local file past the busy timeout): the whole unit of
  * work is run again, which is safe because it only touches the database.
  */
-import type { Client, Transaction } from '@libsql/client';
+import type { Client, InStatement, ResultSet, Transaction } from '@libsql/client';
 import { errorMessage } from '../errors.js';
 import { RegistryError } from './registryError.js';
 
@@ -39,10 +39,27 @@ export async function writeTransaction<T>(
   work: (tx: Transaction) => Promise<T>,
   options: WriteTransactionOptions = {},
 ): Promise<T> {
+  return whileBusy(() => attempt(client, work), options);
+}
+
+/**
+ * Runs statements that need no answer in between as one write transaction in ONE request
+ * (`client.batch`): against sqld or Turso a transaction costs a round trip per statement, a
+ * batch one in all. Retried like `writeTransaction` while the database is busy.
+ */
+export async function writeBatch(
+  client: Client,
+  statements: InStatement[],
+  options: WriteTransactionOptions = {},
+): Promise<ResultSet[]> {
+  return whileBusy(() => client.batch(statements, 'write'), options);
+}
+
+async function whileBusy<T>(run: () => Promise<T>, options: WriteTransactionOptions): Promise<T> {
   const attempts = options.attempts ?? 60;
   for (let n = 1; ; n++) {
     try {
-      return await attempt(client, work);
+      return await run();
     } catch (error) {
       if (!isBusy(error)) throw error;
       if (n >= attempts) {

@@ -60,7 +60,7 @@ describe('lookups made on every commit or compaction look', () => {
     expect(retracted).toContain('table_files_retracted');
     const [replaced] = await plansOf(lake, () => replacedBy(lake!.registry.client, tableId, '42'));
     // From the claim's files to older versions of their keys, not from every removed file.
-    expect(replaced.split('\n')[0]).toMatch(/^SEARCH n USING INDEX table_files_by_state/);
+    expect(String(replaced).split('\n')[0]).toMatch(/^SEARCH n USING INDEX table_files_by_state/);
     expect(replaced).toMatch(
       /SEARCH f USING INDEX sqlite_autoindex_table_files_\d+ \(table_id=\? AND path=\?/,
     );
