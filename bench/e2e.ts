@@ -230,7 +230,7 @@ async function main(): Promise<void> {
   const target = flags.latency
     ? await latencyTarget(dir, Number(flags['registry-ms']), Number(flags['store-ms']))
     : embeddedTarget(dir);
-  const env = { ...process.env, ...target.env, ASTHA_LOG_LEVEL: 'warn' };
+  const env = { ...process.env, ...target.env, ASTHA_LOG_LEVEL: process.env.ASTHA_LOG_LEVEL ?? 'warn' };
   const files = arrivals(Math.round(RATE * DURATION_S));
   console.log(
     `bench/e2e: ${files.length} files (${ROWS_PER_FILE} rows each) at ${RATE}/s for ${DURATION_S} s into ${TABLES} table(s), ${target.label}, load average ${loadavg()[0]!.toFixed(1)}`,

@@ -27,6 +27,7 @@ import {
   saveBreaker,
 } from './circuitBreaker.js';
 import {
+  type ChangeEvent,
   encodeChange,
   encodeMessage,
   groupIdOf,
@@ -83,7 +84,19 @@ export interface DrainDeps {
   logger: Logger;
   /** Where a run's metrics go (CloudWatch EMF in Lambda); none locally. */
   metrics?: MetricsSink;
+  /**
+   * Which subscribed components a change is sent to. Deployed and local runtimes pass `wakes`
+   * (only those it can give work to); the default sends every change to every subscriber, the
+   * delivery machinery's tests exercise it with every message.
+   */
+  route?: Route;
 }
+
+/** Whether a change of one of `component`'s subscribed tables is sent to it. */
+export type Route = (component: Component, event: ChangeEvent) => boolean;
+
+/** Every change to every component subscribed to its table. */
+export const everySubscriber: Route = () => true;
 
 export interface PassOptions {
   /** When given, the delete only commits while this lease is still ours. */
@@ -128,7 +141,7 @@ export async function readBatch(registry: Client, batchSize: number): Promise<Lo
   return rows.sort((a, b) => a.id - b.id);
 }
 
-export function convertBatch(rows: readonly LogRow[]): ConvertedBatch {
+export function convertBatch(rows: readonly LogRow[], route: Route = everySubscriber): ConvertedBatch {
   const outgoing = new Map<Component, SizedMessage[]>(COMPONENTS.map((c) => [c, []]));
   const dead: ConvertedBatch['dead'] = [];
   for (const row of rows) {
@@ -145,7 +158,9 @@ export function convertBatch(rows: readonly LogRow[]): ConvertedBatch {
     }
     const id = String(row.id);
     const message: SizedMessage = { id, body, bytes, groupId: groupIdOf(parsed.event), deduplicationId: id };
-    for (const component of componentsFor(parsed.event.table)) outgoing.get(component)?.push(message);
+    for (const component of componentsFor(parsed.event.table)) {
+      if (route(component, parsed.event)) outgoing.get(component)?.push(message);
+    }
   }
   return { rows: rows.length, firstId: rows[0]?.id ?? 0, lastId: rows.at(-1)?.id ?? 0, dead, outgoing };
 }
@@ -162,7 +177,7 @@ export async function drain(deps: DrainDeps, options: PassOptions = {}): Promise
   const result = emptyPass();
   const rows = await readBatch(deps.registry, limits.batchSize);
   if (rows.length === 0) return result;
-  const batch = convertBatch(rows);
+  const batch = convertBatch(rows, deps.route);
   Object.assign(result, { rows: batch.rows, firstId: batch.firstId, lastId: batch.lastId });
 
   const before = await loadBreakers(deps.registry);

@@ -3,6 +3,7 @@
  * queue per deployed component (and its dead-letter queue for health checks), the limits.
  * Called once per Lambda container; the handler stays a thin wrapper around `runFor`.
  */
+import { wakes } from './wakes.js';
 import type { Logger } from 'pino';
 import type { AsthaConfig } from '../config.js';
 import { ConfigError } from '../config.js';
@@ -34,6 +35,8 @@ export async function drainDepsFromConfig(config: Readonly<AsthaConfig>, logger:
     registry: registry.client,
     queues: sqsQueues(config.componentQueues, config, 'ASTHA_COMPONENT_QUEUES'),
     deadLetterQueues: sqsQueues(config.componentDeadLetterQueues, config, 'ASTHA_COMPONENT_DLQS'),
+    // A change goes only to the components it can give work to: most are a component's own echoes.
+    route: wakes,
     logger,
     limits: {
       batchSize: config.drain.batchSize,

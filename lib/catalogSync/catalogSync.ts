@@ -7,8 +7,8 @@
  * logged once per table and shown by `onHealth` until a later look succeeds, so a missing
  * grant costs one failed request per commit rather than a retry storm.
  */
-import type { ChangeEvent } from '../astha/events.js';
 import { tableIdOf } from '../astha/events.js';
+import { wakesCatalogSync } from '../astha/wakes.js';
 import { SUBSCRIPTIONS } from '../astha/subscriptions.js';
 import type { ComponentLogic, HealthReport } from '../components/component.js';
 import { AsthaError, errorMessage } from '../errors.js';
@@ -19,22 +19,6 @@ import { type GlueSyncDeps, type GlueSyncOutcome, syncTable } from './syncTable.
 
 export interface CatalogSyncDeps extends GlueSyncDeps {
   logger: Logger;
-}
-
-/** Whether a change may move what Glue should show: the metadata pointer, the schema, a drop. */
-export function wakesCatalogSync(event: ChangeEvent): boolean {
-  if (event.table === 'tables') {
-    if (event.operation !== 'UPDATE') return false;
-    return (
-      event.before?.metadata_location !== event.after?.metadata_location ||
-      event.before?.state !== event.after?.state
-    );
-  }
-  // A new table's metadata row comes before its first commit: nothing to show in Glue yet.
-  if (event.table === 'table_metadata') {
-    return event.operation === 'UPDATE' && event.before?.schema_json !== event.after?.schema_json;
-  }
-  return false;
 }
 
 export function createCatalogSync(deps: CatalogSyncDeps): ComponentLogic {

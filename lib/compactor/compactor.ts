@@ -6,8 +6,8 @@
  * to `removed`) do not wake it again. A compacted-away file being retracted (the user deleted
  * or overwrote it) does: its rows are taken out of the outputs.
  */
-import type { ChangeEvent } from '../astha/events.js';
 import { tableIdOf } from '../astha/events.js';
+import { wakesCompactor } from '../astha/wakes.js';
 import { SUBSCRIPTIONS } from '../astha/subscriptions.js';
 import type { ComponentLogic, HealthReport } from '../components/component.js';
 import { LookCoalescer } from '../components/lookCoalescer.js';
@@ -19,28 +19,6 @@ import { type CompactionReport, type CompactorDeps, compactTable } from './compa
 
 export interface CompactorComponentDeps extends CompactorDeps {
   logger: Logger;
-}
-
-/** Whether a change may give the table something to compact. */
-export function wakesCompactor(event: ChangeEvent): boolean {
-  if (event.table === 'table_files') {
-    const after = event.after;
-    if (event.operation !== 'UPDATE' || !after) return false;
-    // A compacted-away file the user removed: its rows must leave the outputs.
-    if (after.retracted_at && !event.before?.retracted_at) return true;
-    return (
-      after.iceberg_state === 'committed' &&
-      event.before?.iceberg_state !== 'committed' &&
-      after.astha_written === 0
-    );
-  }
-  // A (re)activated table may already hold many small files.
-  if (event.table === 'tables') {
-    return (
-      event.operation === 'UPDATE' && event.before?.state !== 'active' && event.after?.state === 'active'
-    );
-  }
-  return false;
 }
 
 export function createCompactor(deps: CompactorComponentDeps): ComponentLogic {

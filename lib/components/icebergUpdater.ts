@@ -6,8 +6,8 @@
  * `committed`, table pointer moves), which would otherwise wake it again for nothing.
  */
 import { commitRemovals } from '../iceberg/commitRemovals.js';
-import type { ChangeEvent } from '../astha/events.js';
 import { tableIdOf } from '../astha/events.js';
+import { wakesUpdater } from '../astha/wakes.js';
 import { SUBSCRIPTIONS } from '../astha/subscriptions.js';
 import { AsthaError, errorMessage } from '../errors.js';
 import type { CommitClock, CommitLimits } from '../iceberg/commit/commitBackoff.js';
@@ -35,30 +35,6 @@ export interface IcebergUpdaterDeps {
   maxCommitsPerLook?: number;
   /** The table's commit policy (lib/snapshotter/commitPolicy.ts `commitPolicyGate`); absent = commit at once. */
   commitGate?: (tableId: number) => Promise<boolean>;
-}
-
-/** Whether a change may leave the table with work for the updater. */
-export function wakesUpdater(event: ChangeEvent): boolean {
-  switch (event.table) {
-    case 'table_files': {
-      // New files and claims handed back by recovery; not our own `committing`/`committed` moves.
-      // A committed file whose object was deleted must leave the table in a later snapshot.
-      const state = event.after?.iceberg_state;
-      if (event.operation === 'DELETE') return false;
-      return state === 'pending' || (state === 'removed' && event.before?.iceberg_state === 'committed');
-    }
-    case 'tables':
-      // Registration touches statistics and commits move the pointer: only birth and revival count.
-      return (
-        event.operation === 'INSERT' ||
-        (event.operation === 'UPDATE' && event.before?.state !== 'active' && event.after?.state === 'active')
-      );
-    case 'table_metadata':
-      // A new schema or properties: pending files must be written against the new definition.
-      return event.operation !== 'DELETE';
-    default:
-      return false;
-  }
 }
 
 export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {

@@ -13,8 +13,8 @@
  * `onRefresh`) is harmless. Schema decisions reuse `schemaUpdates`, the function the updater's
  * appends use, so both components always agree on what the schema must become.
  */
-import type { ChangeEvent } from '../astha/events.js';
 import { tableIdOf } from '../astha/events.js';
+import { wakesOrchestrator } from '../astha/wakes.js';
 import { SUBSCRIPTIONS } from '../astha/subscriptions.js';
 import { AsthaError, errorMessage } from '../errors.js';
 import { schemaUpdates } from '../iceberg/commit/appendFiles.js';
@@ -48,23 +48,6 @@ export interface MetadataOrchestratorDeps {
 export type SyncOutcome =
   | { status: 'skipped'; reason: 'unknown table' | 'dropped' }
   | { status: 'in sync' | 'created' | 'updated'; version: number; metadataLocation: string };
-
-/** The table-level changes this component acts on; the rest are its own echoes or statistics. */
-export function wakesOrchestrator(event: ChangeEvent): boolean {
-  if (event.table === 'tables') {
-    if (event.operation === 'INSERT') return true;
-    return event.operation === 'UPDATE' && event.before?.state !== event.after?.state;
-  }
-  if (event.table !== 'table_metadata' || event.operation === 'DELETE') return false;
-  if (event.operation === 'INSERT') return true;
-  const before = event.before;
-  const after = event.after;
-  return (
-    before?.schema_id !== after?.schema_id ||
-    before?.schema_json !== after?.schema_json ||
-    before?.properties_json !== after?.properties_json
-  );
-}
 
 /**
  * The updates that bring `metadata` to `definition`: the schema and the properties exactly as

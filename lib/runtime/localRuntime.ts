@@ -5,6 +5,7 @@
  * batch or tick that may have written changes, plus a safety-net schedule), and, in the embedded default, a watcher that turns files landing in the warehouse directory
  * into S3-shaped notifications on the registration queue.
  */
+import { wakes } from '../astha/wakes.js';
 import { DEFAULT_DRAIN_LIMITS, type DrainDeps } from '../astha/drain.js';
 import { DrainScheduler, type DrainSchedulerOptions } from '../astha/drainScheduler.js';
 import { runFor } from '../astha/runFor.js';
@@ -71,6 +72,7 @@ export class LocalRuntime {
     const { registry, store, bucket, warehousePrefix, logger } = parts;
     this.drainDeps = {
       registry: (parts.drainRegistry ?? registry).client,
+      route: wakes,
       queues: parts.componentQueues,
       deadLetterQueues: parts.deadLetterQueues ?? {},
       logger: logger.child({ fn: 'drain' }),

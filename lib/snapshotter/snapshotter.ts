@@ -15,6 +15,7 @@
  */
 import type { ChangeEvent } from '../astha/events.js';
 import { tableIdOf } from '../astha/events.js';
+import { wakesSnapshotter } from '../astha/wakes.js';
 import { SUBSCRIPTIONS } from '../astha/subscriptions.js';
 import type { ComponentLogic, HealthReport } from '../components/component.js';
 import { errorMessage } from '../errors.js';
@@ -351,11 +352,4 @@ const IMMEDIATE_MEMORY_MS = 30_000;
 
 function limitsOf(deps: SnapshotterDeps): { limits?: Partial<CommitLimits> } {
   return deps.limits ? { limits: deps.limits } : {};
-}
-
-/** Changes that can make a batching table due: new pending files and definition touches (requests). */
-export function wakesSnapshotter(event: ChangeEvent): boolean {
-  if (event.table === 'table_files')
-    return event.operation !== 'DELETE' && event.after?.iceberg_state === 'pending';
-  return event.table === 'table_metadata' && event.operation === 'UPDATE';
 }

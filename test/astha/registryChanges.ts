@@ -4,15 +4,18 @@
  * what the delivery checks compare against.
  */
 import type { Client, Transaction } from '@libsql/client';
+import { parseLogRow } from '../../lib/astha/events.js';
 import { writeTransaction } from '../../lib/registry/writeTransaction.js';
 import type { ExpectedChange } from './sqsHelpers.js';
 
 export async function keepLogCopy(client: Client): Promise<void> {
   await client.batch(
     [
-      'CREATE TABLE IF NOT EXISTS test_log_copy (id INTEGER PRIMARY KEY, tablename TEXT, before TEXT, after TEXT)',
+      `CREATE TABLE IF NOT EXISTS test_log_copy (id INTEGER PRIMARY KEY, timestamp TEXT, tablename TEXT,
+         operation TEXT, before TEXT, after TEXT)`,
       `CREATE TRIGGER IF NOT EXISTS test_log_copy_insert AFTER INSERT ON __cdc_log BEGIN
-         INSERT INTO test_log_copy (id, tablename, before, after) VALUES (NEW.id, NEW.tablename, NEW.before, NEW.after);
+         INSERT INTO test_log_copy (id, timestamp, tablename, operation, before, after)
+         VALUES (NEW.id, NEW.timestamp, NEW.tablename, NEW.operation, NEW.before, NEW.after);
        END`,
     ],
     'write',
@@ -20,12 +23,23 @@ export async function keepLogCopy(client: Client): Promise<void> {
 }
 
 export async function loggedChanges(client: Client): Promise<ExpectedChange[]> {
-  const result = await client.execute('SELECT id, tablename, before, after FROM test_log_copy ORDER BY id');
+  const result = await client.execute(
+    'SELECT id, timestamp, tablename, operation, before, after FROM test_log_copy ORDER BY id',
+  );
   return result.rows.map((row) => {
     const image = JSON.parse(String(row['after'] ?? row['before'])) as Record<string, unknown>;
     const table = String(row['tablename']);
     const tableId = table === 'tables' ? image['id'] : image['table_id'];
-    return { id: Number(row['id']), table, group: `table-${tableId}` };
+    const parsed = parseLogRow({
+      id: Number(row['id']),
+      timestamp: String(row['timestamp']),
+      tablename: table,
+      operation: String(row['operation']),
+      before: row['before'] == null ? null : String(row['before']),
+      after: row['after'] == null ? null : String(row['after']),
+    });
+    if (!parsed.ok) throw new Error(`log row ${row['id']} does not parse: ${parsed.reason}`);
+    return { id: Number(row['id']), table, group: `table-${tableId}`, event: parsed.event };
   });
 }
 

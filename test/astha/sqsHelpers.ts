@@ -4,7 +4,8 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type AwsOptions, sqsClientConfig } from '../../lib/aws/awsOptions.js';
-import { decodeMessage } from '../../lib/astha/events.js';
+import { everySubscriber, type Route } from '../../lib/astha/drain.js';
+import { type ChangeEvent, decodeMessage } from '../../lib/astha/events.js';
 import { COMPONENTS, type Component, isSubscribed } from '../../lib/astha/subscriptions.js';
 import type { Queue } from '../../lib/queue/queue.js';
 import { createSqsQueue, SqsQueue } from '../../lib/queue/sqsQueue.js';
@@ -60,6 +61,7 @@ export interface ExpectedChange {
   id: number;
   table: string;
   group: string;
+  event: ChangeEvent;
 }
 
 /**
@@ -71,6 +73,7 @@ export function deliveryProblems(
   component: Component,
   expected: readonly ExpectedChange[],
   delivered: readonly Delivered[],
+  route: Route = everySubscriber,
 ): string[] {
   const problems: string[] = [];
   const first = new Map<number, string>();
@@ -90,7 +93,7 @@ export function deliveryProblems(
       problems.push(`${component}: ${message.id} after ${previous} in group ${group}`);
     lastOfGroup.set(group, message.id);
   }
-  const wanted = expected.filter((e) => isSubscribed(component, e.table));
+  const wanted = expected.filter((e) => isSubscribed(component, e.table) && route(component, e.event));
   for (const e of wanted)
     if (!first.has(e.id)) problems.push(`${component}: ${e.table} change ${e.id} never delivered`);
   const wantedIds = new Set(wanted.map((e) => e.id));

@@ -1,4 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { wakes } from '../../lib/astha/wakes.js';
 import { expect, it } from 'vitest';
 import { convertBatch, readBatch } from '../../lib/astha/drain.js';
 import { loadTable } from '../../lib/iceberg/commit/loadTable.js';
@@ -33,7 +34,7 @@ async function queuedForCompactor(): Promise<SQSRecord[]> {
   for (;;) {
     const rows = await readBatch(env.registry.client, 500);
     if (rows.length === 0) return records;
-    const batch = convertBatch(rows);
+    const batch = convertBatch(rows, wakes);
     for (const m of batch.outgoing.get('compactor') ?? []) {
       records.push(sqsRecord(m.body, { messageId: `compactor-${m.id}`, groupId: m.groupId ?? '' }));
     }

@@ -4,6 +4,7 @@
  * register function does it, and the CDC log turned into the events each component would
  * receive (through the drainer's own `readBatch`/`convertBatch`, then `decodeMessage`).
  */
+import { wakes } from '../../lib/astha/wakes.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,7 @@ export async function openLake(kind: LakeKind): Promise<Lake> {
     for (;;) {
       const rows = await readBatch(registry.client, 500);
       if (rows.length === 0) return;
-      const batch = convertBatch(rows);
+      const batch = convertBatch(rows, wakes);
       expectNoDeadRows(batch.dead);
       for (const [component, messages] of batch.outgoing) {
         const list = pending.get(component) ?? [];

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createIcebergUpdater } from '../../lib/components/icebergUpdater.js';
-import { createMetadataOrchestrator, wakesOrchestrator } from '../../lib/components/metadataOrchestrator.js';
+import { wakesOrchestrator } from '../../lib/astha/wakes.js';
+import { createMetadataOrchestrator } from '../../lib/components/metadataOrchestrator.js';
 import { currentSchema } from '../../lib/iceberg/spec/tableMetadata.js';
 import type { Schema } from '../../lib/iceberg/spec/types.js';
 import { silentLogger } from '../../lib/log.js';

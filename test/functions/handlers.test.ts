@@ -1,4 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { wakes } from '../../lib/astha/wakes.js';
 import { describe, expect, it } from 'vitest';
 import { convertBatch, readBatch } from '../../lib/astha/drain.js';
 import type { Component } from '../../lib/astha/subscriptions.js';
@@ -46,7 +47,7 @@ async function upload(key: string, bytes: Uint8Array) {
 
 /** The CDC log as the drainer would send it to `component`'s FIFO queue. */
 async function queued(component: Component): Promise<SQSRecord[]> {
-  const batch = convertBatch(await readBatch(env.registry.client, 500));
+  const batch = convertBatch(await readBatch(env.registry.client, 500), wakes);
   return (batch.outgoing.get(component) ?? []).map((m) =>
     sqsRecord(m.body, { messageId: `${component}-${m.id}`, groupId: m.groupId ?? '' }),
   );
