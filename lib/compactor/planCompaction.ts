@@ -3,6 +3,12 @@
  * smaller than a fraction of the target file size, the small files are bin-packed, in the order
  * they arrived, into rewrite groups of at most the target size. A group of one file would only
  * copy it, so it is dropped.
+ *
+ * A small file much bigger than all the smaller ones together waits (`worthMerging`): a
+ * compactor running on every commit would otherwise rewrite its own growing output with each
+ * handful of new files, the whole partition every few seconds under a steady stream. It joins
+ * once the smaller files add up to 1/`astha.compaction.merge-ratio` (4) of it, so each byte is rewritten a number of
+ * times that grows with the logarithm of the partition's size, not with the size itself.
  */
 import type { LiveFile } from '../registry/compactionState.js';
 
@@ -10,6 +16,7 @@ export const TARGET_FILE_SIZE = 'write.target-file-size-bytes';
 export const MIN_INPUT_FILES = 'astha.compaction.min-input-files';
 export const SMALL_FILE_FRACTION = 'astha.compaction.small-file-fraction';
 export const COMPACTION_ENABLED = 'astha.compaction.enabled';
+export const MERGE_RATIO = 'astha.compaction.merge-ratio';
 
 export interface CompactionPolicy {
   enabled: boolean;
@@ -17,6 +24,8 @@ export interface CompactionPolicy {
   minInputFiles: number;
   /** A file is small below `smallFileFraction * targetFileSizeBytes`. */
   smallFileFraction: number;
+  /** A small file joins once the smaller ones add up to 1/mergeRatio of it (see worthMerging). */
+  mergeRatio: number;
 }
 
 /** Iceberg's target (128 MiB) and RewriteDataFiles' defaults (5 inputs, 75 % of target). */
@@ -33,6 +42,7 @@ export function compactionPolicy(properties: Readonly<Record<string, string>>): 
       positive(MIN_INPUT_FILES, 5, (s) => Number.parseInt(s, 10)),
     ),
     smallFileFraction: Math.min(1, positive(SMALL_FILE_FRACTION, 0.75, Number.parseFloat)),
+    mergeRatio: positive(MERGE_RATIO, 4, Number.parseFloat),
   };
 }
 
@@ -54,11 +64,28 @@ export function planCompaction(files: readonly LiveFile[], policy: CompactionPol
     byPartition.set(file.partitionPath, list);
   }
   const groups: RewriteGroup[] = [];
-  for (const [partitionPath, small] of byPartition) {
+  for (const [partitionPath, candidates] of byPartition) {
+    const small = worthMerging(candidates, policy.mergeRatio);
     if (small.length < policy.minInputFiles) continue;
     groups.push(...packGroups(partitionPath, small, policy.targetFileSizeBytes));
   }
   return groups;
+}
+
+/**
+ * The candidates worth rewriting now, in their original (arrival) order: from the smallest up,
+ * a file joins when it is at most `ratio` times the smaller ones together.
+ */
+function worthMerging(files: readonly LiveFile[], ratio: number): LiveFile[] {
+  const bySize = [...files].sort((a, b) => a.size - b.size);
+  const kept = new Set<LiveFile>();
+  let smaller = 0;
+  for (const file of bySize) {
+    if (kept.size > 0 && file.size > ratio * smaller) break;
+    kept.add(file);
+    smaller += file.size;
+  }
+  return files.filter((file) => kept.has(file));
 }
 
 /** Next-fit packing in arrival order: neighbouring files tend to hold neighbouring data. */

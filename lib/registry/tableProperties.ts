@@ -31,6 +31,7 @@ export const KNOWN_PROPERTIES: Readonly<Record<string, ValueKind>> = {
   'astha.compaction.enabled': 'boolean',
   'astha.compaction.min-input-files': 'positive integer',
   'astha.compaction.small-file-fraction': 'fraction',
+  'astha.compaction.merge-ratio': 'positive number',
   'astha.compaction.manifest-min-count': 'positive integer',
   // A switch that hands astha something it would not otherwise do: a typo must not pass as false.
   [DELETE_REPLACED_USER_FILES]: 'boolean',

@@ -9,6 +9,7 @@ import { silentLogger } from '../../lib/log.js';
 import { StoreError } from '../../lib/errors.js';
 import type { GetOptions } from '../../lib/store/objectStore.js';
 import type { TableFileRow } from '../../lib/registry/rows.js';
+import { updateTableProperties } from '../../lib/registry/tableProperties.js';
 import { type Lake, openLake } from '../components/lakeFixture.js';
 import { readTables } from '../conformance/readers.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
@@ -231,6 +232,8 @@ describe('the compactor component on a real registry and warehouse', () => {
     expect((await lake.land('sales/orders/data/region=eu/f2.parquet', big)).status).toBe('registered');
     await lake.deliver(createIcebergUpdater(deps));
     const row = await lake.registry.tableByName('sales', 'orders');
+    // The big input joins the small ones at once (by default it would wait for more of them).
+    await updateTableProperties(lake.registry.client, row!.id, { 'astha.compaction.merge-ratio': '1000' });
     const inner = lake.store;
     // Footers read fine (ranged); the whole-file GET of the third input, fetched ahead, fails.
     const failing = new Proxy(inner, {

@@ -16,6 +16,7 @@ describe('compactionPolicy', () => {
       targetFileSizeBytes: 128 * MiB,
       minInputFiles: 5,
       smallFileFraction: 0.75,
+      mergeRatio: 4,
     });
     expect(
       compactionPolicy({
@@ -23,8 +24,15 @@ describe('compactionPolicy', () => {
         'astha.compaction.min-input-files': '3',
         'astha.compaction.small-file-fraction': '0.5',
         'astha.compaction.enabled': 'FALSE',
+        'astha.compaction.merge-ratio': '2.5',
       }),
-    ).toEqual({ enabled: false, targetFileSizeBytes: 1000, minInputFiles: 3, smallFileFraction: 0.5 });
+    ).toEqual({
+      enabled: false,
+      targetFileSizeBytes: 1000,
+      minInputFiles: 3,
+      smallFileFraction: 0.5,
+      mergeRatio: 2.5,
+    });
     // Nonsense falls back to the defaults; one input is never a compaction.
     expect(
       compactionPolicy({ 'write.target-file-size-bytes': 'x', 'astha.compaction.min-input-files': '1' }),
@@ -54,6 +62,25 @@ describe('planCompaction', () => {
       [files[4]!.id, files[5]!.id],
     ]);
     for (const group of groups) expect(group.bytes).toBeLessThanOrEqual(100 * MiB);
+  });
+
+  it('leaves a small file much bigger than the smaller ones together until they add up to a quarter of it', () => {
+    const output = file('a=1', 40 * MiB); // an earlier compaction's output
+    const fresh = Array.from({ length: 5 }, () => file('a=1', MiB));
+    const [only] = planCompaction([output, ...fresh], policy);
+    expect(only?.files.map((f) => f.id)).toEqual(fresh.map((f) => f.id));
+    // Ten more: 15 MiB of smaller files, 40 MiB is within 4x of them, so the output joins.
+    const more = Array.from({ length: 10 }, () => file('a=1', MiB));
+    const groups = planCompaction([output, ...fresh, ...more], policy);
+    expect(groups.flatMap((g) => g.files.map((f) => f.id)).sort((a, b) => a - b)).toEqual(
+      [output, ...fresh, ...more].map((f) => f.id).sort((a, b) => a - b),
+    );
+    // Without the rule (a huge ratio) the output is rewritten with every handful of new files.
+    const eager = compactionPolicy({
+      'write.target-file-size-bytes': String(100 * MiB),
+      'astha.compaction.merge-ratio': '1000',
+    });
+    expect(planCompaction([output, ...fresh], eager)[0]?.files).toHaveLength(6);
   });
 
   it('plans nothing when compaction is disabled', () => {
