@@ -199,26 +199,16 @@ export class MemoryQueue implements Queue {
   private async deliver(max: number, visibilityMs: number): Promise<ReceivedMessage[]> {
     if (this.fifo) return this.deliverFifo(max, visibilityMs);
     const now = this.clock.now();
-    // A group's in-flight message is its earliest, so one pass in send order marks the group
-    // busy before reaching the messages that must wait for it.
-    const busyGroups = new Set<string | undefined>();
     const delivered: ReceivedMessage[] = [];
     const dead: StoredMessage[] = [];
     for (const message of this.messages.values()) {
       if (delivered.length >= max) break;
-      if (message.visibleAt > now) {
-        busyGroups.add(message.groupId);
-        continue;
-      }
-      if (this.fifo && busyGroups.has(message.groupId)) continue;
+      if (message.visibleAt > now) continue;
       if (this.redrive && message.receiveCount >= this.redrive.maxReceiveCount) {
         dead.push(message);
         continue;
       }
-      message.receiveCount += 1;
-      message.visibleAt = now + visibilityMs;
-      message.receiptHandle = `${message.messageId}/${randomUUID()}`;
-      if (this.fifo) busyGroups.add(message.groupId);
+      this.take(message, now, visibilityMs);
       delivered.push(toReceived(message));
     }
     if (dead.length > 0) await this.moveToDeadLetter(dead);
