@@ -123,7 +123,6 @@ export class WarehouseWatcher {
     const quietMs = this.options.quietMs ?? 250;
     const seen = new Set<string>();
     const changes: ObjectChange[] = [];
-    let youngest = Number.POSITIVE_INFINITY;
     for await (const object of this.options.store.list('')) {
       if (!isRegistrationCandidate(object.key)) continue;
       seen.add(object.key);
@@ -132,7 +131,6 @@ export class WarehouseWatcher {
       if (this.known.get(object.key) === etag) continue;
       const age = now() - object.lastModified.getTime();
       if (age < quietMs) {
-        youngest = Math.min(youngest, quietMs - age);
         this.dirty.set(object.key, now() + quietMs - age);
         continue;
       }
@@ -145,7 +143,6 @@ export class WarehouseWatcher {
       changes.push(this.change('removed', key, 0, '', new Date(now())));
     }
     if (changes.length > 0) await this.options.emit(changes);
-    if (youngest !== Number.POSITIVE_INFINITY) this.scheduleWork(youngest + 10);
     return changes;
   }
 
@@ -154,7 +151,6 @@ export class WarehouseWatcher {
     const now = this.options.now ?? Date.now;
     const quietMs = this.options.quietMs ?? 250;
     const changes: ObjectChange[] = [];
-    let youngest = Number.POSITIVE_INFINITY;
     for (const key of keys) {
       if (!isRegistrationCandidate(key)) continue;
       const object = await this.headOf(key);
@@ -167,7 +163,6 @@ export class WarehouseWatcher {
       if (this.known.get(key) === etag) continue;
       const age = now() - object.lastModified.getTime();
       if (age < quietMs) {
-        youngest = Math.min(youngest, quietMs - age);
         this.dirty.set(key, now() + quietMs - age);
         continue;
       }
@@ -175,7 +170,6 @@ export class WarehouseWatcher {
       changes.push(this.change('created', key, object.size, etag, object.lastModified));
     }
     if (changes.length > 0) await this.options.emit(changes);
-    if (youngest !== Number.POSITIVE_INFINITY) this.scheduleWork(youngest + 10);
     return changes;
   }
 
