@@ -13,6 +13,7 @@ import { updateTableProperties } from '../../lib/registry/tableProperties.js';
 import { type Lake, openLake } from '../components/lakeFixture.js';
 import { readTables } from '../conformance/readers.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
+import { countRequests } from '../registry/countRequests.js';
 
 function fileEvent(
   operation: 'INSERT' | 'UPDATE',
@@ -123,24 +124,16 @@ describe('the compactor component on a real registry and warehouse', () => {
     expect(wakes).toHaveLength(6);
     await compactor.onEvent(wakes[0]!);
     const compacted = (await lake.iceberg('sales', 'orders'))!.version;
-    let queries = 0;
-    const client = lake.registry.client;
-    const execute = client.execute.bind(client);
-    Object.assign(client, {
-      execute: (...args: Parameters<typeof execute>) => {
-        queries++;
-        return execute(...args);
-      },
-    });
+    const queries = countRequests(lake.registry.client);
     for (const event of wakes.slice(1)) await compactor.onEvent(event);
-    expect(queries).toBe(0);
+    expect(queries.count()).toBe(0);
 
     await landSmallFiles(lake, 6, 'region=us');
     await lake.deliver(updater);
     const later = (await lake.events('compactor')).filter(wakesCompactor);
     expect(later).toHaveLength(6);
     await compactor.onEvent(later[0]!);
-    expect(queries).toBeGreaterThan(0);
+    expect(queries.count()).toBeGreaterThan(0);
     expect((await lake.iceberg('sales', 'orders'))!.version).toBe(compacted + 2);
   });
 

@@ -6,6 +6,7 @@ import { silentLogger } from '../../lib/log.js';
 import type { TableFileRow } from '../../lib/registry/rows.js';
 import { ordersParquet, stringIdParquet } from '../registry/parquetFiles.js';
 import { type Lake, openLake } from './lakeFixture.js';
+import { countRequests } from '../registry/countRequests.js';
 
 let lake: Lake | undefined;
 afterEach(() => {
@@ -22,22 +23,6 @@ async function open(options: { maxFilesPerCommit?: number } = {}) {
     ...(options.maxFilesPerCommit ? { limits: { maxFilesPerCommit: options.maxFilesPerCommit } } : {}),
   });
   return { lake, updater };
-}
-
-/** Counts the statements sent to the registry from now on (execute, batch, transaction). */
-function countQueries(target: Lake): () => number {
-  const client = target.registry.client;
-  let count = 0;
-  for (const method of ['execute', 'batch', 'transaction'] as const) {
-    const original = client[method].bind(client) as (...args: unknown[]) => unknown;
-    Object.assign(client, {
-      [method]: (...args: unknown[]) => {
-        count++;
-        return original(...args);
-      },
-    });
-  }
-  return () => count;
 }
 
 async function states(target: Lake): Promise<string[]> {
@@ -80,7 +65,7 @@ describe('iceberg_updater', () => {
     const [first, ...rest] = (await lake.events('iceberg_updater')).filter((e) => e.table === 'table_files');
     expect(rest).toHaveLength(burst - 1);
     await updater.onEvent(first!);
-    const queries = countQueries(lake);
+    const queries = countRequests(lake.registry.client).count;
     for (const event of rest) await updater.onEvent(event);
     expect(queries()).toBe(0);
     const table = await lake.iceberg('sales', 'orders');
@@ -106,7 +91,7 @@ describe('iceberg_updater', () => {
     await updater.onEvent(rest[0]!);
     expect(await states(lake)).toEqual(['committed', 'committed', 'committed']);
     // That look left nothing pending: the burst's last event needs no look of its own.
-    const queries = countQueries(lake);
+    const queries = countRequests(lake.registry.client).count;
     await updater.onEvent(rest[1]!);
     expect(queries()).toBe(0);
   });

@@ -9,6 +9,7 @@ import { openRegistry, type Registry } from '../../lib/registry/registry.js';
 import { FsStore } from '../../lib/store/fsStore.js';
 import { addOrderFiles, tempDir } from '../iceberg/commit/commitFixtures.js';
 import { type SqldServer, startSqld } from '../harness/processes.js';
+import { countRequests } from './countRequests.js';
 
 let sqld: SqldServer;
 const dir = tempDir('astha-commit-requests-');
@@ -20,23 +21,13 @@ afterAll(async () => {
   dir.remove();
 });
 
-/** Counts the requests made through `client` (execute, batch, transaction) while `work` runs. */
+/** The requests `work` sends through `client`, with its result. */
 async function requests<T>(client: Client, work: () => Promise<T>): Promise<{ result: T; count: number }> {
-  let count = 0;
-  const originals = { execute: client.execute, batch: client.batch, transaction: client.transaction };
-  for (const method of ['execute', 'batch', 'transaction'] as const) {
-    const original = client[method].bind(client) as (...args: unknown[]) => unknown;
-    Object.assign(client, {
-      [method]: (...args: unknown[]) => {
-        count++;
-        return original(...args);
-      },
-    });
-  }
+  const counter = countRequests(client);
   try {
-    return { result: await work(), count };
+    return { result: await work(), count: counter.count() };
   } finally {
-    Object.assign(client, originals);
+    counter.stop();
   }
 }
 

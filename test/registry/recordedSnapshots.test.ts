@@ -4,25 +4,13 @@ import { silentLogger } from '../../lib/log.js';
 import { recordedSnapshotIds } from '../../lib/registry/recordedSnapshots.js';
 import { type Lake, openLake } from '../components/lakeFixture.js';
 import { ordersParquet } from './parquetFiles.js';
+import { countRequests } from './countRequests.js';
 
 let lake: Lake | undefined;
 afterEach(() => {
   lake?.close();
   lake = undefined;
 });
-
-function countExecutes(target: Lake): () => number {
-  const client = target.registry.client;
-  const execute = client.execute.bind(client);
-  let count = 0;
-  Object.assign(client, {
-    execute: (...args: Parameters<typeof execute>) => {
-      count++;
-      return execute(...args);
-    },
-  });
-  return () => count;
-}
 
 describe('recordedSnapshotIds', () => {
   it('asks the registry only about snapshots it has not seen recorded, and finds new ones', async () => {
@@ -39,7 +27,7 @@ describe('recordedSnapshotIds', () => {
     const client = lake.registry.client;
     const unknown = '123456789';
 
-    const queries = countExecutes(lake);
+    const queries = countRequests(lake.registry.client).count;
     expect(await recordedSnapshotIds(client, tableId, [first, unknown])).toEqual(new Set([first]));
     expect(queries()).toBe(1);
     expect(await recordedSnapshotIds(client, tableId, [first])).toEqual(new Set([first]));

@@ -18,6 +18,7 @@ import { requestSnapshot } from '../../lib/snapshotter/requestSnapshot.js';
 import { createSnapshotter } from '../../lib/snapshotter/snapshotter.js';
 import { sqsRecord } from '../lambda/sqsRecords.js';
 import { type PolicyLake, policyLake } from './policyFixture.js';
+import { countRequests } from '../registry/countRequests.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 let lake: PolicyLake | undefined;
@@ -25,18 +26,6 @@ afterEach(() => lake?.remove());
 
 function snapshotterOf(l: PolicyLake) {
   return createSnapshotter({ registry: l.registry, store: l.store, logger: silentLogger(), clock: l.clock });
-}
-
-/** Counts the statements sent to the registry from now on. */
-function countQueries(l: PolicyLake): () => number {
-  const client = l.registry.client;
-  let count = 0;
-  const execute = client.execute.bind(client);
-  client.execute = ((...args: Parameters<typeof execute>) => {
-    count++;
-    return execute(...args);
-  }) as typeof client.execute;
-  return () => count;
 }
 
 async function pendingEvent(l: PolicyLake): Promise<ChangeEvent> {
@@ -92,7 +81,7 @@ describe('snapshotter commits', () => {
     await lake.land(1);
     const event = await pendingEvent(lake);
     await snapshotter.onEvent(event);
-    const queries = countQueries(lake);
+    const queries = countRequests(lake.registry.client).count;
     for (let i = 0; i < 20; i++) await snapshotter.onEvent(event);
     expect(queries()).toBe(0);
     // A policy set later is seen on the table_metadata event it causes, and applies at once.
