@@ -48,8 +48,16 @@ export class WarehouseWatcher {
   private readonly dirty = new Map<string, number>();
   private fullPending = false;
   private tree: TreeWatcher | undefined;
+  /** The full scan in flight. Hinted keys are checked beside it, so a long scan never holds up a landing. */
   private scanning: Promise<void> | undefined;
-  private rescan = false;
+  /** The hinted-key check in flight, and its keys. */
+  private checking: Promise<void> | undefined;
+  private checkingKeys: readonly string[] = [];
+  /**
+   * Keys a check looked at while the scan in flight runs: the check's view of them is newer
+   * than the listing's, so the scan neither announces nor removes them.
+   */
+  private touched: Set<string> | undefined;
   private stopped = true;
   /** True once a full scan has run to its end and announced what it found. */
   private fullScanDone = false;
@@ -90,7 +98,9 @@ export class WarehouseWatcher {
    * another look.
    */
   get scanned(): boolean {
-    return this.fullScanDone && this.dirty.size === 0 && this.scanning === undefined;
+    return (
+      this.fullScanDone && this.dirty.size === 0 && this.scanning === undefined && this.checking === undefined
+    );
   }
 
   /**
@@ -114,7 +124,7 @@ export class WarehouseWatcher {
     clearTimeout(this.timer);
     clearTimeout(this.hint);
     this.tree?.close();
-    await this.scanning;
+    await Promise.all([this.scanning, this.checking]);
   }
 
   /** One full scan: announces new, changed (and quiet) and vanished data files. */
@@ -126,6 +136,7 @@ export class WarehouseWatcher {
     for await (const object of this.options.store.list('')) {
       if (!isRegistrationCandidate(object.key)) continue;
       seen.add(object.key);
+      if (this.touched?.has(object.key)) continue;
       // The registry keeps ETags bare; some stores quote them.
       const etag = object.etag.replace(/^"(.*)"$/, '$1');
       if (this.known.get(object.key) === etag) continue;
@@ -138,7 +149,7 @@ export class WarehouseWatcher {
       changes.push(this.change('created', object.key, object.size, etag, object.lastModified));
     }
     for (const key of [...this.known.keys()]) {
-      if (seen.has(key)) continue;
+      if (seen.has(key) || this.touched?.has(key)) continue;
       this.known.delete(key);
       changes.push(this.change('removed', key, 0, '', new Date(now())));
     }
@@ -153,6 +164,7 @@ export class WarehouseWatcher {
     const changes: ObjectChange[] = [];
     for (const key of keys) {
       if (!isRegistrationCandidate(key)) continue;
+      this.touched?.add(key);
       const object = await this.headOf(key);
       if (object === 'unaddressable') continue;
       if (!object) {
@@ -230,35 +242,57 @@ export class WarehouseWatcher {
     }, delayMs);
   }
 
+  /** Starts what is due: a full scan when one is pending, a check of the hinted keys that are due. */
   private runWork(): void {
     if (this.stopped) return;
-    if (this.scanning) {
-      this.rescan = true;
-      return;
+    if (this.fullPending && !this.scanning) this.startScan();
+    if (!this.checking) {
+      const keys = this.dueKeys((this.options.now ?? Date.now)());
+      if (keys.length > 0) this.startCheck(keys);
     }
-    const full = this.fullPending;
+  }
+
+  private startScan(): void {
     this.fullPending = false;
-    const now = this.options.now ?? Date.now;
     const started = Date.now();
-    const keys = full ? [...this.dirty.keys()] : this.dueKeys(now());
-    if (full) this.dirty.clear();
-    const work = full ? this.scanOnce() : this.checkKeys(keys);
-    this.scanning = work
+    // The listing covers every key hinted so far; the keys of a check in flight are its to decide.
+    this.dirty.clear();
+    this.touched = new Set(this.checkingKeys);
+    this.scanning = this.scanOnce()
       .then(() => {
-        if (full) this.fullScanDone = true;
+        this.fullScanDone = true;
       })
       .catch((error) => this.options.logger.error({ err: errorMessage(error) }, 'warehouse scan failed'))
       .finally(() => {
         this.scanning = undefined;
+        this.touched = undefined;
         if (this.stopped) return;
-        if (full) this.scheduleBackstop(Date.now() - started);
-        if (this.rescan || this.fullPending) {
-          this.rescan = false;
-          this.scheduleWork(0);
-        } else if (this.dirty.size > 0) {
-          this.scheduleWork(Math.max(0, Math.min(...this.dirty.values()) - now()));
-        }
+        this.scheduleBackstop(Date.now() - started);
+        this.scheduleRest();
       });
+  }
+
+  private startCheck(keys: readonly string[]): void {
+    this.checkingKeys = keys;
+    this.checking = this.checkKeys(keys)
+      .then(() => undefined)
+      .catch((error) => this.options.logger.error({ err: errorMessage(error) }, 'warehouse check failed'))
+      .finally(() => {
+        this.checking = undefined;
+        this.checkingKeys = [];
+        if (!this.stopped) this.scheduleRest();
+      });
+  }
+
+  /** After a piece of work: what is pending now runs at once, young keys when they are due. */
+  private scheduleRest(): void {
+    if (this.fullPending && !this.scanning) {
+      this.scheduleWork(0);
+      return;
+    }
+    if (this.dirty.size === 0 || this.checking) return;
+    const now = (this.options.now ?? Date.now)();
+    this.scheduleWork(Math.max(0, Math.min(...this.dirty.values()) - now));
   }
 
   /** Takes the hinted keys due by `at` out of `dirty`. */

@@ -173,6 +173,57 @@ describe('WarehouseWatcher.scanOnce', () => {
     }
   });
 
+  it('announces a landing while a long full scan runs, and that scan does not call it removed', async () => {
+    write('ns/t/data/old.parquet');
+    const store = openStore(`file://${dir}`);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let listings = 0;
+    // The first listing is taken, then held: a scan of a large warehouse that has passed the
+    // directory before a file lands in it.
+    const slowStore = Object.assign(Object.create(store) as typeof store, {
+      async *list(prefix: string) {
+        listings++;
+        const snapshot = [];
+        for await (const object of store.list(prefix)) snapshot.push(object);
+        if (listings === 1) await gate;
+        yield* snapshot;
+      },
+    });
+    const emitted: ObjectChange[] = [];
+    const w = new WarehouseWatcher({
+      store: slowStore,
+      bucket: 'local',
+      logger: silentLogger(),
+      emit: async (changes) => {
+        emitted.push(...changes);
+      },
+      quietMs: 0,
+      watchDir: dir,
+      scanIntervalMs: 600_000,
+    });
+    w.start();
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      write('ns/t/data/new.parquet');
+      for (let i = 0; i < 100 && emitted.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(emitted.map((c) => `${c.kind}:${c.key}`)).toEqual(['created:ns/t/data/new.parquet']);
+      expect(w.scanned).toBe(false);
+      release();
+      for (let i = 0; i < 100 && !w.scanned; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(w.scanned).toBe(true);
+      expect(emitted.map((c) => `${c.kind}:${c.key}`).sort()).toEqual([
+        'created:ns/t/data/new.parquet',
+        'created:ns/t/data/old.parquet',
+      ]);
+    } finally {
+      release();
+      await w.stop();
+    }
+  });
+
   it('announces a steady stream of files from file-system hints alone, without waiting for a full scan', async () => {
     const emitted: ObjectChange[] = [];
     // Only the first scan is a full one: everything after must come from the hints.
