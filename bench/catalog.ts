@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { readVersion } from '../lib/iceberg/commit/loadTable.js';
 import { metadataText } from '../lib/iceberg/commit/metadataText.js';
-import { commitPending } from '../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../lib/iceberg/commitPending.js';
 import type { Snapshot } from '../lib/iceberg/spec/snapshot.js';
 import { metadataKey, metadataUri } from '../lib/iceberg/tableLocation.js';
 import { silentLogger } from '../lib/log.js';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { definitionFromRegistry, ensureTable } from '../lib/iceberg/commit/ensureTable.js';
 import { forgetCachedVersions } from '../lib/iceberg/commit/loadTable.js';
-import { commitPending } from '../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../lib/iceberg/commitPending.js';
 import { openRegistry, type Registry } from '../lib/registry/registry.js';
 import { FsStore } from '../lib/store/fsStore.js';
 import type { ObjectStore } from '../lib/store/objectStore.js';

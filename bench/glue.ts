@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createAwsGlueCatalog } from '../lib/catalogSync/awsGlueCatalog.js';
 import { createCatalogSync } from '../lib/catalogSync/catalogSync.js';
-import { commitPending } from '../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../lib/iceberg/commitPending.js';
 import { silentLogger } from '../lib/log.js';
 import { openRegistry } from '../lib/registry/registry.js';
 import { FsStore } from '../lib/store/fsStore.js';

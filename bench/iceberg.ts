@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { commitPending } from '../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../lib/iceberg/commitPending.js';
 import type { S3ObjectRef } from '../lib/registry/planRegistration.js';
 import { openRegistry, type Registry } from '../lib/registry/registry.js';
 import type { ObjectStore } from '../lib/store/objectStore.js';

@@ -25,7 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { compactTable } from '../lib/compactor/compactTable.js';
 import { loadTable } from '../lib/iceberg/commit/loadTable.js';
-import { commitPending } from '../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../lib/iceberg/commitPending.js';
 import { openRegistry, type Registry } from '../lib/registry/registry.js';
 import { FsStore } from '../lib/store/fsStore.js';
 import type { ObjectStore } from '../lib/store/objectStore.js';

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { CommitClock } from '../lib/iceberg/commit/commitBackoff.js';
 import { loadTable } from '../lib/iceberg/commit/loadTable.js';
-import { commitPending } from '../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../lib/iceberg/commitPending.js';
 import { metadataKey, type TableRef } from '../lib/iceberg/tableLocation.js';
 import { openRegistry } from '../lib/registry/registry.js';
 import { FsStore } from '../lib/store/fsStore.js';

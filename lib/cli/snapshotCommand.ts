@@ -3,7 +3,7 @@
  * policy says. The request is recorded (so a running updater honours it too), then committed
  * here at once; the claim protocol makes that safe next to a running runtime or stack.
  */
-import { commitPending } from '../iceberg/icebergUpdater.js';
+import { commitPending } from '../iceberg/commitPending.js';
 import { requestSnapshot } from '../snapshotter/requestSnapshot.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './context.js';

@@ -1,6 +1,6 @@
 /**
  * The iceberg_updater component: the queue-facing shell around `commitPending`
- * (lib/iceberg/icebergUpdater.ts). It is level-triggered: an event only decides whether the
+ * (lib/iceberg/commitPending.ts). It is level-triggered: an event only decides whether the
  * table is worth a look; the look commits whatever the registry says is pending. So the
  * component filters out the changes its own commits cause (files becoming `committing` and
  * `committed`, table pointer moves), which would otherwise wake it again for nothing.
@@ -12,7 +12,7 @@ import { SUBSCRIPTIONS } from '../astha/subscriptions.js';
 import { AsthaError, errorMessage } from '../errors.js';
 import type { CommitClock, CommitLimits } from '../iceberg/commit/commitBackoff.js';
 import type { ClaimOwner } from '../iceberg/commit/claimOwner.js';
-import { commitPending, onRefresh as commitAllPending } from '../iceberg/icebergUpdater.js';
+import { commitPending, onRefresh as commitAllPending } from '../iceberg/commitPending.js';
 import type { Logger } from '../log.js';
 import type { Registry } from '../registry/registry.js';
 import type { ObjectStore } from '../store/objectStore.js';

@@ -8,7 +8,7 @@ import { markRemovedFromTable, removedStillInTable } from '../registry/removalSt
 import { systemCommitClock } from './commit/commitBackoff.js';
 import { deleteFiles } from './commit/deleteFiles.js';
 import { snapshotRecord, tablePointer } from './commit/registryRecords.js';
-import type { UpdaterDeps } from './icebergUpdater.js';
+import type { UpdaterDeps } from './commitPending.js';
 import { newSnapshotId } from './spec/snapshot.js';
 import { snapshotById } from './spec/tableMetadata.js';
 import type { TableRef } from './tableLocation.js';

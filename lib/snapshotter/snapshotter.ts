@@ -24,7 +24,7 @@ import { systemCommitClock } from '../iceberg/commit/commitBackoff.js';
 import type { ClaimOwner } from '../iceberg/commit/claimOwner.js';
 import { loadTable } from '../iceberg/commit/loadTable.js';
 import { tablePointer } from '../iceberg/commit/registryRecords.js';
-import { commitPending } from '../iceberg/icebergUpdater.js';
+import { commitPending } from '../iceberg/commitPending.js';
 import type { TableMetadata } from '../iceberg/spec/tableMetadata.js';
 import type { TableRef } from '../iceberg/tableLocation.js';
 import type { Logger } from '../log.js';

@@ -3,7 +3,7 @@ import { wakes } from '../../lib/astha/wakes.js';
 import { expect, it } from 'vitest';
 import { convertBatch, readBatch } from '../../lib/astha/drain.js';
 import { loadTable } from '../../lib/iceberg/commit/loadTable.js';
-import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../lib/iceberg/commitPending.js';
 import { sqsRecord } from '../lambda/sqsRecords.js';
 import { ordersParquet } from '../registry/parquetFiles.js';
 import { handlerEnvironment } from '../lambda/handlerEnvironment.js';

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type ColumnSource, parquetWriteBuffer } from 'hyparquet-writer';
-import { type CommittedPending, commitPending } from '../../lib/iceberg/icebergUpdater.js';
+import { type CommittedPending, commitPending } from '../../lib/iceberg/commitPending.js';
 import type { Warehouse } from './warehouse.js';
 
 /** The registry id of `namespace.table`; throws when registration did not create it. */

@@ -5,7 +5,7 @@
  *
  *   killedCommitter.ts <registry url> <warehouse dir> <table id>
  */
-import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../lib/iceberg/commitPending.js';
 import { openRegistry } from '../../lib/registry/registry.js';
 import { FsStore } from '../../lib/store/fsStore.js';
 import { type ObjectStore, toBytes } from '../../lib/store/objectStore.js';

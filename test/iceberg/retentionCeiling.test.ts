@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommitClock } from '../../lib/iceberg/commit/commitBackoff.js';
 import { loadTable } from '../../lib/iceberg/commit/loadTable.js';
-import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../lib/iceberg/commitPending.js';
 import type { Registry } from '../../lib/registry/registry.js';
 import { updateTableProperties } from '../../lib/registry/tableProperties.js';
 import { FsStore } from '../../lib/store/fsStore.js';

@@ -6,7 +6,7 @@
  */
 import { type ColumnSource, parquetWriteBuffer } from 'hyparquet-writer';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../lib/iceberg/commitPending.js';
 import type { Registry } from '../../lib/registry/registry.js';
 import type { RegistrationOutcome } from '../../lib/registry/writeRegistrations.js';
 import type { Lake } from '../components/lakeFixture.js';

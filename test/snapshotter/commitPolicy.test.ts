@@ -3,7 +3,7 @@
  * iceberg_updater asks, on a real registry (pending statistics, manual requests).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../lib/iceberg/commitPending.js';
 import { clearAnsweredRequests } from '../../lib/registry/snapshotterState.js';
 import {
   commitPolicyGate,

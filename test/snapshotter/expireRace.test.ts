@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadTable, readVersionHint } from '../../lib/iceberg/commit/loadTable.js';
-import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../lib/iceberg/commitPending.js';
 import { silentLogger } from '../../lib/log.js';
 import { cleanupOrphans } from '../../lib/snapshotter/cleanupOrphans.js';
 import { expireSnapshots } from '../../lib/snapshotter/expireSnapshots.js';

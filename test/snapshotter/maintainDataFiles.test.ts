@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { appendFiles } from '../../lib/iceberg/commit/appendFiles.js';
 import type { DataFileSource } from '../../lib/iceberg/commit/dataFileFromRegistry.js';
 import { commitRemovals } from '../../lib/iceberg/commitRemovals.js';
-import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../lib/iceberg/commitPending.js';
 import { newSnapshotId } from '../../lib/iceberg/spec/snapshot.js';
 import { uriOfKey } from '../../lib/iceberg/tableLocation.js';
 import { silentLogger } from '../../lib/log.js';

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { appendFiles } from '../../lib/iceberg/commit/appendFiles.js';
 import { loadTable, type LoadedTable } from '../../lib/iceberg/commit/loadTable.js';
 import { snapshotRecord, tablePointer } from '../../lib/iceberg/commit/registryRecords.js';
-import { ensureIcebergTable } from '../../lib/iceberg/icebergUpdater.js';
+import { ensureIcebergTable } from '../../lib/iceberg/commitPending.js';
 import { newSnapshotId } from '../../lib/iceberg/spec/snapshot.js';
 import type { TableRef } from '../../lib/iceberg/tableLocation.js';
 import { claimedFiles, claimPendingFiles, recordCommit } from '../../lib/registry/commitState.js';

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTable } from '../../lib/iceberg/commit/loadTable.js';
-import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../lib/iceberg/commitPending.js';
 import type { TableRef } from '../../lib/iceberg/tableLocation.js';
 import { cleanupOrphans } from '../../lib/snapshotter/cleanupOrphans.js';
 import { expireSnapshots } from '../../lib/snapshotter/expireSnapshots.js';

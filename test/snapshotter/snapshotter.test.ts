@@ -10,7 +10,7 @@ import { createComponentHandler } from '../../lib/components/componentHandler.js
 import { commitTable } from '../../lib/iceberg/commit/commitTable.js';
 import { loadTable } from '../../lib/iceberg/commit/loadTable.js';
 import { commitRemovals } from '../../lib/iceberg/commitRemovals.js';
-import { commitPending } from '../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../lib/iceberg/commitPending.js';
 import { silentLogger } from '../../lib/log.js';
 import { replacedDataFiles, tablesDueForMaintenance } from '../../lib/registry/snapshotterState.js';
 import { cleanupOrphans, DELETE_REPLACED_USER_FILES } from '../../lib/snapshotter/cleanupOrphans.js';

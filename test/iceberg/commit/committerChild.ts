@@ -6,7 +6,7 @@
  *   committerChild.ts <registry url> <store url> <s3 endpoint> <table id> <max files per commit>
  */
 import { createInterface } from 'node:readline';
-import { commitPending } from '../../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../../lib/iceberg/commitPending.js';
 import { openRegistry } from '../../../lib/registry/registry.js';
 import { openStore } from '../../../lib/store/openStore.js';
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { functionOwner, IN_FLIGHT_MARGIN_MS } from '../../../lib/iceberg/commit/claimOwner.js';
 import type { CommitClock } from '../../../lib/iceberg/commit/commitBackoff.js';
 import { loadTable } from '../../../lib/iceberg/commit/loadTable.js';
-import { commitPending } from '../../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../../lib/iceberg/commitPending.js';
 import { openRegistry, type Registry } from '../../../lib/registry/registry.js';
 import { MemoryStore } from '../../../lib/store/memoryStore.js';
 import type { ObjectStore } from '../../../lib/store/objectStore.js';

@@ -9,7 +9,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3ClientConfig } from '../../../lib/aws/awsOptions.js';
-import { commitPending } from '../../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../../lib/iceberg/commitPending.js';
 import { openRegistry, type Registry } from '../../../lib/registry/registry.js';
 import { openStore } from '../../../lib/store/openStore.js';
 import { localstack, type SqldServer, startSqld, uniqueName } from '../../harness/services.js';

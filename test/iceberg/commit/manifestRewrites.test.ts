@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTable } from '../../../lib/iceberg/commit/loadTable.js';
 import { ManifestRewrites, takeOutOfManifests } from '../../../lib/iceberg/commit/rewriteSnapshot.js';
-import { commitPending } from '../../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../../lib/iceberg/commitPending.js';
 import { currentSnapshot } from '../../../lib/iceberg/spec/tableMetadata.js';
 import { tableRefFor } from '../../../lib/iceberg/tableLocation.js';
 import { FsStore } from '../../../lib/store/fsStore.js';

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTable } from '../../../lib/iceberg/commit/loadTable.js';
 import { mergePolicy } from '../../../lib/iceberg/commit/mergeManifests.js';
-import { commitPending } from '../../../lib/iceberg/icebergUpdater.js';
+import { commitPending } from '../../../lib/iceberg/commitPending.js';
 import { ManifestEntryStatus } from '../../../lib/iceberg/spec/dataFile.js';
 import { inheritFromManifestFile, readManifest } from '../../../lib/iceberg/spec/manifest.js';
 import { readManifestList } from '../../../lib/iceberg/spec/manifestList.js';

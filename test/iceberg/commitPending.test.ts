@@ -6,7 +6,7 @@ import {
   commitTableChange,
   ensureIcebergTable,
   onRefresh,
-} from '../../lib/iceberg/icebergUpdater.js';
+} from '../../lib/iceberg/commitPending.js';
 import { readManifestList } from '../../lib/iceberg/spec/manifestList.js';
 import { keyOfUri } from '../../lib/iceberg/tableLocation.js';
 import type { Registry } from '../../lib/registry/registry.js';
