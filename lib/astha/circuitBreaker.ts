@@ -70,10 +70,11 @@ export async function loadBreakers(client: Client): Promise<Map<Component, Break
   return records;
 }
 
-export function saveBreaker(record: BreakerRecord, now: number): InStatement {
+/** The upsert of a breaker record; with `onlyIf` (an SQL condition), only while it holds. */
+export function saveBreaker(record: BreakerRecord, now: number, onlyIf?: InStatementCondition): InStatement {
   return {
     sql: `INSERT INTO __astha_breaker (component, state, failures, opened_at, needs_refresh, reason, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?)
+          SELECT ?, ?, ?, ?, ?, ?, ? WHERE ${onlyIf?.sql ?? 'true'}
           ON CONFLICT (component) DO UPDATE SET state = excluded.state, failures = excluded.failures,
             opened_at = excluded.opened_at, needs_refresh = excluded.needs_refresh,
             reason = excluded.reason, updated_at = excluded.updated_at`,
@@ -85,8 +86,15 @@ export function saveBreaker(record: BreakerRecord, now: number): InStatement {
       record.needsRefresh ? 1 : 0,
       record.reason,
       now,
+      ...(onlyIf?.args ?? []),
     ],
   };
+}
+
+/** An SQL boolean expression with its arguments. */
+export interface InStatementCondition {
+  sql: string;
+  args: (string | number)[];
 }
 
 /** What a pass does with a component: send as usual, skip it, or probe it with a refresh. */

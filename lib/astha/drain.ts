@@ -9,7 +9,7 @@
 import type { Client, InStatement } from '@libsql/client';
 import type { Logger } from 'pino';
 import { AsthaError, errorMessage } from '../errors.js';
-import { writeTransaction } from '../registry/writeTransaction.js';
+import { writeBatch } from '../registry/writeTransaction.js';
 import { type Queue, SQS_MAX_BATCH_BYTES } from '../queue/queue.js';
 import { type Clock, systemClock } from './backoff.js';
 import {
@@ -206,7 +206,10 @@ export async function drain(deps: DrainDeps, options: PassOptions = {}): Promise
   if (!delivered.every(Boolean)) {
     result.failed = batch.rows;
     if (changed.length > 0) {
-      await writeTransaction(deps.registry, (tx) => tx.batch(changed.map((r) => saveBreaker(r, now))));
+      await writeBatch(
+        deps.registry,
+        changed.map((r) => saveBreaker(r, now)),
+      );
     }
     result.latencyMs = clock.now() - started;
     deps.logger.warn(
@@ -325,26 +328,26 @@ async function commit(
   now: number,
 ): Promise<void> {
   const deadAt = new Date(now).toISOString();
+  // One request: a remote registry's write lock is held only while the server runs it, not
+  // across a round trip per statement. With a lease, the fence goes first and every other
+  // statement holds only while the lease is ours, so a drainer that lost it deletes nothing.
+  const held = lease?.held() ?? { sql: 'true', args: [] };
   const statements: InStatement[] = [
+    ...(lease ? [lease.fence(now)] : []),
     ...batch.dead.map(({ id, reason }) => ({
       sql: `INSERT OR REPLACE INTO __cdc_dead (id, timestamp, tablename, operation, before, after, created_at, reason, dead_at)
-            SELECT id, timestamp, tablename, operation, before, after, created_at, ?, ? FROM __cdc_log WHERE id = ?`,
-      args: [reason, deadAt, id],
+            SELECT id, timestamp, tablename, operation, before, after, created_at, ?, ? FROM __cdc_log
+            WHERE id = ? AND ${held.sql}`,
+      args: [reason, deadAt, id, ...held.args],
     })),
-    ...breakers.map((r) => saveBreaker(r, now)),
-    { sql: 'DELETE FROM __cdc_log WHERE id <= ?', args: [batch.lastId] },
+    ...breakers.map((r) => saveBreaker(r, now, held)),
+    { sql: `DELETE FROM __cdc_log WHERE id <= ? AND ${held.sql}`, args: [batch.lastId, ...held.args] },
   ];
-  // Busy-safe: the whole unit re-runs if another writer holds the database.
-  await writeTransaction(registry, async (tx) => {
-    if (lease) {
-      const fenced = await tx.execute(lease.fence(now));
-      if (fenced.rowsAffected !== 1) {
-        throw new AsthaError('lease_lost', `drain lease taken over; rows up to ${batch.lastId} kept`, {
-          details: { owner: lease.owner },
-        });
-      }
-    }
-    await tx.batch(statements);
-  });
+  const results = await writeBatch(registry, statements);
+  if (lease && results[0]?.rowsAffected !== 1) {
+    throw new AsthaError('lease_lost', `drain lease taken over; rows up to ${batch.lastId} kept`, {
+      details: { owner: lease.owner },
+    });
+  }
   lease?.markRenewed(now);
 }

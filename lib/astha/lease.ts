@@ -6,8 +6,9 @@
  * lease (paused past expiry, someone else took over) can never delete rows.
  */
 import type { Client, InStatement } from '@libsql/client';
-import { writeTransaction } from '../registry/writeTransaction.js';
+import { writeBatch } from '../registry/writeTransaction.js';
 import type { Clock } from './backoff.js';
+import type { InStatementCondition } from './circuitBreaker.js';
 
 export interface LeaseOptions {
   owner: string;
@@ -81,9 +82,24 @@ export class Lease {
     };
   }
 
-  /** One statement in a busy-safe write transaction (the local driver's busy timeout is short). */
-  private write(statement: InStatement) {
-    return writeTransaction(this.client, (tx) => tx.execute(statement));
+  /**
+   * A condition true only while the lease is ours: guards the other statements of a batch that
+   * starts with `fence()`, so a drainer that lost the lease changes nothing.
+   */
+  held(): InStatementCondition {
+    return {
+      sql: 'EXISTS (SELECT 1 FROM __astha_lease WHERE name = ? AND owner = ?)',
+      args: [this.name, this.owner],
+    };
+  }
+
+  /**
+   * One statement as a busy-safe write batch (the local driver's busy timeout is short): one
+   * request, so a remote registry's write lock is held only while the server runs it.
+   */
+  private async write(statement: InStatement) {
+    const [result] = await writeBatch(this.client, [statement]);
+    return result!;
   }
 
   markRenewed(now: number): void {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Lease } from '../../lib/astha/lease.js';
 import { runFor } from '../../lib/astha/runFor.js';
+import { drain } from '../../lib/astha/drain.js';
 import type { PassResult } from '../../lib/astha/metrics.js';
 import {
+  appendLog,
   appendLogs,
   asQueues,
   componentQueues,
@@ -135,5 +137,21 @@ describe('runFor', () => {
     expect(summary.stopped).toBe('lease_lost');
     expect(passes).toHaveLength(1);
     expect(await logIds(registry.client)).toEqual(ids.slice(50));
+  });
+
+  it('a pass whose lease was lost writes nothing: no delete, no dead rows', async () => {
+    const { deps, clock } = setup();
+    const good = await appendLog(registry.client, 'tables', 'INSERT', undefined, images.tables(1));
+    const bad = await appendLog(registry.client, 'table_files', 'INSERT', undefined, {
+      id: 'x',
+      table_id: 1,
+    });
+    const lease = new Lease(registry.client, { owner: 'me', ttlMs: 30_000, clock });
+    expect(await lease.acquire()).toBe(true);
+    await registry.client.execute("UPDATE __astha_lease SET owner = 'thief'");
+
+    await expect(drain(deps, { lease })).rejects.toMatchObject({ code: 'lease_lost' });
+    expect(await logIds(registry.client)).toEqual([good, bad]);
+    expect((await registry.client.execute('SELECT count(*) AS n FROM __cdc_dead')).rows[0]?.['n']).toBe(0);
   });
 });
