@@ -26,6 +26,9 @@ export interface TableState {
   schema: Schema;
   lastColumnId: number;
   spec: PartitionSpec;
+  /** The stored texts of the schema and spec as read, to check later that they are unchanged. */
+  schemaJson: string;
+  specJson: string;
 }
 
 /** The group's existing tables by `tableKey`, with their current metadata. */
@@ -49,6 +52,8 @@ export async function loadTables(tx: Tx, locations: FileLocation[]): Promise<Map
       schema: parsedSchema(String(row.schema_json)),
       lastColumnId: Number(row.last_column_id),
       spec: partitionSpecFromJson(parseJson(String(row.partition_spec_json))),
+      schemaJson: String(row.schema_json),
+      specJson: String(row.partition_spec_json),
     });
   }
   return tables;
@@ -84,15 +89,17 @@ export async function createTable(
     args: [table, bucket, tablePrefix, location.tableLocation, namespace],
   });
   const id = Number(created.rows[0]?.id);
+  const schemaJson = JSON.stringify(definition.schema);
+  const specJson = JSON.stringify(partitionSpecToJson(definition.spec));
   await tx.execute({
     sql: `INSERT INTO table_metadata (table_id, schema_id, schema_json, last_column_id, partition_spec_json,
             sort_order_json, properties_json) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     args: [
       id,
       definition.schema['schema-id'],
-      JSON.stringify(definition.schema),
+      schemaJson,
       definition.lastColumnId,
-      JSON.stringify(partitionSpecToJson(definition.spec)),
+      specJson,
       JSON.stringify(sortOrderToJson(definition.sortOrder)),
       JSON.stringify(definition.properties),
     ],
@@ -104,18 +111,22 @@ export async function createTable(
     schema: definition.schema,
     lastColumnId: definition.lastColumnId,
     spec: definition.spec,
+    schemaJson,
+    specJson,
   };
 }
 
-/** The table's schema after a file added columns (the metadata orchestrator commits it). */
+/** The table's schema after a file added columns (the metadata orchestrator commits it); returns its stored text. */
 export async function evolveSchema(
   tx: Tx,
   tableId: number,
   schema: Schema,
   lastColumnId: number,
-): Promise<void> {
+): Promise<string> {
+  const schemaJson = JSON.stringify(schema);
   await tx.execute({
     sql: 'UPDATE table_metadata SET schema_id = ?, schema_json = ?, last_column_id = ? WHERE table_id = ?',
-    args: [schema['schema-id'], JSON.stringify(schema), lastColumnId, tableId],
+    args: [schema['schema-id'], schemaJson, lastColumnId, tableId],
   });
+  return schemaJson;
 }

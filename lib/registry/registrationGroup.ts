@@ -29,6 +29,8 @@ export type RegistrationOutcome = { object: S3ObjectRef } & (
 export interface RegistrationFaults {
   afterFileRow?(fileId: number, object: S3ObjectRef): void | Promise<void>;
   beforeCommit?(): void | Promise<void>;
+  /** Between the one-request path's reads and its write (another writer acting meanwhile). */
+  afterReads?(): void | Promise<void>;
 }
 
 export interface Delta {
@@ -38,10 +40,10 @@ export interface Delta {
 }
 
 type Tx = Pick<Transaction, 'execute'>;
-type FilePlan = Extract<RegistrationPlan, { kind: 'file' | 'unreadable' }>;
+export type FilePlan = Extract<RegistrationPlan, { kind: 'file' | 'unreadable' }>;
 
 /** A file row to insert: accepted (`pending`) or `rejected` with a reason. */
-interface FileRow {
+export interface FileRow {
   index: number;
   plan: FilePlan;
   table: TableState;
@@ -51,7 +53,7 @@ interface FileRow {
   schemaEvolved: boolean;
 }
 
-interface Rejection {
+export interface Rejection {
   index: number;
   object: S3ObjectRef;
   reason: string;
@@ -62,7 +64,8 @@ export interface GroupResult {
   deltas: Map<number, Delta>;
 }
 
-const fileKey = (tableId: number, path: string, etag: string) => `${tableId}\u0000${path}\u0000${etag}`;
+export const fileKey = (tableId: number, path: string, etag: string) =>
+  `${tableId}\u0000${path}\u0000${etag}`;
 
 export async function writeRegistrationGroup(
   tx: Tx,
@@ -130,7 +133,7 @@ function fileIdOf(outcome: RegistrationOutcome): number {
 }
 
 /** `fileKey` → id of the files of this group already in the registry (any state). */
-async function loadExistingFiles(
+export async function loadExistingFiles(
   tx: Tx,
   filePlans: { plan: FilePlan }[],
   tables: Map<string, TableState>,
@@ -152,7 +155,7 @@ async function loadExistingFiles(
 }
 
 /** Decides each file plan in order; creates tables and evolves schemas as it goes. */
-async function decide(
+export async function decide(
   tx: Tx,
   filePlans: { index: number; plan: FilePlan }[],
   tables: Map<string, TableState>,
@@ -212,8 +215,8 @@ async function decide(
       if (!fit.ok) row.reason = fit.reason;
       else {
         if (fit.changed) {
-          await evolveSchema(tx, table.id, fit.schema, fit.lastColumnId);
-          table = { ...table, schema: fit.schema, lastColumnId: fit.lastColumnId };
+          const schemaJson = await evolveSchema(tx, table.id, fit.schema, fit.lastColumnId);
+          table = { ...table, schema: fit.schema, lastColumnId: fit.lastColumnId, schemaJson };
           tables.set(name, table);
           row.table = table;
           row.schemaEvolved = true;
@@ -238,11 +241,9 @@ async function decide(
   return rows;
 }
 
-/** One INSERT for all rows, in plan order (ids follow event order). Returns `fileKey` → id. */
-async function insertFileRows(tx: Tx, rows: FileRow[]): Promise<Map<string, number>> {
-  const ids = new Map<string, number>();
-  if (rows.length === 0) return ids;
-  const values = rows.map(({ plan, table, reason }) => [
+/** The `table_files` values of a row, in FILE_ROW_COLUMNS order. */
+export function fileRowValues({ plan, table, reason }: FileRow): (string | number | null)[] {
+  return [
     table.id,
     plan.location.path,
     plan.location.uri,
@@ -254,12 +255,36 @@ async function insertFileRows(tx: Tx, rows: FileRow[]): Promise<Map<string, numb
     reason === undefined ? table.schema['schema-id'] : null,
     reason === undefined ? 'pending' : 'rejected',
     reason ?? null,
-  ]);
+  ];
+}
+
+export const FILE_ROW_COLUMNS =
+  'table_id, path, uri, size, etag, row_count, partition_path, partition_values_json, schema_id, iceberg_state, reject_reason';
+
+/** The `file_statistics` values of an accepted row after its ids, in STATISTICS_COLUMNS order. */
+export function statisticsValues(row: FileRow): (string | number)[] {
+  const inspection = (row.plan as Extract<FilePlan, { kind: 'file' }>).inspection;
+  return [
+    inspection.recordCount,
+    inspection.fileSize,
+    inspection.columns.length,
+    JSON.stringify(columnStatsJson(inspection.columns, row.fileToTable ?? new Map())),
+    JSON.stringify(inspection.splitOffsets),
+  ];
+}
+
+export const STATISTICS_COLUMNS =
+  'record_count, file_size, column_count, column_stats_json, split_offsets_json';
+
+/** One INSERT for all rows, in plan order (ids follow event order). Returns `fileKey` → id. */
+async function insertFileRows(tx: Tx, rows: FileRow[]): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  if (rows.length === 0) return ids;
+  const values = rows.map(fileRowValues);
   for (let start = 0; start < values.length; start += ROWS_PER_INSERT) {
     const chunk = values.slice(start, start + ROWS_PER_INSERT);
     const result = await tx.execute({
-      sql: `INSERT INTO table_files (table_id, path, uri, size, etag, row_count, partition_path, partition_values_json,
-              schema_id, iceberg_state, reject_reason)
+      sql: `INSERT INTO table_files (${FILE_ROW_COLUMNS})
             VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
             RETURNING id, table_id, path, etag`,
       args: chunk.flat(),
@@ -276,27 +301,19 @@ async function insertFileRows(tx: Tx, rows: FileRow[]): Promise<Map<string, numb
  * parameters a statement. Bound parameters rather than a JSON array: the statistics are the
  * bulk of a batch's bytes, and nesting their JSON in JSON would escape and parse it all again.
  */
-const ROWS_PER_INSERT = 1000;
+export const ROWS_PER_INSERT = 1000;
 
 async function insertStatistics(tx: Tx, accepted: FileRow[], outcomes: RegistrationOutcome[]): Promise<void> {
   if (accepted.length === 0) return;
-  const values = accepted.map((row) => {
-    const inspection = (row.plan as Extract<FilePlan, { kind: 'file' }>).inspection;
-    return [
-      fileIdOf(outcomes[row.index]!),
-      row.table.id,
-      inspection.recordCount,
-      inspection.fileSize,
-      inspection.columns.length,
-      JSON.stringify(columnStatsJson(inspection.columns, row.fileToTable ?? new Map())),
-      JSON.stringify(inspection.splitOffsets),
-    ];
-  });
+  const values = accepted.map((row) => [
+    fileIdOf(outcomes[row.index]!),
+    row.table.id,
+    ...statisticsValues(row),
+  ]);
   for (let start = 0; start < values.length; start += ROWS_PER_INSERT) {
     const chunk = values.slice(start, start + ROWS_PER_INSERT);
     await tx.execute({
-      sql: `INSERT INTO file_statistics (file_id, table_id, record_count, file_size, column_count, column_stats_json,
-              split_offsets_json) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      sql: `INSERT INTO file_statistics (file_id, table_id, ${STATISTICS_COLUMNS}) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
       args: chunk.flat(),
     });
   }
@@ -321,15 +338,7 @@ async function sumDeltas(tx: Tx, rows: FileRow[]): Promise<Map<number, Delta>> {
     add(row.table.id, plan.inspection.recordCount, plan.object.size, 1);
   }
   if (rows.length === 0) return deltas;
-  const keys = rows.map((r) => [r.table.id, r.plan.location.path, r.plan.object.etag]);
-  // The unary + keeps SQLite off the (table_id, iceberg_state) index, which would walk every
-  // pending file of the table for each key; (table_id, path, etag) finds a key's versions directly.
-  const older = await tx.execute({
-    sql: `SELECT f.id, f.iceberg_state FROM json_each(?) j
-          JOIN table_files f ON f.table_id = j.value ->> 0 AND f.path = j.value ->> 1 AND f.etag <> j.value ->> 2
-          WHERE +f.iceberg_state IN ('pending', 'committing', 'committed', 'removed')`,
-    args: [JSON.stringify(keys)],
-  });
+  const older = await tx.execute(olderVersions(rows));
   // An overwritten file that compaction already replaced: its rows leave the compaction output.
   const compactedAway = older.rows.filter((r) => r.iceberg_state === 'removed').map((r) => Number(r.id));
   await markRetracted(tx, compactedAway, new Date().toISOString());
@@ -342,6 +351,23 @@ async function sumDeltas(tx: Tx, rows: FileRow[]): Promise<Map<number, Delta>> {
   });
   for (const r of superseded.rows) add(Number(r.table_id), -Number(r.row_count ?? 0), -Number(r.size), -1);
   return deltas;
+}
+
+/**
+ * The other versions of the rows' keys (same table and path, another ETag) still in the table
+ * or compacted away: what registering the rows supersedes. As a statement, so it also serves as
+ * a condition (`NOT EXISTS`) on a write that must only happen when there are none.
+ */
+export function olderVersions(rows: readonly FileRow[]): { sql: string; args: string[] } {
+  const keys = rows.map((r) => [r.table.id, r.plan.location.path, r.plan.object.etag]);
+  // The unary + keeps SQLite off the (table_id, iceberg_state) index, which would walk every
+  // pending file of the table for each key; (table_id, path, etag) finds a key's versions directly.
+  return {
+    sql: `SELECT f.id, f.iceberg_state FROM json_each(?) j
+          JOIN table_files f ON f.table_id = j.value ->> 0 AND f.path = j.value ->> 1 AND f.etag <> j.value ->> 2
+          WHERE +f.iceberg_state IN ('pending', 'committing', 'committed', 'removed')`,
+    args: [JSON.stringify(keys)],
+  };
 }
 
 async function recordRejections(

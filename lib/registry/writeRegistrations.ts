@@ -1,7 +1,8 @@
 /**
- * Registration, phase 2: all plans of a batch in ONE write transaction.
+ * Registration, phase 2: all plans of a batch in ONE write request when they are the common
+ * case (registrationBatch.ts), otherwise in ONE write transaction.
  *
- * Fast path: the whole batch as one set-based group (registrationGroup.ts). If that fails for
+ * In the transaction: the whole batch as one set-based group (registrationGroup.ts). If that fails for
  * any reason but a busy database, it is rolled back to a savepoint and the batch is written
  * again one object per savepoint, so the object that fails is undone alone and reported
  * `failed` while the rest commits. Table statistics are summed per table and written once at
@@ -17,6 +18,7 @@ import {
   type RegistrationOutcome,
   writeRegistrationGroup,
 } from './registrationGroup.js';
+import { registerInOneBatch } from './registrationBatch.js';
 import { RegistryError } from './registryError.js';
 import { NOW_SQL } from './schema.js';
 import { isBusy, writeTransaction } from './writeTransaction.js';
@@ -28,7 +30,7 @@ type Tx = Pick<Transaction, 'execute'>;
 const needsWrite = (plan: RegistrationPlan) =>
   plan.kind === 'file' || plan.kind === 'unreadable' || plan.kind === 'outside';
 
-/** Writes the plans in one transaction; returns one outcome per plan, in order. */
+/** Writes the plans in one request or one transaction; returns one outcome per plan, in order. */
 export async function writeRegistrations(
   client: Client,
   plans: readonly RegistrationPlan[],
@@ -39,6 +41,15 @@ export async function writeRegistrations(
     return plans.map(outcomeWithoutWrite);
   }
   try {
+    // The fault points inside the group's writes exist only on the transactional path.
+    if (!faults.afterFileRow && !faults.beforeCommit) {
+      const written = await registerInOneBatch(client, plans, faults).catch((error: unknown) => {
+        // A file row another writer inserted meanwhile: the transaction sees it as a duplicate.
+        if (isConstraintViolation(error)) return undefined;
+        throw error;
+      });
+      if (written) return written;
+    }
     return await writeTransaction(client, async (tx) => {
       const batch = await inSavepoint(tx, 'batch', () => writeRegistrationGroup(tx, plans, faults));
       const result = batch.ok ? batch.value : await oneByOne(tx, plans, faults);
@@ -54,6 +65,11 @@ export async function writeRegistrations(
       retryable: true,
     });
   }
+}
+
+function isConstraintViolation(error: unknown): boolean {
+  const text = `${(error as { code?: unknown })?.code ?? ''} ${errorMessage(error)}`;
+  return /SQLITE_CONSTRAINT|UNIQUE constraint failed/i.test(text);
 }
 
 function outcomeWithoutWrite(plan: RegistrationPlan): RegistrationOutcome {
