@@ -5,7 +5,7 @@
  * cool-down the breaker half-opens and probes by sending one `refresh` message, which is
  * also what tells the component to rebuild from the registry. Success closes it.
  */
-import type { Client, InStatement } from '@libsql/client';
+import type { Client, InStatement, ResultSet } from '@libsql/client';
 import type { Queue } from '../queue/queue.js';
 import { COMPONENTS, type Component } from './subscriptions.js';
 
@@ -50,10 +50,15 @@ export function closedRecord(component: Component): BreakerRecord {
   return { component, state: 'closed', failures: 0, openedAt: null, needsRefresh: false, reason: null };
 }
 
+export const BREAKERS_SQL =
+  'SELECT component, state, failures, opened_at, needs_refresh, reason FROM __astha_breaker';
+
 export async function loadBreakers(client: Client): Promise<Map<Component, BreakerRecord>> {
-  const result = await client.execute(
-    'SELECT component, state, failures, opened_at, needs_refresh, reason FROM __astha_breaker',
-  );
+  return breakersFrom(await client.execute(BREAKERS_SQL));
+}
+
+/** Every component's record from the rows of BREAKERS_SQL (closed when it has none). */
+export function breakersFrom(result: ResultSet): Map<Component, BreakerRecord> {
   const records = new Map<Component, BreakerRecord>(COMPONENTS.map((c) => [c, closedRecord(c)]));
   for (const row of result.rows) {
     const component = row['component'] as Component;

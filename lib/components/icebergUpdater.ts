@@ -61,6 +61,7 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
     }
     if (deps.commitGate && !(await deps.commitGate(tableId))) return false;
     for (let round = 0; round < maxCommits; round++) {
+      const started = Date.now();
       const result = await commitPending(tableId, updaterDeps);
       if (result === 'nothing pending') return true;
       for (const id of result.fileIds) committedHere.add(id);
@@ -70,6 +71,8 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
           snapshotId: result.snapshotId,
           version: result.version,
           files: result.filesAdded,
+          attempts: result.attempts,
+          ms: Date.now() - started,
           recovered: result.recovery.finished.length,
           released: result.recovery.released.length,
         },

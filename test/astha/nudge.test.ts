@@ -40,16 +40,27 @@ function withHookAfterEmptyRead(client: Client, hook: () => Promise<void>): Clie
   let fired = false;
   return new Proxy(client, {
     get(target, property, receiver) {
-      if (property !== 'execute') {
+      if (property !== 'execute' && property !== 'batch') {
         const value = Reflect.get(target, property, receiver);
         return typeof value === 'function' ? value.bind(target) : value;
       }
-      return async (statement: Parameters<Client['execute']>[0]) => {
-        const result = await target.execute(statement);
-        if (!fired && isBatchRead(statement) && String(result.rows[0]?.['batch']) === '[]') {
+      const afterRead = async (statement: unknown, batch: unknown) => {
+        if (!fired && isBatchRead(statement) && batch === '[]') {
           fired = true;
           await hook();
         }
+      };
+      if (property === 'batch') {
+        // The drain pass reads the log together with the breakers.
+        return async (statements: Parameters<Client['batch']>[0], mode?: Parameters<Client['batch']>[1]) => {
+          const results = await target.batch(statements, mode);
+          await afterRead(statements[0], String(results[0]?.rows[0]?.['batch']));
+          return results;
+        };
+      }
+      return async (statement: Parameters<Client['execute']>[0]) => {
+        const result = await target.execute(statement);
+        await afterRead(statement, String(result.rows[0]?.['batch']));
         return result;
       };
     },
