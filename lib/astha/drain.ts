@@ -29,7 +29,9 @@ import {
 } from './circuitBreaker.js';
 import {
   type ChangeEvent,
+  CHANGES_OVERHEAD_BYTES,
   encodeChange,
+  encodeChanges,
   encodeMessage,
   groupIdOf,
   type LogRow,
@@ -38,7 +40,7 @@ import {
 } from './events.js';
 import type { Lease } from './lease.js';
 import { emptyPass, type MetricsSink, type PassResult } from './metrics.js';
-import { type SendPolicy, type SizedMessage, sendInOrder } from './sendInOrder.js';
+import { eventsIn, type SendPolicy, type SizedMessage, sendInOrder } from './sendInOrder.js';
 import { COMPONENTS, type Component, componentsFor } from './subscriptions.js';
 
 export interface DrainLimits extends BreakerLimits {
@@ -91,6 +93,12 @@ export interface DrainDeps {
    * delivery machinery's tests exercise it with every message.
    */
   route?: Route;
+  /**
+   * Whether each component gets a pass's consecutive changes of one table as one message (a
+   * ChangeBatch) instead of one message each. Deployed and local runtimes pack; the delivery
+   * machinery's tests see every change as its own message.
+   */
+  pack?: boolean;
 }
 
 /** Whether a change of one of `component`'s subscribed tables is sent to it. */
@@ -155,7 +163,11 @@ async function readPass(registry: Client, batchSize: number) {
   return { rows: logRowsFrom(log!), breakers: breakersFrom(breakers!) };
 }
 
-export function convertBatch(rows: readonly LogRow[], route: Route = everySubscriber): ConvertedBatch {
+export function convertBatch(
+  rows: readonly LogRow[],
+  route: Route = everySubscriber,
+  pack = false,
+): ConvertedBatch {
   const outgoing = new Map<Component, SizedMessage[]>(COMPONENTS.map((c) => [c, []]));
   const dead: ConvertedBatch['dead'] = [];
   for (const row of rows) {
@@ -176,7 +188,51 @@ export function convertBatch(rows: readonly LogRow[], route: Route = everySubscr
       if (route(component, parsed.event)) outgoing.get(component)?.push(message);
     }
   }
+  if (pack) for (const [component, messages] of outgoing) outgoing.set(component, packTables(messages));
   return { rows: rows.length, firstId: rows[0]?.id ?? 0, lastId: rows.at(-1)?.id ?? 0, dead, outgoing };
+}
+
+/**
+ * One component's messages with each table's changes (in log order) packed into ChangeBatch
+ * messages as large as a queue message may be. A table's messages stay in order: its batches
+ * go out in order in its message group.
+ */
+export function packTables(messages: readonly SizedMessage[]): SizedMessage[] {
+  const batches: { messages: SizedMessage[]; bytes: number }[] = [];
+  const open = new Map<string, { messages: SizedMessage[]; bytes: number }>();
+  for (const message of messages) {
+    const group = message.groupId ?? '';
+    const current = open.get(group);
+    if (current && current.bytes + 1 + message.bytes <= MAX_MESSAGE_BYTES) {
+      current.messages.push(message);
+      current.bytes += 1 + message.bytes;
+      continue;
+    }
+    const batch = { messages: [message], bytes: CHANGES_OVERHEAD_BYTES + message.bytes };
+    batches.push(batch);
+    open.set(group, batch);
+  }
+  return batches.map((b) => (b.messages.length === 1 ? b.messages[0]! : changeBatch(b.messages)));
+}
+
+function changeBatch(messages: readonly SizedMessage[]): SizedMessage {
+  const first = messages[0]!;
+  const last = messages.at(-1)!;
+  const id = `${first.id}-${last.id}`;
+  const body = encodeChanges(
+    messages.map((m) => m.body),
+    Number(first.id),
+    Number(last.id),
+    new Date().toISOString(),
+  );
+  return {
+    id,
+    body,
+    bytes: Buffer.byteLength(body),
+    ...(first.groupId ? { groupId: first.groupId } : {}),
+    deduplicationId: id,
+    events: messages.length,
+  };
 }
 
 export function resolveLimits(limits: Partial<DrainLimits> | undefined): DrainLimits {
@@ -191,7 +247,7 @@ export async function drain(deps: DrainDeps, options: PassOptions = {}): Promise
   const result = emptyPass();
   const { rows, breakers: before } = await readPass(deps.registry, limits.batchSize);
   if (rows.length === 0) return result;
-  const batch = convertBatch(rows, deps.route);
+  const batch = convertBatch(rows, deps.route, deps.pack);
   Object.assign(result, { rows: batch.rows, firstId: batch.firstId, lastId: batch.lastId });
 
   const after = new Map(before);
@@ -301,7 +357,7 @@ async function deliver(
     }
   }
   if (decision === 'skip') {
-    counters.skipped += messages.length;
+    counters.skipped += eventsIn(messages);
     return { ok: true, record: messages.length > 0 ? afterSkip(current) : current };
   }
   if (messages.length === 0) return { ok: true, record: current };

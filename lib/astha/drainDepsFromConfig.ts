@@ -37,6 +37,8 @@ export async function drainDepsFromConfig(config: Readonly<AsthaConfig>, logger:
     deadLetterQueues: sqsQueues(config.componentDeadLetterQueues, config, 'ASTHA_COMPONENT_DLQS'),
     // A change goes only to the components it can give work to: most are a component's own echoes.
     route: wakes,
+    // A table's changes of one pass travel as one message per component.
+    pack: true,
     logger,
     limits: {
       batchSize: config.drain.batchSize,

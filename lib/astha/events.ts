@@ -33,7 +33,19 @@ export interface ControlMessage {
   timestamp: string;
 }
 
-export type AsthaMessage = ChangeEvent | ControlMessage;
+/**
+ * Consecutive changes of one table for one component, in log order, sent as one message: a
+ * pass then costs a table one send, receive and delete, not one per ten changes.
+ */
+export interface ChangeBatch {
+  kind: 'changes';
+  /** `<first log id>-<last log id>`: the batch's deduplication id. */
+  id: string;
+  timestamp: string;
+  events: ChangeEvent[];
+}
+
+export type AsthaMessage = ChangeEvent | ChangeBatch | ControlMessage;
 
 /** A `__cdc_log` row as read from the registry. */
 export interface LogRow {
@@ -141,6 +153,19 @@ export function encodeChange(row: LogRow, event: ChangeEvent): string {
   return `${body}}`;
 }
 
+/** A ChangeBatch body from change bodies (`encodeChange`) of one table, in log order. */
+export function encodeChanges(
+  bodies: readonly string[],
+  first: number,
+  last: number,
+  timestamp: string,
+): string {
+  return `{"kind":"changes","id":"${first}-${last}","timestamp":${JSON.stringify(timestamp)},"events":[${bodies.join(',')}]}`;
+}
+
+/** The bytes `encodeChanges` adds around its bodies (besides one comma between two). */
+export const CHANGES_OVERHEAD_BYTES = 128;
+
 export function encodeMessage(message: AsthaMessage): string {
   return JSON.stringify(message);
 }
@@ -166,8 +191,27 @@ export function decodeMessage(body: string): AsthaMessage {
     if (typeof message['id'] !== 'string') throw invalid('control id must be a string');
     return message as unknown as ControlMessage;
   }
+  if (message['kind'] === 'changes') {
+    if (typeof message['id'] !== 'string') throw invalid('changes id must be a string');
+    const events = message['events'];
+    if (!Array.isArray(events) || events.length === 0) throw invalid('changes without events');
+    return {
+      kind: 'changes',
+      id: message['id'],
+      timestamp: message['timestamp'],
+      events: events.map(decodeChange),
+    };
+  }
+  return decodeChange(message);
+}
+
+/** Validates one change event (a message of its own or one of a ChangeBatch). */
+function decodeChange(value: unknown): ChangeEvent {
+  if (typeof value !== 'object' || value === null) throw invalid('change is not an object');
+  const message = value as Record<string, unknown>;
   if (message['kind'] !== 'change') throw invalid(`unknown kind ${String(message['kind'])}`);
   if (!Number.isSafeInteger(message['id'])) throw invalid('change id must be an integer');
+  if (typeof message['timestamp'] !== 'string') throw invalid('timestamp missing');
   const parsed = parseLogRow({
     id: message['id'] as number,
     timestamp: message['timestamp'],

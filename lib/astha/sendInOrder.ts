@@ -23,6 +23,7 @@ export interface SendPolicy {
   clock: Clock;
 }
 
+/** Counts are of changes, whether each went alone or in a ChangeBatch. */
 export interface SendOutcome {
   ok: boolean;
   sent: number;
@@ -39,6 +40,13 @@ export interface SendOutcome {
 export interface SizedMessage extends OutgoingMessage {
   /** UTF-8 size of the body, computed once per event and shared by every component. */
   bytes: number;
+  /** Changes the message carries (a ChangeBatch carries several); 1 when absent. */
+  events?: number;
+}
+
+/** The changes `messages` carry: what `sent`, `failed` and `skipped` count. */
+export function eventsIn(messages: readonly { events?: number }[]): number {
+  return messages.reduce((sum, m) => sum + (m.events ?? 1), 0);
 }
 
 /** Packs whole groups into calls of about `capacity` entries; a call never splits a group. */
@@ -69,12 +77,13 @@ export async function sendInOrder(
   policy: SendPolicy,
 ): Promise<SendOutcome> {
   const outcome: SendOutcome = { ok: true, sent: 0, failed: 0, retries: 0, calls: 0, apiBatches: 0 };
-  const bare = messages.map(({ bytes: _, ...message }) => message);
+  const events = new Map(messages.map((m) => [m.id, m.events ?? 1]));
+  const bare = messages.map(({ bytes: _, events: __, ...message }) => message);
   const pending = packCalls(bare, policy.entriesPerCall);
   const workers = Array.from({ length: Math.min(policy.concurrency, pending.length) }, async () => {
     let accepted = true;
     for (let call = pending.shift(); call; call = pending.shift()) {
-      accepted = (await sendCall(queue, call, policy, outcome)) && accepted;
+      accepted = (await sendCall(queue, call, policy, outcome, events)) && accepted;
     }
     return accepted;
   });
@@ -87,7 +96,10 @@ async function sendCall(
   call: readonly OutgoingMessage[],
   policy: SendPolicy,
   outcome: SendOutcome,
+  events: ReadonlyMap<string, number>,
 ): Promise<boolean> {
+  const count = (list: readonly OutgoingMessage[]) =>
+    list.reduce((sum, m) => sum + (events.get(m.id) ?? 1), 0);
   let pending = call;
   for (let attempt = 0; ; attempt++) {
     outcome.calls += 1;
@@ -106,15 +118,15 @@ async function sendCall(
       retryable = !(error instanceof AsthaError) || error.retryable;
       outcome.error = errorMessage(error);
     }
-    outcome.sent += pending.length - failedIds.size;
+    outcome.sent += count(pending.filter((m) => !failedIds.has(m.id)));
     if (failedIds.size === 0) return true;
     pending = pending.filter((m) => failedIds.has(m.id));
     const delay = backoffDelay(attempt, { baseMs: policy.retryBaseMs, maxMs: policy.retryMaxMs });
     if (!retryable || attempt >= policy.maxRetries || policy.clock.now() + delay > policy.deadline) {
-      outcome.failed += pending.length;
+      outcome.failed += count(pending);
       return false;
     }
-    outcome.retries += pending.length;
+    outcome.retries += count(pending);
     await policy.clock.sleep(delay);
   }
 }

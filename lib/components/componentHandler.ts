@@ -1,6 +1,6 @@
 /**
- * The shared body of every component function: a FIFO SQS batch of Astha messages in,
- * partial batch failures out. Messages of one table (one message group) run in order and a
+ * The shared body of every component function: a FIFO SQS batch of Astha messages in (a change,
+ * a table's changes of one drain pass, a control message), partial batch failures out. Messages of one table (one message group) run in order and a
  * failure stops the rest of that group in this batch; other tables carry on. A message that
  * cannot be decoded fails every time, so SQS moves it to the dead-letter queue after
  * maxReceiveCount receives while the other tables keep flowing.
@@ -25,9 +25,11 @@ export type ComponentHandler = (
 export function createComponentHandler(component: ComponentLogic, logger: Logger): ComponentHandler {
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     const message = decodeMessage(record.body);
-    if (message.kind === 'change') {
-      if (!component.subscribedTables.includes(message.table)) return;
-      await component.onEvent(message);
+    if (message.kind === 'change' || message.kind === 'changes') {
+      // A ChangeBatch is a table's changes of one drain pass, in log order: handled in that order.
+      for (const event of message.kind === 'change' ? [message] : message.events) {
+        if (component.subscribedTables.includes(event.table)) await component.onEvent(event);
+      }
     } else if (message.kind === 'refresh') {
       await component.onRefresh();
     } else {

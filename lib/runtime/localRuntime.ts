@@ -73,6 +73,8 @@ export class LocalRuntime {
     this.drainDeps = {
       registry: (parts.drainRegistry ?? registry).client,
       route: wakes,
+      // A table's changes of one pass travel as one message per component.
+      pack: true,
       queues: parts.componentQueues,
       deadLetterQueues: parts.deadLetterQueues ?? {},
       logger: logger.child({ fn: 'drain' }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type DrainDeps, drain } from '../../lib/astha/drain.js';
+import { type DrainDeps, drain, packTables } from '../../lib/astha/drain.js';
+import { wakes } from '../../lib/astha/wakes.js';
 import { decodeMessage } from '../../lib/astha/events.js';
 import { packCalls } from '../../lib/astha/sendInOrder.js';
 import {
@@ -24,6 +25,55 @@ function deps(queues: Record<string, RecordingQueue>, limits: DrainDeps['limits'
 }
 
 describe('drain pass', () => {
+  it("packs a pass's consecutive changes of one table into one message per component when asked", async () => {
+    const queues = componentQueues((c) => new RecordingQueue(new FifoSink(c)));
+    const ids = await appendLogs(
+      registry.client,
+      Array.from(
+        { length: 30 },
+        (_, i) => ['table_files', 'INSERT', undefined, images.table_files(i + 1, (i % 3) + 1)] as const,
+      ),
+    );
+    const pass = await drain({ ...deps(queues), route: wakes, pack: true });
+
+    expect(pass).toMatchObject({ rows: 30, processed: 30, committed: true });
+    const updater = queues.iceberg_updater.accepted;
+    // One message per table, not one per change: three tables, three messages.
+    expect(updater).toHaveLength(3);
+    for (const [t, message] of updater.entries()) {
+      const decoded = decodeMessage(message.body);
+      if (decoded.kind !== 'changes') throw new Error(`expected a ChangeBatch, got ${decoded.kind}`);
+      const mine = ids.filter((_, i) => i % 3 === t);
+      expect(decoded.events.map((e) => e.id)).toEqual(mine);
+      expect(message.groupId).toBe(`table-${t + 1}`);
+      expect(message.deduplicationId).toBe(`${mine[0]}-${mine.at(-1)}`);
+    }
+    // Counters count changes, not messages.
+    expect(pass.components.iceberg_updater.sent).toBe(30);
+    expect(await logIds(registry.client)).toEqual([]);
+  });
+
+  it('starts another batch of a table when the next change would pass the queue message limit', () => {
+    const big = 'x'.repeat(100 * 1024);
+    const messages = [1, 2, 3, 4].map((id) => ({
+      id: String(id),
+      body: `{"kind":"change","id":${id},"pad":"${big}"}`,
+      bytes: 100 * 1024 + 40,
+      groupId: 'table-1',
+      deduplicationId: String(id),
+    }));
+    const packed = packTables([
+      ...messages,
+      { ...messages[0]!, id: '5', groupId: 'table-2', deduplicationId: '5' },
+    ]);
+    expect(packed.map((m) => [m.groupId, m.id, m.events ?? 1])).toEqual([
+      ['table-1', '1-2', 2],
+      ['table-1', '3-4', 2],
+      ['table-2', '5', 1],
+    ]);
+    expect(packed.every((m) => Buffer.byteLength(m.body) <= 256 * 1024)).toBe(true);
+  });
+
   it('routes each change to its subscribed components with table group and log-id dedup, then deletes', async () => {
     const queues = componentQueues((c) => new RecordingQueue(new FifoSink(c)));
     const t = await appendLog(registry.client, 'tables', 'INSERT', undefined, images.tables(5));

@@ -67,7 +67,7 @@ export interface ExpectedChange {
 /**
  * What at-least-once in per-table order means for one component: every subscribed change
  * arrives, nothing else does, first deliveries of a group come in log-id order, and any
- * repeat is an exact copy of the first. Returns the problems found (empty when all hold).
+ * repeat is an exact copy of the first, whether changes came alone or in ChangeBatches. Returns the problems found (empty when all hold).
  */
 export function deliveryProblems(
   component: Component,
@@ -79,19 +79,23 @@ export function deliveryProblems(
   const first = new Map<number, string>();
   const lastOfGroup = new Map<string, number>();
   for (const { body, groupId } of delivered) {
-    const message = decodeMessage(body);
-    if (message.kind !== 'change') continue;
-    const seen = first.get(message.id);
-    if (seen !== undefined) {
-      if (seen !== body) problems.push(`${component}: ${message.id} redelivered with a different body`);
-      continue;
+    const decoded = decodeMessage(body);
+    // A ChangeBatch (deployed drainers pack a table's changes of a pass) holds its changes in order.
+    const changes = decoded.kind === 'change' ? [decoded] : decoded.kind === 'changes' ? decoded.events : [];
+    for (const message of changes) {
+      const copy = JSON.stringify(message);
+      const seen = first.get(message.id);
+      if (seen !== undefined) {
+        if (seen !== copy) problems.push(`${component}: ${message.id} redelivered with a different body`);
+        continue;
+      }
+      first.set(message.id, copy);
+      const group = groupId ?? '';
+      const previous = lastOfGroup.get(group) ?? 0;
+      if (message.id < previous)
+        problems.push(`${component}: ${message.id} after ${previous} in group ${group}`);
+      lastOfGroup.set(group, message.id);
     }
-    first.set(message.id, body);
-    const group = groupId ?? '';
-    const previous = lastOfGroup.get(group) ?? 0;
-    if (message.id < previous)
-      problems.push(`${component}: ${message.id} after ${previous} in group ${group}`);
-    lastOfGroup.set(group, message.id);
   }
   const wanted = expected.filter((e) => isSubscribed(component, e.table) && route(component, e.event));
   for (const e of wanted)

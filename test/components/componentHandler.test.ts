@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ChangeEvent, encodeMessage, refreshMessage } from '../../lib/astha/events.js';
+import { type ChangeEvent, encodeChanges, encodeMessage, refreshMessage } from '../../lib/astha/events.js';
 import type { ComponentLogic } from '../../lib/components/component.js';
 import { createComponentHandler } from '../../lib/components/componentHandler.js';
 import { silentLogger } from '../../lib/log.js';
@@ -70,5 +70,60 @@ describe('component handler', () => {
     });
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
     expect(component.seen).toEqual([5]);
+  });
+
+  it("handles a ChangeBatch's changes in order, skips tables it is not subscribed to, fails it whole at a failing change", async () => {
+    const component = recordingComponent((e) => e.id === 13);
+    const handler = createComponentHandler(component.logic, silentLogger());
+    const snapshot = {
+      kind: 'change',
+      id: 11,
+      table: 'table_snapshots',
+      operation: 'INSERT',
+      after: { table_id: 7, snapshot_id: '1' },
+      timestamp: new Date().toISOString(),
+    };
+    const batch = (events: object[], id: string) =>
+      encodeChanges(
+        events.map((e) => JSON.stringify(e)),
+        Number(id.split('-')[0]),
+        Number(id.split('-')[1]),
+        new Date().toISOString(),
+      );
+    const records = [
+      sqsRecord(batch([fileEvent(10, 7, 'a'), snapshot, fileEvent(12, 7, 'b')], '10-12'), {
+        messageId: 'b1',
+        groupId: 'table-7',
+      }),
+      sqsRecord(batch([fileEvent(13, 8, 'c'), fileEvent(14, 8, 'd')], '13-14'), {
+        messageId: 'b2',
+        groupId: 'table-8',
+      }),
+    ];
+    const response = await handler({ Records: records });
+    // Tables run side by side; within one, the batch's order. 14 never runs after 13 failed.
+    expect(component.seen.filter((id) => id < 13)).toEqual([10, 12]);
+    expect(component.seen.filter((id) => id >= 13)).toEqual([13]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'b2' }]);
+    expect(response.summary).toEqual({ processed: 1, failed: 1, skipped: 0 });
+  });
+
+  it('fails a ChangeBatch with a malformed change as invalid, leaving other tables to run', async () => {
+    const component = recordingComponent(() => false);
+    const handler = createComponentHandler(component.logic, silentLogger());
+    const bad = encodeChanges(
+      [JSON.stringify(fileEvent(20, 7, 'a')), '{"kind":"change","id":"x"}'],
+      20,
+      21,
+      new Date().toISOString(),
+    );
+    const response = await handler({
+      Records: [
+        sqsRecord(bad, { messageId: 'bad', groupId: 'table-7' }),
+        sqsRecord(encodeMessage(fileEvent(22, 8, 'b')), { messageId: 'ok', groupId: 'table-8' }),
+      ],
+    });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
+    expect(component.seen).toEqual([22]);
   });
 });
