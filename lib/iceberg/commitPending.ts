@@ -16,7 +16,7 @@ import {
 import { recordedSnapshotIds } from '../registry/recordedSnapshots.js';
 import type { Registry } from '../registry/registry.js';
 import { markRemovedFromTable, replacedBy } from '../registry/removalState.js';
-import type { TableRow } from '../registry/rows.js';
+import type { TableMetadataRow, TableRow } from '../registry/rows.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { adoptForeignCommits } from './adoptForeignCommits.js';
 import { appendFiles } from './commit/appendFiles.js';
@@ -72,10 +72,13 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
   const { registry, store } = deps;
   const clock = deps.clock ?? systemCommitClock;
   const limits: CommitLimits = { ...DEFAULT_COMMIT_LIMITS, ...deps.limits };
-  const row = await registry.tableById(tableId);
+  const [row, metadataRow] = await Promise.all([
+    registry.tableById(tableId),
+    registry.tableMetadata(tableId),
+  ]);
   if (row?.state !== 'active') return 'nothing pending';
   const table: TableRef = { keyPrefix: row.key_prefix, location: row.location };
-  const ensured = await ensureRegisteredTable(deps, row, table, clock);
+  const ensured = await ensureRegisteredTable(deps, row, metadataRow, table, clock);
   const context = {
     registry,
     tableId,
@@ -102,15 +105,33 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
   if (claimed === 0) return 'nothing pending';
 
   let appended: Awaited<ReturnType<typeof appendFiles>>;
+  // What the last attempt took out: the overwritten versions its snapshot removed.
+  let replaced: Awaited<ReturnType<typeof replacedBy>> | undefined;
   try {
+    // The claimed files are read beside the definition (read again after the claim: the files
+    // may have been registered against a schema evolved since the first read); retries re-read.
+    let claimedRead: ReturnType<typeof claimedFiles> | undefined = claimedFiles(
+      registry.client,
+      tableId,
+      target,
+    );
+    claimedRead.catch(() => undefined);
+    const claimedMetadata = await registry.tableMetadata(tableId);
     appended = await appendFiles(store, table, {
       snapshotId,
-      files: () => claimedFiles(registry.client, tableId, target),
-      definition: definitionFromTableMetadata(await registry.tableMetadata(tableId), tableId),
+      files: () => {
+        const read = claimedRead ?? claimedFiles(registry.client, tableId, target);
+        claimedRead = undefined;
+        return read;
+      },
+      definition: definitionFromTableMetadata(claimedMetadata, tableId),
       expire: (next) => retentionCeiling(registry, tableId, next, recovery),
       base: ensured,
       knownSnapshotIds: new Set(ensured.metadata.snapshots.map((s) => s.snapshotId)),
-      replacing: async () => (await replacedBy(registry.client, tableId, target)).map((f) => f.uri),
+      replacing: async () => {
+        replaced = await replacedBy(registry.client, tableId, target);
+        return replaced.map((f) => f.uri);
+      },
       clock,
       limits,
       deadlineMs: claimedAtMs + limits.maxCommitMs,
@@ -120,8 +141,9 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
     throw error;
   }
   const { commit, snapshot, fileIds } = appended;
-  // Read before the files turn `committed`: the overwritten versions this snapshot took out.
-  const replaced = await replacedBy(registry.client, tableId, target);
+  // The snapshot was found already in the table (an earlier attempt's lost answer) without an
+  // attempt reading them here: read before the files turn `committed`.
+  replaced ??= await replacedBy(registry.client, tableId, target);
   await recordCommit(registry.client, {
     pointer: tablePointer(tableId, commit),
     snapshot: snapshotRecord(snapshot, commit.metadataLocation),
@@ -130,7 +152,7 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
   });
   await markRemovedFromTable(
     registry.client,
-    replaced.map((f) => f.id),
+    (replaced ?? []).map((f) => f.id),
     target,
   );
   return {
@@ -171,10 +193,13 @@ async function retentionCeiling(
  * has none (and records the pointer); returns the table's newest metadata.
  */
 export async function ensureIcebergTable(tableId: number, deps: UpdaterDeps): Promise<EnsuredTable> {
-  const row = await deps.registry.tableById(tableId);
+  const [row, metadataRow] = await Promise.all([
+    deps.registry.tableById(tableId),
+    deps.registry.tableMetadata(tableId),
+  ]);
   if (!row) throw new IcebergError('invalid_update', `table ${tableId} is not registered`);
   const table: TableRef = { keyPrefix: row.key_prefix, location: row.location };
-  return ensureRegisteredTable(deps, row, table, deps.clock ?? systemCommitClock);
+  return ensureRegisteredTable(deps, row, metadataRow, table, deps.clock ?? systemCommitClock);
 }
 
 /**
@@ -230,10 +255,11 @@ function definitionFromTableMetadata(row: Awaited<ReturnType<Registry['tableMeta
 async function ensureRegisteredTable(
   deps: UpdaterDeps,
   row: TableRow,
+  metadataRow: TableMetadataRow | undefined,
   table: TableRef,
   clock: CommitClock,
 ): Promise<EnsuredTable> {
-  const definition = definitionFromTableMetadata(await deps.registry.tableMetadata(row.id), row.id);
+  const definition = definitionFromTableMetadata(metadataRow, row.id);
   const ensured = await ensureTable(deps.store, table, definition, {
     knownVersion: row.metadata_version,
     clock,

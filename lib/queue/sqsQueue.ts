@@ -132,10 +132,16 @@ export class SqsQueue implements Queue {
       );
       const failed = output.Failed ?? [];
       if (failed.length > 0) {
-        throw new QueueError('backend', `could not delete ${failed.length} message(s) from ${this.url}`, {
-          retryable: true,
-          details: { failures: failed.map((f) => `${f.Code}: ${f.Message}`) },
-        });
+        const first = failed[0]!;
+        const why = `${first.Code ?? 'unknown'}: ${first.Message ?? ''}`.trim();
+        throw new QueueError(
+          'backend',
+          `could not delete ${failed.length} message(s) from ${this.url} (${why})`,
+          {
+            retryable: true,
+            details: { failures: failed.map((f) => `${f.Code}: ${f.Message}`) },
+          },
+        );
       }
     }
   }

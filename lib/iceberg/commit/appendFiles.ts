@@ -111,11 +111,19 @@ export async function appendFiles(
       const schemaChange = schemaUpdates(base.metadata, options.definition);
       const schema = schemaChange.schema;
       const signature = `${schema['schema-id']}:${base.metadata.defaultSpecId}:${fileIds.join(',')}`;
-      if (written?.signature !== signature) {
-        written = { signature, ...(await writeNewManifest(store, table, base, schema, options, sources)) };
-      }
-      const replacing = new Set((await options.replacing?.()) ?? []);
-      return snapshotCommit(store, table, base, options, schemaChange, written, replacing);
+      // Independent round trips side by side: the new manifest, the files it replaces and the
+      // parent's manifest list (read before it is needed; an overwrite does not use it).
+      const parent = currentSnapshot(base.metadata);
+      const carried = parent ? parentManifests(store, parent) : Promise.resolve([]);
+      carried.catch(() => undefined);
+      const [manifest, replacing] = await Promise.all([
+        written?.signature === signature
+          ? written
+          : writeNewManifest(store, table, base, schema, options, sources).then((m) => ({ signature, ...m })),
+        options.replacing?.() ?? [],
+      ]);
+      written = manifest;
+      return snapshotCommit(store, table, base, options, schemaChange, written, new Set(replacing), carried);
     },
     options,
   );
@@ -161,6 +169,7 @@ async function snapshotCommit(
   schemaChange: SchemaChange,
   added: WrittenManifest,
   replacing: ReadonlySet<string>,
+  carried: Promise<ManifestFile[]>,
 ): Promise<TableCommit> {
   const metadata = base.metadata;
   const parent = currentSnapshot(metadata);
@@ -179,7 +188,7 @@ async function snapshotCommit(
           table,
           metadata,
           snapshotId: options.snapshotId,
-          carried: parent ? await parentManifests(store, parent) : [],
+          carried: await carried,
           addedCount: 1,
           // The registry's properties when known: the table's copy may lag a change.
           policy: mergePolicy(options.definition?.properties ?? metadata.properties),
