@@ -167,10 +167,24 @@ async function metadataSizes(registry: Registry, target: BenchTarget): Promise<s
 }
 
 /** Round trips through the proxies over the run, per landed file and per commit of the table(s). */
-function printRoundTrips(trips: Record<string, number>, files: number, commits: number): void {
+function printRoundTrips(
+  trips: Record<string, number>,
+  times: Record<string, number[]>,
+  files: number,
+  commits: number,
+): void {
   for (const [kind, count] of Object.entries(trips).sort()) {
     console.log(
       `${`${kind} round trips`.padEnd(26)} ${count}: ${(count / files).toFixed(2)} per file, ${(count / commits).toFixed(1)} per commit`,
+    );
+  }
+  // The service's own time to answer (the proxy's delay excluded): a slow emulator under load
+  // shows here, not in astha's round-trip counts.
+  for (const [kind, values] of Object.entries(times).sort()) {
+    const sorted = [...values].sort((a, b) => a - b);
+    const at = (p: number) => `${Math.round(percentile(sorted, p))} ms`;
+    console.log(
+      `${`${kind} service time`.padEnd(26)} p50 ${at(50)}  p99 ${at(99)}  max ${Math.round(sorted.at(-1) ?? 0)} ms`,
     );
   }
 }
@@ -211,7 +225,7 @@ async function report(registry: Registry, target: BenchTarget, files: readonly A
   );
   console.log(`metadata.json at the end   ${await metadataSizes(registry, target)}`);
   const versions = await registry.client.execute('SELECT sum(metadata_version) AS n FROM tables');
-  printRoundTrips(trips, rows.length, Number(versions.rows[0]?.n ?? 0));
+  printRoundTrips(trips, target.serviceTimes(), rows.length, Number(versions.rows[0]?.n ?? 0));
   const windowS = DURATION_S >= 120 ? 60 : 10;
   const samples = rows.map((row, i) => ({ landedAt: landed.get(String(row.path))!, latency: arrived[i]! }));
   const windows = timeline(samples, windowS);

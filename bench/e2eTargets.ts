@@ -32,6 +32,8 @@ export interface BenchTarget {
   metadataBytes(location: string): Promise<number>;
   /** Round trips through the proxies so far, by kind (empty without proxies). */
   roundTrips(): Record<string, number>;
+  /** The services' own answer times behind the proxies, by kind (empty without proxies). */
+  serviceTimes(): Record<string, number[]>;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export function embeddedTarget(dir: string): BenchTarget {
     },
     metadataBytes: async (location) => statSync(fileURLToPath(location)).size,
     roundTrips: () => ({}),
+    serviceTimes: () => ({}),
     close: async () => undefined,
   };
 }
@@ -102,6 +105,7 @@ export async function latencyTarget(dir: string, registryMs: number, storeMs: nu
       return head.ContentLength ?? Number.NaN;
     },
     roundTrips: () => ({ ...registryProxy.counts(), ...awsProxy.counts() }),
+    serviceTimes: () => ({ ...registryProxy.serviceTimes(), ...awsProxy.serviceTimes() }),
     close: async () => {
       await registryProxy.close();
       await awsProxy.close();

@@ -17,6 +17,12 @@ export interface LatencyProxy {
   url: string;
   /** Round trips so far, by the name `classify` gave them. */
   counts(): Record<string, number>;
+  /**
+   * Per kind, how long the service took to start answering (after the added delay), in ms:
+   * the service's own time under the load, which the added latency does not include. SQS
+   * long polls (ReceiveMessage) are left out: they wait on purpose.
+   */
+  serviceTimes(): Record<string, number[]>;
   close(): Promise<void>;
 }
 
@@ -30,6 +36,7 @@ export interface LatencyProxyOptions {
 export async function startLatencyProxy(options: LatencyProxyOptions): Promise<LatencyProxy> {
   const target = new URL(options.target);
   const counts: Record<string, number> = {};
+  const times: Record<string, number[]> = {};
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
@@ -37,11 +44,14 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     let answered = true;
+    let timing: { kind: string; sentAt: number } | undefined;
     client.on('data', (chunk: Buffer) => {
       if (answered) {
         const kind = options.classify?.(chunk) ?? 'request';
         counts[kind] = (counts[kind] ?? 0) + 1;
         answered = false;
+        const longPoll = chunk.subarray(0, 2048).toString('latin1').includes('ReceiveMessage');
+        timing = longPoll ? undefined : { kind, sentAt: performance.now() + options.delayMs };
       }
       setTimeout(() => {
         if (!upstream.destroyed) upstream.write(chunk);
@@ -49,6 +59,10 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     });
     upstream.on('data', (chunk: Buffer) => {
       answered = true;
+      if (timing) {
+        (times[timing.kind] ??= []).push(performance.now() - timing.sentAt);
+        timing = undefined;
+      }
       if (!client.destroyed) client.write(chunk);
     });
     const close = () => {
@@ -69,6 +83,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
   return {
     url: `http://127.0.0.1:${port}`,
     counts: () => ({ ...counts }),
+    serviceTimes: () => Object.fromEntries(Object.entries(times).map(([k, v]) => [k, [...v]])),
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
