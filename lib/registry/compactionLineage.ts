@@ -7,7 +7,7 @@
  * entries are carried through to the new output at their new row offsets. A file astha wrote
  * before lineage existed has no entries and stands for its own rows.
  */
-import type { Client, Transaction } from '@libsql/client';
+import type { Client, InStatement, Transaction } from '@libsql/client';
 import type { LiveFile } from './compactionState.js';
 
 /** Rows [inputRowStart, +rowCount) of input file `inputFileId` are rows [outputRowStart, +rowCount) of an output. */
@@ -18,7 +18,7 @@ export interface RowSegment {
   rowCount: number;
 }
 
-interface LineageEntry {
+export interface LineageEntry {
   sourceFileId: number;
   rowOffset: number;
   rowCount: number;
@@ -27,7 +27,10 @@ interface LineageEntry {
 type Executor = Pick<Client | Transaction, 'execute'>;
 
 /** The entries of the given outputs, by output id, in row order. */
-async function entriesOf(db: Executor, outputIds: readonly number[]): Promise<Map<number, LineageEntry[]>> {
+export async function entriesOf(
+  db: Executor,
+  outputIds: readonly number[],
+): Promise<Map<number, LineageEntry[]>> {
   const byOutput = new Map<number, LineageEntry[]>();
   if (outputIds.length === 0) return byOutput;
   const result = await db.execute({
@@ -84,19 +87,56 @@ export function composeLineage(
 }
 
 /** Records a new output's lineage (inside the transaction that registers it). */
-export async function recordLineage(
-  tx: Executor,
-  outputFileId: number,
+/** The input files the segments read. */
+export function inputsOf(segments: readonly RowSegment[]): number[] {
+  return [...new Set(segments.map((s) => s.inputFileId))];
+}
+
+function entriesJson(entries: readonly LineageEntry[]): string {
+  return JSON.stringify(entries.map((e) => [e.sourceFileId, e.rowOffset, e.rowCount]));
+}
+
+/**
+ * The statement recording an output's lineage, the output named by its key (in the same batch
+ * that inserts it); idempotent: an output that already has lineage gets none added.
+ */
+export function lineageStatement(
+  tableId: number,
+  output: { path: string; etag: string },
   segments: readonly RowSegment[],
-): Promise<void> {
-  if (segments.length === 0) return;
-  const inputs = [...new Set(segments.map((s) => s.inputFileId))];
-  const entries = composeLineage(segments, await entriesOf(tx, inputs));
-  await tx.execute({
+  inputLineage: ReadonlyMap<number, readonly LineageEntry[]>,
+): InStatement {
+  return {
     sql: `INSERT INTO compacted_rows (output_file_id, source_file_id, row_offset, row_count)
-          SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?) j`,
-    args: [outputFileId, JSON.stringify(entries.map((e) => [e.sourceFileId, e.rowOffset, e.rowCount]))],
-  });
+          SELECT f.id, j.value ->> 0, j.value ->> 1, j.value ->> 2
+          FROM table_files f, json_each(?) j
+          WHERE f.table_id = ? AND f.path = ? AND f.etag = ?
+            AND NOT EXISTS (SELECT 1 FROM compacted_rows c WHERE c.output_file_id = f.id)`,
+    args: [entriesJson(composeLineage(segments, inputLineage)), tableId, output.path, output.etag],
+  };
+}
+
+/** A removed file (not purged by astha) not yet retracted whose rows live on in a live output. */
+const RETRACTABLE = `iceberg_state = 'removed' AND retracted_at IS NULL AND purged_at IS NULL
+  AND EXISTS (SELECT 1 FROM compacted_rows c JOIN table_files o ON o.id = c.output_file_id
+              WHERE c.source_file_id = table_files.id AND o.iceberg_state = 'committed')`;
+
+/**
+ * The statement retracting a compaction's inputs the user removed between its commit and its
+ * record (`removed` by something other than the replacing snapshot): their rows are in an output.
+ */
+export function retractRemovedInputs(
+  tableId: number,
+  snapshotId: string,
+  inputUris: readonly string[],
+  atIso: string,
+): InStatement {
+  return {
+    sql: `UPDATE table_files SET retracted_at = ?
+          WHERE table_id = ? AND target_snapshot_id IS NOT ? AND uri IN (SELECT value FROM json_each(?))
+            AND ${RETRACTABLE}`,
+    args: [atIso, tableId, snapshotId, JSON.stringify(inputUris)],
+  };
 }
 
 /**
@@ -113,11 +153,7 @@ export async function markRetracted(
   if (fileIds.length === 0) return [];
   const result = await tx.execute({
     sql: `UPDATE table_files SET retracted_at = ?
-          WHERE id IN (SELECT value FROM json_each(?))
-            AND iceberg_state = 'removed' AND retracted_at IS NULL AND purged_at IS NULL
-            AND EXISTS (SELECT 1 FROM compacted_rows c JOIN table_files o ON o.id = c.output_file_id
-                        WHERE c.source_file_id = table_files.id AND o.iceberg_state = 'committed')
-          RETURNING id`,
+          WHERE id IN (SELECT value FROM json_each(?)) AND ${RETRACTABLE} RETURNING id`,
     args: [atIso, JSON.stringify(fileIds)],
   });
   return result.rows.map((row) => Number(row.id));

@@ -1,16 +1,23 @@
 /**
  * The registry side of compaction. Planning reads the table's live committed files with their
- * statistics; after a `replace` snapshot committed, ONE transaction records it: the pointer and
+ * statistics; after a `replace` snapshot committed, ONE write request records it: the pointer and
  * the snapshot row, the inputs `removed` with `target_snapshot_id` = the replacing snapshot
  * (so cleanup can tell "replaced by compaction" from "deleted by the user": the snapshot row
  * says `replace`), the outputs as `committed`, `astha_written = 1`, with their statistics, and
  * the table's file count and size adjusted.
  */
 import type { Client } from '@libsql/client';
-import { markRetracted, type RowSegment, recordLineage } from './compactionLineage.js';
+import type { InStatement } from '@libsql/client';
+import {
+  entriesOf,
+  inputsOf,
+  lineageStatement,
+  retractRemovedInputs,
+  type RowSegment,
+} from './compactionLineage.js';
 import { type CommittedSnapshot, pointerUpdate, snapshotInsert, type TablePointer } from './commitState.js';
-import { applyDelta } from './writeRegistrations.js';
-import { writeTransaction } from './writeTransaction.js';
+import { NOW_SQL } from './schema.js';
+import { writeBatch } from './writeTransaction.js';
 
 /** A committed file as compaction plans and commits it. */
 export interface LiveFile {
@@ -85,87 +92,92 @@ export interface CompactionRecord {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * Records a committed replace. Idempotent: a second call (recovery after a lost response) finds
- * the inputs already removed and the outputs already registered, and changes nothing.
+ * Records a committed replace in ONE write request (the inputs' lineage is read before it):
+ * against sqld a write lock is held for the server's run of the batch, not a round trip per
+ * statement, so appends and registrations never queue behind a compaction's bookkeeping.
+ * Idempotent: a second call (recovery after a lost response) finds the inputs already removed
+ * and the outputs already registered, and changes nothing.
  */
 export async function recordCompaction(client: Client, record: CompactionRecord): Promise<void> {
   const { tableId, pointer, snapshot, nowMs } = record;
-  await writeTransaction(client, async (tx) => {
+  const inputLineage = await entriesOf(
+    client,
+    record.outputs.flatMap((o) => inputsOf(o.segments ?? [])),
+  );
+  const inputs = JSON.stringify(record.inputUris);
+  const outputs = JSON.stringify(
+    record.outputs.map((o) => [
+      o.path,
+      o.uri,
+      o.size,
+      o.etag,
+      o.rowCount,
+      o.partitionPath,
+      o.partitionValuesJson,
+      o.schemaId,
+      o.columnCount,
+      o.columnStatsJson,
+      o.splitOffsetsJson,
+    ]),
+  );
+  // Outputs not registered yet (none on a second call), and inputs still live: what the table's
+  // counters gain and lose. Evaluated before the statements after it change either.
+  const newOutputs = `FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM table_files f
+                        WHERE f.table_id = ? AND f.path = j.value ->> 0 AND f.etag = j.value ->> 3)`;
+  const liveInputs = `FROM table_files WHERE table_id = ? AND iceberg_state = 'committed'
+                        AND uri IN (SELECT value FROM json_each(?))`;
+  const statements: InStatement[] = [
     // Same pointer and snapshot statements as an append, so the two can never drift apart.
-    await tx.execute(pointerUpdate({ ...pointer, tableId }, nowMs));
-    await tx.execute(snapshotInsert(tableId, snapshot));
-    const removed = await tx.execute({
+    pointerUpdate({ ...pointer, tableId }, nowMs),
+    snapshotInsert(tableId, snapshot),
+    {
+      sql: `UPDATE tables SET
+              row_count = row_count + (SELECT coalesce(sum(j.value ->> 4), 0) ${newOutputs})
+                - (SELECT coalesce(sum(row_count), 0) ${liveInputs}),
+              total_size = total_size + (SELECT coalesce(sum(j.value ->> 2), 0) ${newOutputs})
+                - (SELECT coalesce(sum(size), 0) ${liveInputs}),
+              file_count = file_count + (SELECT count(*) ${newOutputs}) - (SELECT count(*) ${liveInputs}),
+              last_modified = ${NOW_SQL}
+            WHERE id = ?`,
+      args: [
+        ...[outputs, tableId, tableId, inputs],
+        ...[outputs, tableId, tableId, inputs],
+        ...[outputs, tableId, tableId, inputs],
+        tableId,
+      ],
+    },
+    {
       sql: `UPDATE table_files SET iceberg_state = 'removed', target_snapshot_id = ?, updated_at = ?
-            WHERE table_id = ? AND iceberg_state = 'committed' AND uri IN (SELECT value FROM json_each(?))
-            RETURNING size, row_count`,
-      args: [snapshot.snapshotId, iso(nowMs), tableId, JSON.stringify(record.inputUris)],
-    });
-    let added = 0;
-    let addedBytes = 0;
-    let addedRows = 0;
-    for (const output of record.outputs) {
-      const inserted = await tx.execute({
-        sql: `INSERT INTO table_files (table_id, path, uri, size, etag, row_count, partition_path,
-                partition_values_json, file_format, schema_id, iceberg_state, target_snapshot_id, snapshot_id,
-                astha_written, registered_at, updated_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'parquet', ?, 'committed', ?, ?, 1, ?, ?)
-              ON CONFLICT (table_id, path, etag) DO NOTHING RETURNING id`,
-        args: [
-          tableId,
-          output.path,
-          output.uri,
-          output.size,
-          output.etag,
-          output.rowCount,
-          output.partitionPath,
-          output.partitionValuesJson,
-          output.schemaId,
-          snapshot.snapshotId,
-          snapshot.snapshotId,
-          iso(nowMs),
-          iso(nowMs),
-        ],
-      });
-      const fileId = inserted.rows[0]?.id;
-      if (fileId === undefined || fileId === null) continue;
-      await tx.execute({
-        sql: `INSERT INTO file_statistics (file_id, table_id, record_count, file_size, column_count,
-                column_stats_json, split_offsets_json) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        args: [
-          Number(fileId),
-          tableId,
-          output.rowCount,
-          output.size,
-          output.columnCount,
-          output.columnStatsJson,
-          output.splitOffsetsJson,
-        ],
-      });
-      await recordLineage(tx, Number(fileId), output.segments ?? []);
-      added += 1;
-      addedBytes += output.size;
-      addedRows += output.rowCount;
-    }
+            WHERE table_id = ? AND iceberg_state = 'committed' AND uri IN (SELECT value FROM json_each(?))`,
+      args: [snapshot.snapshotId, iso(nowMs), tableId, inputs],
+    },
+    {
+      sql: `INSERT INTO table_files (table_id, path, uri, size, etag, row_count, partition_path,
+              partition_values_json, file_format, schema_id, iceberg_state, target_snapshot_id, snapshot_id,
+              astha_written, registered_at, updated_at)
+            SELECT ?, v ->> 0, v ->> 1, v ->> 2, v ->> 3, v ->> 4, v ->> 5, v ->> 6, 'parquet', v ->> 7,
+              'committed', ?, ?, 1, ?, ?
+            FROM (SELECT value AS v FROM json_each(?) ORDER BY key) WHERE true
+            ON CONFLICT (table_id, path, etag) DO NOTHING`,
+      args: [tableId, snapshot.snapshotId, snapshot.snapshotId, iso(nowMs), iso(nowMs), outputs],
+    },
+    {
+      // Statistics of the outputs that have none: the ones just inserted.
+      sql: `INSERT INTO file_statistics (file_id, table_id, record_count, file_size, column_count,
+              column_stats_json, split_offsets_json)
+            SELECT f.id, f.table_id, j.value ->> 4, j.value ->> 2, j.value ->> 8, j.value ->> 9, j.value ->> 10
+            FROM json_each(?) j JOIN table_files f
+              ON f.table_id = ? AND f.path = j.value ->> 0 AND f.etag = j.value ->> 3
+            WHERE NOT EXISTS (SELECT 1 FROM file_statistics s WHERE s.file_id = f.id)`,
+      args: [outputs, tableId],
+    },
+    ...record.outputs
+      .filter((o) => (o.segments ?? []).length > 0)
+      .map((o) => lineageStatement(tableId, o, o.segments ?? [], inputLineage)),
     // An input removed by its user between the commit and now: its rows are in an output.
-    const removedMeanwhile = await tx.execute({
-      sql: `SELECT id FROM table_files
-            WHERE table_id = ? AND iceberg_state = 'removed' AND target_snapshot_id IS NOT ?
-              AND uri IN (SELECT value FROM json_each(?))`,
-      args: [tableId, snapshot.snapshotId, JSON.stringify(record.inputUris)],
-    });
-    await markRetracted(
-      tx,
-      removedMeanwhile.rows.map((r) => Number(r.id)),
-      iso(nowMs),
-    );
-    const removedBytes = removed.rows.reduce((sum, r) => sum + Number(r.size), 0);
-    const removedRows = removed.rows.reduce((sum, r) => sum + Number(r.row_count ?? 0), 0);
-    await applyDelta(tx, tableId, {
-      rows: addedRows - removedRows,
-      bytes: addedBytes - removedBytes,
-      files: added - removed.rows.length,
-    });
-  });
+    retractRemovedInputs(tableId, snapshot.snapshotId, record.inputUris, iso(nowMs)),
+  ];
+  await writeBatch(client, statements);
 }
 
 /** Active tables that have committed files: what a compactor refresh looks at. */

@@ -4,7 +4,9 @@
  */
 import type { Client } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitPending } from '../../lib/iceberg/commitPending.js';
 import { claimPendingFiles, openClaims, recordCommit } from '../../lib/registry/commitState.js';
+import { recordCompaction } from '../../lib/registry/compactionState.js';
 import { openRegistry, type Registry } from '../../lib/registry/registry.js';
 import { FsStore } from '../../lib/store/fsStore.js';
 import { addOrderFiles, tempDir } from '../iceberg/commit/commitFixtures.js';
@@ -85,6 +87,104 @@ describe('commit requests to a sqld registry', () => {
     expect(await openClaims(registry.client, tableId)).toEqual([]);
     const states = await registry.client.execute('SELECT DISTINCT iceberg_state FROM table_files');
     expect(states.rows.map((r) => String(r.iceberg_state))).toEqual(['committed']);
+    registry.close();
+  });
+});
+
+describe('compaction record on a sqld registry', () => {
+  it('records a replace in one write request after one read, and a second record changes nothing', async () => {
+    const registry: Registry = await openRegistry(sqld.url);
+    const store = new FsStore(`${dir.path}/warehouse-compaction`);
+    await addOrderFiles(registry, store, { prefix: 'sales/compacted', count: 3, rows: 5 });
+    const tableId = (await registry.tableByName('sales', 'compacted'))!.id;
+    const committed = await commitPending(tableId, { registry, store });
+    if (committed === 'nothing pending') throw new Error('nothing committed');
+    const inputs = await registry.client.execute({
+      sql: 'SELECT id, uri FROM table_files WHERE table_id = ? ORDER BY id',
+      args: [tableId],
+    });
+    const ids = inputs.rows.map((r) => Number(r.id));
+    const record = {
+      tableId,
+      pointer: {
+        tableId,
+        metadataLocation: 'file:///v9.metadata.json',
+        metadataVersion: 9,
+        currentSnapshotId: '99',
+      },
+      snapshot: {
+        snapshotId: '99',
+        sequenceNumber: 9,
+        parentSnapshotId: committed.snapshotId,
+        operation: 'replace' as const,
+        manifestList: 'file:///snap-99.avro',
+        summaryJson: '{}',
+        metadataLocation: 'file:///v9.metadata.json',
+        timestampMs: Date.now(),
+      },
+      inputUris: inputs.rows.map((r) => String(r.uri)),
+      outputs: [
+        {
+          path: 'data/compacted-1.parquet',
+          uri: 'file:///data/compacted-1.parquet',
+          size: 1234,
+          etag: 'out-1',
+          rowCount: 15,
+          partitionPath: '',
+          partitionValuesJson: '{}',
+          schemaId: 0,
+          columnCount: 3,
+          columnStatsJson: '[]',
+          splitOffsetsJson: null,
+          segments: ids.map((id, i) => ({
+            inputFileId: id,
+            inputRowStart: 0,
+            outputRowStart: i * 5,
+            rowCount: 5,
+          })),
+        },
+      ],
+      nowMs: Date.now(),
+    };
+    expect(await registry.tableById(tableId)).toMatchObject({ file_count: 3, row_count: 15 });
+    const first = await requests(registry.client, () => recordCompaction(registry.client, record));
+    expect(first.count).toBe(2);
+    const states = await registry.client.execute({
+      sql: 'SELECT id, iceberg_state, astha_written FROM table_files WHERE table_id = ? ORDER BY id',
+      args: [tableId],
+    });
+    expect(states.rows.map((r) => [r.iceberg_state, r.astha_written])).toEqual([
+      ['removed', 0],
+      ['removed', 0],
+      ['removed', 0],
+      ['committed', 1],
+    ]);
+    const outputId = Number(states.rows[3]?.id);
+    const after = await registry.tableById(tableId);
+    // Three inputs out, one output in.
+    expect(after).toMatchObject({ file_count: 1, row_count: 15, total_size: 1234 });
+    const lineage = await registry.client.execute({
+      sql: 'SELECT source_file_id, row_offset, row_count FROM compacted_rows WHERE output_file_id = ? ORDER BY row_offset',
+      args: [outputId],
+    });
+    expect(lineage.rows.map((r) => [r.source_file_id, r.row_offset, r.row_count])).toEqual(
+      ids.map((id, i) => [id, i * 5, 5]),
+    );
+    expect((await registry.fileStatistics(outputId))?.record_count).toBe(15);
+
+    await recordCompaction(registry.client, record);
+    expect(await registry.tableById(tableId)).toMatchObject({
+      file_count: after!.file_count,
+      row_count: after!.row_count,
+      total_size: after!.total_size,
+    });
+    const counts = await registry.client.execute({
+      sql: `SELECT (SELECT count(*) FROM table_files WHERE table_id = ?) AS files,
+                   (SELECT count(*) FROM compacted_rows WHERE output_file_id = ?) AS lineage,
+                   (SELECT count(*) FROM file_statistics WHERE file_id = ?) AS stats`,
+      args: [tableId, outputId, outputId],
+    });
+    expect(counts.rows[0]).toMatchObject({ files: 4, lineage: 3, stats: 1 });
     registry.close();
   });
 });
