@@ -16,6 +16,7 @@
  * and the leading `_` hides them from Hive-style directory listings. Readers open data files
  * by the path and format in the manifest, so the name does not matter to them.
  */
+import { mapInFlight } from '../inFlight.js';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
@@ -289,16 +290,11 @@ async function outputFields(
   footerBytes: FooterBytes,
 ): Promise<NestedField[]> {
   const present = new Set<string>();
-  let nextFile = 0;
-  const worker = async () => {
-    while (nextFile < files.length) {
-      const file = files[nextFile++]!;
-      const metadata = await parquetMetadataAsync(await footerBytes.footerSource(options.store, file));
-      footers.set(file.id, metadata);
-      for (const column of parquetSchema(metadata).children) present.add(column.element.name);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(FOOTER_READS_IN_FLIGHT, files.length) }, worker));
+  await mapInFlight(files, FOOTER_READS_IN_FLIGHT, async (file) => {
+    const metadata = await parquetMetadataAsync(await footerBytes.footerSource(options.store, file));
+    footers.set(file.id, metadata);
+    for (const column of parquetSchema(metadata).children) present.add(column.element.name);
+  });
   return options.schema.fields.filter((f) => present.has(f.name));
 }
 

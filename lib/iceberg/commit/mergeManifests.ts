@@ -8,6 +8,7 @@
  */
 import type { ObjectStore } from '../../store/objectStore.js';
 import { type ManifestEntry, ManifestEntryStatus } from '../spec/dataFile.js';
+import { mapInFlight } from '../../inFlight.js';
 import { inheritFromManifestFile, readManifest, writeManifest } from '../spec/manifest.js';
 import {
   ManifestContentType,
@@ -90,11 +91,19 @@ function packBins(manifests: ManifestFile[], targetSize: number): ManifestFile[]
   return bins;
 }
 
+/** Manifest reads of one merge in flight at once. */
+const MANIFEST_READS_IN_FLIGHT = 16;
+
 async function mergeBin(input: MergeInput, bin: ManifestFile[]): Promise<ManifestFileInput> {
   const { store, table, metadata, snapshotId } = input;
   const entries: ManifestEntry[] = [];
-  for (const manifest of bin) {
-    const read = readManifest(await store.get(keyOfUri(store, manifest.manifestPath)));
+  // A merge reads up to `min-count-to-merge` (100) manifests: one after another, that is seconds
+  // of round trips to S3 inside a commit; side by side, a few.
+  const bodies = await mapInFlight(bin, MANIFEST_READS_IN_FLIGHT, (manifest) =>
+    store.get(keyOfUri(store, manifest.manifestPath)),
+  );
+  for (const [i, manifest] of bin.entries()) {
+    const read = readManifest(bodies[i]!);
     for (const entry of inheritFromManifestFile(read.entries, manifest)) {
       // Files deleted by an earlier snapshot are no longer live: a merged manifest drops them.
       if (entry.status === ManifestEntryStatus.DELETED) continue;
