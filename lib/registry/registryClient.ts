@@ -11,7 +11,6 @@
  * SerialClient, means the operations of one process queue asynchronously and never contend;
  * the busy timeout only covers other processes.
  */
-import { profileClient } from '../../../diag/sqlprof.js';
 import { resolve } from 'node:path';
 import { type Client, type Config, createClient } from '@libsql/client';
 import { errorMessage } from '../errors.js';
@@ -49,8 +48,7 @@ function create(url: string, options: ClientOptions): Client {
   if (url.startsWith('file:'))
     config = { ...config, concurrency: 1, timeout: options.busyTimeoutMs ?? FILE_BUSY_TIMEOUT_MS };
   try {
-    const made = url.startsWith('file:') ? new SerialClient(createClient(config)) : createClient(config);
-    return process.env.ASTHA_SQL_PROFILE ? (profileClient(made) as Client) : made;
+    return url.startsWith('file:') ? new SerialClient(createClient(config)) : createClient(config);
   } catch (cause) {
     throw new RegistryError('invalid_url', `cannot open registry ${url}: ${errorMessage(cause)}`, { cause });
   }
