@@ -60,7 +60,9 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
     upstream.on('data', (chunk: Buffer) => {
       answered = true;
       if (timing) {
-        (times[timing.kind] ??= []).push(performance.now() - timing.sentAt);
+        const list = times[timing.kind] ?? [];
+        list.push(performance.now() - timing.sentAt);
+        times[timing.kind] = list;
         timing = undefined;
       }
       if (!client.destroyed) client.write(chunk);
