@@ -142,13 +142,17 @@ function describeLatencies(label: string, values: number[]): string {
   return `${label.padEnd(26)} p50 ${ms(50)}  p95 ${ms(95)}  p99 ${ms(99)}  max ${ms(100)}`;
 }
 
-/** Landing → arrived per window of arrivals: flat means astha keeps up, rising means a backlog grows. */
+/**
+ * Landing → arrived per window of arrivals: flat means astha keeps up, rising means a backlog
+ * grows. A file landed at the very end (a writer a few ms late) counts in the last window.
+ */
 function timeline(samples: { landedAt: number; latency: number }[], windowS: number): number[][] {
   const start = Math.min(...samples.map((s) => s.landedAt));
-  const windows: number[][] = [];
+  const last = Math.max(0, Math.ceil(DURATION_S / windowS) - 1);
+  const windows: number[][] = Array.from({ length: last + 1 }, () => []);
   for (const { landedAt, latency } of samples) {
-    const window = Math.floor((landedAt - start) / (windowS * 1000));
-    windows[window] = [...(windows[window] ?? []), latency];
+    const window = Math.min(last, Math.floor((landedAt - start) / (windowS * 1000)));
+    windows[window]!.push(latency);
   }
   return windows.map((w) => w ?? []);
 }
