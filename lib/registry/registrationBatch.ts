@@ -21,10 +21,10 @@ import {
   fileRowValues,
   loadExistingFiles,
   olderVersions,
-  type Rejection,
   type RegistrationFaults,
   type RegistrationOutcome,
   STATISTICS_COLUMNS,
+  sortPlans,
   statisticsValues,
 } from './registrationGroup.js';
 import { NOW_SQL } from './schema.js';
@@ -41,29 +41,14 @@ export async function registerInOneBatch(
   plans: readonly RegistrationPlan[],
   faults: Pick<RegistrationFaults, 'afterReads'> = {},
 ): Promise<RegistrationOutcome[] | undefined> {
-  const outcomes = new Array<RegistrationOutcome>(plans.length);
-  const filePlans: { index: number; plan: FilePlan }[] = [];
-  for (const [index, plan] of plans.entries()) {
-    if (plan.kind === 'file' || plan.kind === 'unreadable') filePlans.push({ index, plan });
-    else if (plan.kind === 'duplicate')
-      outcomes[index] = {
-        object: plan.object,
-        status: 'duplicate',
-        tableId: plan.tableId,
-        fileId: plan.fileId,
-      };
-    else if (plan.kind === 'ignored')
-      outcomes[index] = { object: plan.object, status: 'ignored', reason: plan.reason };
-    else if (plan.kind === 'failed')
-      outcomes[index] = { object: plan.object, status: 'failed', error: plan.error };
-    else return undefined; // an object outside any table is recorded as a rejection
-  }
+  const { outcomes, filePlans, rejections } = sortPlans(plans);
+  // An object outside any table is recorded as a rejection: the transaction's work.
+  if (rejections.length > 0) return undefined;
   const tables = await loadTables(
     client,
     filePlans.map((p) => p.plan.location),
   );
   const existing = await loadExistingFiles(client, filePlans, tables);
-  const rejections: Rejection[] = [];
   let rows: FileRow[];
   try {
     rows = await decide(NO_WRITES, filePlans, tables, existing, outcomes, rejections);

@@ -72,23 +72,7 @@ export async function writeRegistrationGroup(
   plans: readonly RegistrationPlan[],
   faults: RegistrationFaults,
 ): Promise<GroupResult> {
-  const outcomes: RegistrationOutcome[] = new Array(plans.length);
-  const filePlans: { index: number; plan: FilePlan }[] = [];
-  const rejections: Rejection[] = [];
-  plans.forEach((plan, index) => {
-    if (plan.kind === 'file' || plan.kind === 'unreadable') filePlans.push({ index, plan });
-    else if (plan.kind === 'outside') rejections.push({ index, object: plan.object, reason: plan.reason });
-    else if (plan.kind === 'duplicate')
-      outcomes[index] = {
-        object: plan.object,
-        status: 'duplicate',
-        tableId: plan.tableId,
-        fileId: plan.fileId,
-      };
-    else if (plan.kind === 'ignored')
-      outcomes[index] = { object: plan.object, status: 'ignored', reason: plan.reason };
-    else outcomes[index] = { object: plan.object, status: 'failed', error: plan.error };
-  });
+  const { outcomes, filePlans, rejections } = sortPlans(plans);
   const tables = await loadTables(
     tx,
     filePlans.map((p) => p.plan.location),
@@ -126,6 +110,31 @@ export async function writeRegistrationGroup(
     }
   }
   return { outcomes, deltas };
+}
+
+/**
+ * The plans by what they need: file plans to decide, objects outside any table to reject, and
+ * the outcomes of those that need no write (duplicates, ignored, failed), in plan order.
+ */
+export function sortPlans(plans: readonly RegistrationPlan[]) {
+  const outcomes: RegistrationOutcome[] = new Array(plans.length);
+  const filePlans: { index: number; plan: FilePlan }[] = [];
+  const rejections: Rejection[] = [];
+  plans.forEach((plan, index) => {
+    if (plan.kind === 'file' || plan.kind === 'unreadable') filePlans.push({ index, plan });
+    else if (plan.kind === 'outside') rejections.push({ index, object: plan.object, reason: plan.reason });
+    else if (plan.kind === 'duplicate')
+      outcomes[index] = {
+        object: plan.object,
+        status: 'duplicate',
+        tableId: plan.tableId,
+        fileId: plan.fileId,
+      };
+    else if (plan.kind === 'ignored')
+      outcomes[index] = { object: plan.object, status: 'ignored', reason: plan.reason };
+    else outcomes[index] = { object: plan.object, status: 'failed', error: plan.error };
+  });
+  return { outcomes, filePlans, rejections };
 }
 
 function fileIdOf(outcome: RegistrationOutcome): number {

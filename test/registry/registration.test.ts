@@ -1,37 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { toSingleValue } from '../../lib/iceberg/spec/singleValue.js';
 import type { Schema } from '../../lib/iceberg/spec/types.js';
 import type { S3ObjectRef } from '../../lib/registry/planRegistration.js';
 import { openRegistry, type Registry } from '../../lib/registry/registry.js';
-import { FsStore } from '../../lib/store/fsStore.js';
+import type { FsStore } from '../../lib/store/fsStore.js';
 import type { GetOptions } from '../../lib/store/objectStore.js';
+import { BUCKET, land, options, PREFIX, warehouse } from './landedObjects.js';
 import { ordersParquet, stringIdParquet, wideParquet } from './parquetFiles.js';
 import { BACKENDS, cdcRowsAfter, freshRegistry, lastCdcId, urlOf } from './registryBackends.js';
-
-const BUCKET = 'lake';
-const PREFIX = 'wh';
-const options = { warehousePrefix: PREFIX };
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function warehouse(): FsStore {
-  const dir = mkdtempSync(join(tmpdir(), 'astha-wh-'));
-  dirs.push(dir);
-  return new FsStore(dir);
-}
-
-/** Puts `bytes` at `<ns>/<table>/data/...` in the store and returns its S3 notification. */
-async function land(store: FsStore, path: string, bytes: Uint8Array): Promise<S3ObjectRef> {
-  const info = await store.put(path, bytes);
-  // S3 events carry the ETag without the quotes HTTP puts around it.
-  return { bucket: BUCKET, key: `${PREFIX}/${path}`, size: info.size, etag: info.etag.replaceAll('"', '') };
-}
 
 async function count(registry: Registry, sql: string): Promise<number> {
   return Number((await registry.client.execute(sql)).rows[0]?.n);

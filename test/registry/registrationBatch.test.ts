@@ -1,31 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { S3ObjectRef } from '../../lib/registry/planRegistration.js';
 import type { Registry } from '../../lib/registry/registry.js';
-import { FsStore } from '../../lib/store/fsStore.js';
 import { countRequests } from './countRequests.js';
+import { land, options, warehouse } from './landedObjects.js';
 import { ordersParquet } from './parquetFiles.js';
 import { BACKENDS, freshRegistry } from './registryBackends.js';
-
-const BUCKET = 'lake';
-const options = { warehousePrefix: 'wh' };
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function warehouse(): FsStore {
-  const dir = mkdtempSync(join(tmpdir(), 'astha-wh-'));
-  dirs.push(dir);
-  return new FsStore(dir);
-}
-
-async function land(store: FsStore, path: string, bytes: Uint8Array): Promise<S3ObjectRef> {
-  const info = await store.put(path, bytes);
-  return { bucket: BUCKET, key: `wh/${path}`, size: info.size, etag: info.etag.replaceAll('"', '') };
-}
 
 async function one(registry: Registry, sql: string): Promise<Record<string, unknown>> {
   return (await registry.client.execute(sql)).rows[0] as Record<string, unknown>;

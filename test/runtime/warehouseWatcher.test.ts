@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/log.js';
 import type { ObjectChange } from '../../lib/register/s3Notification.js';
 import { WarehouseWatcher } from '../../lib/runtime/warehouseWatcher.js';
+import type { ObjectStore } from '../../lib/store/objectStore.js';
 import { openStore } from '../../lib/store/openStore.js';
 
 let dir: string;
@@ -24,11 +25,13 @@ interface WatcherOptions {
   /** Watch the directory for file-system hints (start() needed). */
   watch?: boolean;
   scanIntervalMs?: number;
+  /** Another view of the warehouse (a slow listing, say). */
+  store?: ObjectStore;
 }
 
 function watcher(emitted: ObjectChange[], options: WatcherOptions = {}) {
   return new WarehouseWatcher({
-    store: openStore(`file://${dir}`),
+    store: options.store ?? openStore(`file://${dir}`),
     bucket: 'local',
     logger: silentLogger(),
     emit: async (changes) => {
@@ -152,16 +155,7 @@ describe('WarehouseWatcher.scanOnce', () => {
       },
     });
     const emitted: ObjectChange[] = [];
-    const w = new WarehouseWatcher({
-      store: slowStore,
-      bucket: 'local',
-      logger: silentLogger(),
-      emit: async (changes) => {
-        emitted.push(...changes);
-      },
-      quietMs: 0,
-      scanIntervalMs: 10,
-    });
+    const w = watcher(emitted, { store: slowStore, scanIntervalMs: 10 });
     w.start();
     try {
       await new Promise((r) => setTimeout(r, 1_000));
@@ -193,17 +187,7 @@ describe('WarehouseWatcher.scanOnce', () => {
       },
     });
     const emitted: ObjectChange[] = [];
-    const w = new WarehouseWatcher({
-      store: slowStore,
-      bucket: 'local',
-      logger: silentLogger(),
-      emit: async (changes) => {
-        emitted.push(...changes);
-      },
-      quietMs: 0,
-      watchDir: dir,
-      scanIntervalMs: 600_000,
-    });
+    const w = watcher(emitted, { store: slowStore, watch: true, scanIntervalMs: 600_000 });
     w.start();
     try {
       await new Promise((r) => setTimeout(r, 100));
