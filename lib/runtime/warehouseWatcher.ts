@@ -250,14 +250,18 @@ export class WarehouseWatcher {
       const keys = this.dueKeys((this.options.now ?? Date.now)());
       if (keys.length > 0) this.startCheck(keys);
     }
+    // Nothing due yet (a hint's timer fired before a young key's time): wait for that time.
+    this.scheduleRest();
   }
 
   private startScan(): void {
     this.fullPending = false;
     const started = Date.now();
-    // The listing covers every key hinted so far; the keys of a check in flight are its to decide.
-    this.dirty.clear();
-    this.touched = new Set(this.checkingKeys);
+    // The listing covers every key hinted so far, but the keys of a check in flight are its to
+    // decide: one it already found young waits in `dirty` for its next look, which must stay.
+    const checking = new Set(this.checkingKeys);
+    for (const key of [...this.dirty.keys()]) if (!checking.has(key)) this.dirty.delete(key);
+    this.touched = checking;
     this.scanning = this.scanOnce()
       .then(() => {
         this.fullScanDone = true;

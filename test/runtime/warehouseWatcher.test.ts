@@ -208,6 +208,74 @@ describe('WarehouseWatcher.scanOnce', () => {
     }
   });
 
+  it('a pass that finds nothing due yet still comes back when a young file will be quiet', async () => {
+    write('ns/t/data/young.parquet');
+    const emitted: ObjectChange[] = [];
+    const w = watcher(emitted, { quietMs: 300, scanIntervalMs: 600_000 });
+    const inside = w as unknown as { stopped: boolean; dirty: Map<string, number>; runWork(): void };
+    inside.stopped = false;
+    try {
+      // As when a hint's timer fires before the young file's time: nothing is due at this pass.
+      inside.dirty.set('ns/t/data/young.parquet', Date.now() + 300);
+      inside.runWork();
+      for (let i = 0; i < 60 && emitted.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(emitted.map((c) => c.key)).toEqual(['ns/t/data/young.parquet']);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('a young file a running check already looked at still waits for its next look when a full scan starts', async () => {
+    write('ns/t/data/first.parquet');
+    const store = openStore(`file://${dir}`);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let headingSecond: () => void = () => undefined;
+    const headedSecond = new Promise<void>((r) => {
+      headingSecond = r;
+    });
+    const slowHead = Object.assign(Object.create(store) as typeof store, {
+      async head(key: string) {
+        if (key.endsWith('second.parquet')) {
+          headingSecond();
+          await gate;
+        }
+        return store.head(key);
+      },
+    });
+    const w = watcher([], { store: slowHead, quietMs: 60_000, scanIntervalMs: 600_000 });
+    // Driven step by step (no file-system events, no timers firing in between).
+    const inside = w as unknown as {
+      stopped: boolean;
+      dirty: Map<string, number>;
+      fullPending: boolean;
+      scanning?: Promise<void>;
+      checking?: Promise<void>;
+      runWork(): void;
+    };
+    inside.stopped = false;
+    try {
+      inside.dirty.set('ns/t/data/first.parquet', 0);
+      inside.dirty.set('ns/t/data/second.parquet', 0);
+      inside.runWork(); // a check of both: first is young, second's look hangs
+      await headedSecond;
+      expect(inside.dirty.has('ns/t/data/first.parquet')).toBe(true);
+      inside.fullPending = true;
+      inside.runWork(); // a full scan starts while the check is in flight
+      await inside.scanning;
+      release();
+      await inside.checking;
+      // Still waiting to be announced once quiet; lost, it would wait for the next full scan.
+      expect(inside.dirty.has('ns/t/data/first.parquet')).toBe(true);
+      expect(w.scanned).toBe(false);
+    } finally {
+      release();
+      await w.stop();
+    }
+  });
+
   it('announces a steady stream of files from file-system hints alone, without waiting for a full scan', async () => {
     const emitted: ObjectChange[] = [];
     // Only the first scan is a full one: everything after must come from the hints.
