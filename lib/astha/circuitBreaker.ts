@@ -7,6 +7,7 @@
  */
 import type { Client, InStatement, ResultSet } from '@libsql/client';
 import type { Queue } from '../queue/queue.js';
+import type { SqlCondition } from '../registry/writeTransaction.js';
 import { COMPONENTS, type Component } from './subscriptions.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -76,7 +77,7 @@ export function breakersFrom(result: ResultSet): Map<Component, BreakerRecord> {
 }
 
 /** The upsert of a breaker record; with `onlyIf` (an SQL condition), only while it holds. */
-export function saveBreaker(record: BreakerRecord, now: number, onlyIf?: InStatementCondition): InStatement {
+export function saveBreaker(record: BreakerRecord, now: number, onlyIf?: SqlCondition): InStatement {
   return {
     sql: `INSERT INTO __astha_breaker (component, state, failures, opened_at, needs_refresh, reason, updated_at)
           SELECT ?, ?, ?, ?, ?, ?, ? WHERE ${onlyIf?.sql ?? 'true'}
@@ -94,12 +95,6 @@ export function saveBreaker(record: BreakerRecord, now: number, onlyIf?: InState
       ...(onlyIf?.args ?? []),
     ],
   };
-}
-
-/** An SQL boolean expression with its arguments. */
-export interface InStatementCondition {
-  sql: string;
-  args: (string | number)[];
 }
 
 /** What a pass does with a component: send as usual, skip it, or probe it with a refresh. */

@@ -6,9 +6,8 @@
  * lease (paused past expiry, someone else took over) can never delete rows.
  */
 import type { Client, InStatement } from '@libsql/client';
-import { writeBatch } from '../registry/writeTransaction.js';
+import { type SqlCondition, writeBatch } from '../registry/writeTransaction.js';
 import type { Clock } from './backoff.js';
-import type { InStatementCondition } from './circuitBreaker.js';
 
 export interface LeaseOptions {
   owner: string;
@@ -86,7 +85,7 @@ export class Lease {
    * A condition true only while the lease is ours: guards the other statements of a batch that
    * starts with `fence()`, so a drainer that lost the lease changes nothing.
    */
-  held(): InStatementCondition {
+  held(): SqlCondition {
     return {
       sql: 'EXISTS (SELECT 1 FROM __astha_lease WHERE name = ? AND owner = ?)',
       args: [this.name, this.owner],

@@ -1,9 +1,10 @@
 /**
  * The shared body of every component function: a FIFO SQS batch of Astha messages in (a change,
- * a table's changes of one drain pass, a control message), partial batch failures out. Messages of one table (one message group) run in order and a
- * failure stops the rest of that group in this batch; other tables carry on. A message that
- * cannot be decoded fails every time, so SQS moves it to the dead-letter queue after
- * maxReceiveCount receives while the other tables keep flowing.
+ * a table's changes of one drain pass, a control message), partial batch failures out. Messages
+ * of one table (one message group) run in order and a failure stops the rest of that group in
+ * this batch; other tables carry on. A message that cannot be decoded fails every time, so SQS
+ * moves it to the dead-letter queue after maxReceiveCount receives while the other tables keep
+ * flowing.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeMessage } from '../astha/events.js';

@@ -1,9 +1,9 @@
 /**
  * What the iceberg_updater component (lib/components/icebergUpdater.ts) does with a look at a
  * table (DESIGN.md, "Components"): level-triggered. An event for a table means "look at this
- * table": recover interrupted commits, then commit ALL of the
- * table's pending files (rejected ones never are) in one append snapshot. Events are only
- * triggers and the registry is the truth, so dropped, repeated or reordered events are safe.
+ * table": recover interrupted commits, then commit ALL of the table's pending files (rejected
+ * ones never are) in one append snapshot. Events are only triggers and the registry is the
+ * truth, so dropped, repeated or reordered events are safe.
  */
 import { AsthaError } from '../errors.js';
 import {

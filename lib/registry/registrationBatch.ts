@@ -28,7 +28,7 @@ import {
   statisticsValues,
 } from './registrationGroup.js';
 import { NOW_SQL } from './schema.js';
-import { writeBatch } from './writeTransaction.js';
+import { type SqlCondition, writeBatch } from './writeTransaction.js';
 
 /** Thrown by the reads-only transaction stand-in when deciding would have to write. */
 class NeedsTransaction extends Error {}
@@ -113,7 +113,7 @@ const NO_WRITES: Pick<Transaction, 'execute'> = {
  * True while every table of the rows is as read (active, same bucket, schema, last column id and
  * partition spec) and no other version of their keys has appeared.
  */
-function stillAsRead(rows: readonly FileRow[], older: { sql: string; args: string[] }) {
+function stillAsRead(rows: readonly FileRow[], older: { sql: string; args: string[] }): SqlCondition {
   const tables = [...new Map(rows.map((r) => [r.table.id, r.table])).values()];
   const asRead = tables.map((t: TableState) => [t.id, t.bucket, t.schemaJson, t.lastColumnId, t.specJson]);
   return {
@@ -122,15 +122,12 @@ function stillAsRead(rows: readonly FileRow[], older: { sql: string; args: strin
              JOIN table_metadata m ON m.table_id = t.id AND m.schema_json = j.value ->> 2
                AND m.last_column_id = j.value ->> 3 AND m.partition_spec_json = j.value ->> 4) = ?
           AND NOT EXISTS (${older.sql})`,
-    args: [JSON.stringify(asRead), tables.length, ...older.args] as (string | number)[],
+    args: [JSON.stringify(asRead), tables.length, ...older.args],
   };
 }
 
 /** The rows' statistics, keyed to the file rows the same batch inserts. */
-function statisticsStatements(
-  rows: readonly FileRow[],
-  unchanged: ReturnType<typeof stillAsRead>,
-): InStatement[] {
+function statisticsStatements(rows: readonly FileRow[], unchanged: SqlCondition): InStatement[] {
   const statements: InStatement[] = [];
   const columns = STATISTICS_COLUMNS.split(', ');
   for (let start = 0; start < rows.length; start += STATISTICS_PER_STATEMENT) {
@@ -156,7 +153,7 @@ function statisticsStatements(
 }
 
 /** Each table's counters grow by its new files, once per batch (one `tables` CDC row per table). */
-function deltaStatements(rows: readonly FileRow[], unchanged: ReturnType<typeof stillAsRead>): InStatement[] {
+function deltaStatements(rows: readonly FileRow[], unchanged: SqlCondition): InStatement[] {
   const deltas = new Map<number, { rows: number; bytes: number; files: number }>();
   for (const row of rows) {
     const plan = row.plan as Extract<FilePlan, { kind: 'file' }>;

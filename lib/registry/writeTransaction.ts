@@ -12,6 +12,12 @@ export interface WriteTransactionOptions {
   attempts?: number;
 }
 
+/** An SQL boolean expression with its arguments: a condition a batch's statements hold under. */
+export interface SqlCondition {
+  sql: string;
+  args: (string | number)[];
+}
+
 export function isBusy(error: unknown): boolean {
   const text = `${(error as { code?: unknown })?.code ?? ''} ${errorMessage(error)}`;
   return /SQLITE_BUSY|database is locked/i.test(text);
