@@ -221,8 +221,7 @@ function changeBatch(messages: readonly SizedMessage[]): SizedMessage {
   const id = `${first.id}-${last.id}`;
   const body = encodeChanges(
     messages.map((m) => m.body),
-    Number(first.id),
-    Number(last.id),
+    id,
     new Date().toISOString(),
   );
   return {

@@ -154,13 +154,8 @@ export function encodeChange(row: LogRow, event: ChangeEvent): string {
 }
 
 /** A ChangeBatch body from change bodies (`encodeChange`) of one table, in log order. */
-export function encodeChanges(
-  bodies: readonly string[],
-  first: number,
-  last: number,
-  timestamp: string,
-): string {
-  return `{"kind":"changes","id":"${first}-${last}","timestamp":${JSON.stringify(timestamp)},"events":[${bodies.join(',')}]}`;
+export function encodeChanges(bodies: readonly string[], id: string, timestamp: string): string {
+  return `{"kind":"changes","id":${JSON.stringify(id)},"timestamp":${JSON.stringify(timestamp)},"events":[${bodies.join(',')}]}`;
 }
 
 /** The bytes `encodeChanges` adds around its bodies (besides one comma between two). */

@@ -7,8 +7,9 @@
  * A small file much bigger than all the smaller ones together waits (`worthMerging`): a
  * compactor running on every commit would otherwise rewrite its own growing output with each
  * handful of new files, the whole partition every few seconds under a steady stream. It joins
- * once the smaller files add up to 1/`astha.compaction.merge-ratio` (4) of it, so each byte is rewritten a number of
- * times that grows with the logarithm of the partition's size, not with the size itself.
+ * once the smaller files add up to 1/`astha.compaction.merge-ratio` (4) of it, so each byte is
+ * rewritten a number of times that grows with the logarithm of the partition's size, not with
+ * the size itself.
  */
 import type { LiveFile } from '../registry/compactionState.js';
 

@@ -16,7 +16,6 @@
  * and the leading `_` hides them from Hive-style directory listings. Readers open data files
  * by the path and format in the manifest, so the name does not matter to them.
  */
-import { mapInFlight } from '../inFlight.js';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
@@ -29,6 +28,7 @@ import {
   type SchemaTree,
 } from 'hyparquet';
 import { ByteWriter, type ColumnSource, ParquetWriter } from 'hyparquet-writer';
+import { mapInFlight } from '../inFlight.js';
 import { partitionValueFromPath } from '../iceberg/partitionValues.js';
 import type { PartitionSpec } from '../iceberg/spec/partitionSpec.js';
 import type { NestedField, Schema } from '../iceberg/spec/types.js';

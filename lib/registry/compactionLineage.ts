@@ -86,7 +86,6 @@ export function composeLineage(
   return composed;
 }
 
-/** Records a new output's lineage (inside the transaction that registers it). */
 /** The input files the segments read. */
 export function inputsOf(segments: readonly RowSegment[]): number[] {
   return [...new Set(segments.map((s) => s.inputFileId))];

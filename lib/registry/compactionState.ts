@@ -6,8 +6,7 @@
  * says `replace`), the outputs as `committed`, `astha_written = 1`, with their statistics, and
  * the table's file count and size adjusted.
  */
-import type { Client } from '@libsql/client';
-import type { InStatement } from '@libsql/client';
+import type { Client, InStatement } from '@libsql/client';
 import {
   entriesOf,
   inputsOf,
@@ -120,31 +119,25 @@ export async function recordCompaction(client: Client, record: CompactionRecord)
       o.splitOffsetsJson,
     ]),
   );
-  // Outputs not registered yet (none on a second call), and inputs still live: what the table's
-  // counters gain and lose. Evaluated before the statements after it change either.
-  const newOutputs = `FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM table_files f
-                        WHERE f.table_id = ? AND f.path = j.value ->> 0 AND f.etag = j.value ->> 3)`;
-  const liveInputs = `FROM table_files WHERE table_id = ? AND iceberg_state = 'committed'
-                        AND uri IN (SELECT value FROM json_each(?))`;
   const statements: InStatement[] = [
     // Same pointer and snapshot statements as an append, so the two can never drift apart.
     pointerUpdate({ ...pointer, tableId }, nowMs),
     snapshotInsert(tableId, snapshot),
     {
-      sql: `UPDATE tables SET
-              row_count = row_count + (SELECT coalesce(sum(j.value ->> 4), 0) ${newOutputs})
-                - (SELECT coalesce(sum(row_count), 0) ${liveInputs}),
-              total_size = total_size + (SELECT coalesce(sum(j.value ->> 2), 0) ${newOutputs})
-                - (SELECT coalesce(sum(size), 0) ${liveInputs}),
-              file_count = file_count + (SELECT count(*) ${newOutputs}) - (SELECT count(*) ${liveInputs}),
-              last_modified = ${NOW_SQL}
-            WHERE id = ?`,
-      args: [
-        ...[outputs, tableId, tableId, inputs],
-        ...[outputs, tableId, tableId, inputs],
-        ...[outputs, tableId, tableId, inputs],
-        tableId,
-      ],
+      // Outputs not registered yet (none on a second call) and inputs still live: what the
+      // table's counters gain and lose, taken before the statements after this one change either.
+      sql: `UPDATE tables SET row_count = row_count + added.rows - removed.rows,
+              total_size = total_size + added.bytes - removed.bytes,
+              file_count = file_count + added.files - removed.files, last_modified = ${NOW_SQL}
+            FROM (SELECT coalesce(sum(j.value ->> 4), 0) AS rows, coalesce(sum(j.value ->> 2), 0) AS bytes,
+                    count(*) AS files
+                  FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM table_files f
+                    WHERE f.table_id = ? AND f.path = j.value ->> 0 AND f.etag = j.value ->> 3)) AS added,
+                 (SELECT coalesce(sum(row_count), 0) AS rows, coalesce(sum(size), 0) AS bytes, count(*) AS files
+                  FROM table_files WHERE table_id = ? AND iceberg_state = 'committed'
+                    AND uri IN (SELECT value FROM json_each(?))) AS removed
+            WHERE tables.id = ?`,
+      args: [outputs, tableId, tableId, inputs, tableId],
     },
     {
       sql: `UPDATE table_files SET iceberg_state = 'removed', target_snapshot_id = ?, updated_at = ?

@@ -2,9 +2,9 @@
  * Registration, phase 2: all plans of a batch in ONE write request when they are the common
  * case (registrationBatch.ts), otherwise in ONE write transaction.
  *
- * In the transaction: the whole batch as one set-based group (registrationGroup.ts). If that fails for
- * any reason but a busy database, it is rolled back to a savepoint and the batch is written
- * again one object per savepoint, so the object that fails is undone alone and reported
+ * In the transaction: the whole batch as one set-based group (registrationGroup.ts). If that
+ * fails for any reason but a busy database, it is rolled back to a savepoint and the batch is
+ * written again one object per savepoint, so the object that fails is undone alone and reported
  * `failed` while the rest commits. Table statistics are summed per table and written once at
  * the end: one `tables` CDC row per table per batch, not one per file.
  */
@@ -21,7 +21,7 @@ import {
 import { registerInOneBatch } from './registrationBatch.js';
 import { RegistryError } from './registryError.js';
 import { NOW_SQL } from './schema.js';
-import { isBusy, writeTransaction } from './writeTransaction.js';
+import { isBusy, isConstraintViolation, writeTransaction } from './writeTransaction.js';
 
 export type { RegistrationFaults, RegistrationOutcome } from './registrationGroup.js';
 
@@ -65,11 +65,6 @@ export async function writeRegistrations(
       retryable: true,
     });
   }
-}
-
-function isConstraintViolation(error: unknown): boolean {
-  const text = `${(error as { code?: unknown })?.code ?? ''} ${errorMessage(error)}`;
-  return /SQLITE_CONSTRAINT|UNIQUE constraint failed/i.test(text);
 }
 
 function outcomeWithoutWrite(plan: RegistrationPlan): RegistrationOutcome {

@@ -18,9 +18,18 @@ export interface SqlCondition {
   args: (string | number)[];
 }
 
+/** Whether a driver error's code or message matches `pattern` (libSQL drivers differ in which they set). */
+function sqliteErrorMatches(error: unknown, pattern: RegExp): boolean {
+  return pattern.test(`${(error as { code?: unknown })?.code ?? ''} ${errorMessage(error)}`);
+}
+
 export function isBusy(error: unknown): boolean {
-  const text = `${(error as { code?: unknown })?.code ?? ''} ${errorMessage(error)}`;
-  return /SQLITE_BUSY|database is locked/i.test(text);
+  return sqliteErrorMatches(error, /SQLITE_BUSY|database is locked/i);
+}
+
+/** A constraint (a unique key, say) refused the write. */
+export function isConstraintViolation(error: unknown): boolean {
+  return sqliteErrorMatches(error, /SQLITE_CONSTRAINT|UNIQUE constraint failed/i);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -86,8 +86,7 @@ describe('component handler', () => {
     const batch = (events: object[], id: string) =>
       encodeChanges(
         events.map((e) => JSON.stringify(e)),
-        Number(id.split('-')[0]),
-        Number(id.split('-')[1]),
+        id,
         new Date().toISOString(),
       );
     const records = [
@@ -113,8 +112,7 @@ describe('component handler', () => {
     const handler = createComponentHandler(component.logic, silentLogger());
     const bad = encodeChanges(
       [JSON.stringify(fileEvent(20, 7, 'a')), '{"kind":"change","id":"x"}'],
-      20,
-      21,
+      '20-21',
       new Date().toISOString(),
     );
     const response = await handler({

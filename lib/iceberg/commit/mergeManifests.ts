@@ -6,9 +6,9 @@
  * manifests of up to `commit.manifest.target-size-bytes`. Merged entries become EXISTING with
  * the sequence numbers and snapshot ids they inherited, so no file changes its age.
  */
+import { mapInFlight } from '../../inFlight.js';
 import type { ObjectStore } from '../../store/objectStore.js';
 import { type ManifestEntry, ManifestEntryStatus } from '../spec/dataFile.js';
-import { mapInFlight } from '../../inFlight.js';
 import { inheritFromManifestFile, readManifest, writeManifest } from '../spec/manifest.js';
 import {
   ManifestContentType,
