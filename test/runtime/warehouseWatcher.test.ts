@@ -44,6 +44,32 @@ function watcher(emitted: ObjectChange[], options: WatcherOptions = {}) {
   });
 }
 
+/** A promise the test resolves when it chooses: `fire()` resolves `fired`. */
+function signal(): { fired: Promise<void>; fire(): void } {
+  let fire: () => void = () => undefined;
+  const fired = new Promise<void>((resolve) => {
+    fire = resolve;
+  });
+  return { fired, fire: () => fire() };
+}
+
+/**
+ * The watcher's scheduling state, for tests that drive it step by step: marked running (as
+ * `start()` would) without file-system events or a first scan, so no timer fires in between.
+ */
+function steppedByHand(w: WarehouseWatcher) {
+  const inside = w as unknown as {
+    stopped: boolean;
+    dirty: Map<string, number>;
+    fullPending: boolean;
+    scanning?: Promise<void>;
+    checking?: Promise<void>;
+    runWork(): void;
+  };
+  inside.stopped = false;
+  return inside;
+}
+
 describe('WarehouseWatcher.scanOnce', () => {
   it('announces new, changed and removed data files once each', async () => {
     const emitted: ObjectChange[] = [];
@@ -170,10 +196,7 @@ describe('WarehouseWatcher.scanOnce', () => {
   it('announces a landing while a long full scan runs, and that scan does not call it removed', async () => {
     write('ns/t/data/old.parquet');
     const store = openStore(`file://${dir}`);
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const gate = signal();
     let listings = 0;
     // The first listing is taken, then held: a scan of a large warehouse that has passed the
     // directory before a file lands in it.
@@ -182,7 +205,7 @@ describe('WarehouseWatcher.scanOnce', () => {
         listings++;
         const snapshot = [];
         for await (const object of store.list(prefix)) snapshot.push(object);
-        if (listings === 1) await gate;
+        if (listings === 1) await gate.fired;
         yield* snapshot;
       },
     });
@@ -195,7 +218,7 @@ describe('WarehouseWatcher.scanOnce', () => {
       for (let i = 0; i < 100 && emitted.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
       expect(emitted.map((c) => `${c.kind}:${c.key}`)).toEqual(['created:ns/t/data/new.parquet']);
       expect(w.scanned).toBe(false);
-      release();
+      gate.fire();
       for (let i = 0; i < 100 && !w.scanned; i++) await new Promise((r) => setTimeout(r, 20));
       expect(w.scanned).toBe(true);
       expect(emitted.map((c) => `${c.kind}:${c.key}`).sort()).toEqual([
@@ -203,7 +226,7 @@ describe('WarehouseWatcher.scanOnce', () => {
         'created:ns/t/data/old.parquet',
       ]);
     } finally {
-      release();
+      gate.fire();
       await w.stop();
     }
   });
@@ -212,8 +235,7 @@ describe('WarehouseWatcher.scanOnce', () => {
     write('ns/t/data/young.parquet');
     const emitted: ObjectChange[] = [];
     const w = watcher(emitted, { quietMs: 300, scanIntervalMs: 600_000 });
-    const inside = w as unknown as { stopped: boolean; dirty: Map<string, number>; runWork(): void };
-    inside.stopped = false;
+    const inside = steppedByHand(w);
     try {
       // As when a hint's timer fires before the young file's time: nothing is due at this pass.
       inside.dirty.set('ns/t/data/young.parquet', Date.now() + 300);
@@ -228,50 +250,36 @@ describe('WarehouseWatcher.scanOnce', () => {
   it('a young file a running check already looked at still waits for its next look when a full scan starts', async () => {
     write('ns/t/data/first.parquet');
     const store = openStore(`file://${dir}`);
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    let headingSecond: () => void = () => undefined;
-    const headedSecond = new Promise<void>((r) => {
-      headingSecond = r;
-    });
+    const gate = signal();
+    const headedSecond = signal();
     const slowHead = Object.assign(Object.create(store) as typeof store, {
       async head(key: string) {
         if (key.endsWith('second.parquet')) {
-          headingSecond();
-          await gate;
+          headedSecond.fire();
+          await gate.fired;
         }
         return store.head(key);
       },
     });
     const w = watcher([], { store: slowHead, quietMs: 60_000, scanIntervalMs: 600_000 });
     // Driven step by step (no file-system events, no timers firing in between).
-    const inside = w as unknown as {
-      stopped: boolean;
-      dirty: Map<string, number>;
-      fullPending: boolean;
-      scanning?: Promise<void>;
-      checking?: Promise<void>;
-      runWork(): void;
-    };
-    inside.stopped = false;
+    const inside = steppedByHand(w);
     try {
       inside.dirty.set('ns/t/data/first.parquet', 0);
       inside.dirty.set('ns/t/data/second.parquet', 0);
       inside.runWork(); // a check of both: first is young, second's look hangs
-      await headedSecond;
+      await headedSecond.fired;
       expect(inside.dirty.has('ns/t/data/first.parquet')).toBe(true);
       inside.fullPending = true;
       inside.runWork(); // a full scan starts while the check is in flight
       await inside.scanning;
-      release();
+      gate.fire();
       await inside.checking;
       // Still waiting to be announced once quiet; lost, it would wait for the next full scan.
       expect(inside.dirty.has('ns/t/data/first.parquet')).toBe(true);
       expect(w.scanned).toBe(false);
     } finally {
-      release();
+      gate.fire();
       await w.stop();
     }
   });
