@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { openRegistry, type Registry } from '../lib/registry/registry.js';
 import { asthaArgv } from '../test/cli/runAstha.js';
 import { type Arrival, type BenchTarget, embeddedTarget, latencyTarget } from './e2eTargets.js';
+import { serviceOf } from './latencyProxy.js';
 import { ordersFile } from './ordersFile.js';
 
 const { values: flags } = parseArgs({
@@ -170,25 +171,46 @@ async function metadataSizes(registry: Registry, target: BenchTarget): Promise<s
   return sizes.join(', ');
 }
 
-/** Round trips through the proxies over the run, per landed file and per commit of the table(s). */
+/**
+ * Round trips through the proxies over the run, per landed file and per commit of the table(s):
+ * by service, then by operation beneath it (S3 GET, SQS SendMessageBatch, ...).
+ */
 function printRoundTrips(
   trips: Record<string, number>,
   times: Record<string, number[]>,
   files: number,
   commits: number,
 ): void {
+  const line = (label: string, count: number) =>
+    `${label.padEnd(26)} ${count}: ${(count / files).toFixed(2)} per file, ${(count / commits).toFixed(1)} per commit`;
+  const byService = new Map<string, [string, number][]>();
   for (const [kind, count] of Object.entries(trips).sort()) {
+    const service = serviceOf(kind);
+    byService.set(service, [...(byService.get(service) ?? []), [kind, count]]);
+  }
+  for (const [service, kinds] of byService) {
     console.log(
-      `${`${kind} round trips`.padEnd(26)} ${count}: ${(count / files).toFixed(2)} per file, ${(count / commits).toFixed(1)} per commit`,
+      line(
+        `${service} round trips`,
+        kinds.reduce((sum, [, count]) => sum + count, 0),
+      ),
     );
+    if (kinds.length > 1 || kinds[0]![0] !== service) {
+      for (const [kind, count] of kinds.sort((a, b) => b[1] - a[1])) console.log(line(`  ${kind}`, count));
+    }
   }
   // The service's own time to answer (the proxy's delay excluded): a slow emulator under load
   // shows here, not in astha's round-trip counts.
-  for (const [kind, values] of Object.entries(times).sort()) {
-    const sorted = [...values].sort((a, b) => a - b);
+  const timesByService = new Map<string, number[]>();
+  for (const [kind, values] of Object.entries(times)) {
+    const service = serviceOf(kind);
+    timesByService.set(service, [...(timesByService.get(service) ?? []), ...values]);
+  }
+  for (const [service, values] of [...timesByService].sort()) {
+    const sorted = values.sort((a, b) => a - b);
     const at = (p: number) => `${Math.round(percentile(sorted, p))} ms`;
     console.log(
-      `${`${kind} service time`.padEnd(26)} p50 ${at(50)}  p99 ${at(99)}  max ${Math.round(sorted.at(-1) ?? 0)} ms`,
+      `${`${service} service time`.padEnd(26)} p50 ${at(50)}  p99 ${at(99)}  max ${Math.round(sorted.at(-1) ?? 0)} ms`,
     );
   }
 }

@@ -13,7 +13,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { RUNTIME_COMPONENTS } from '../lib/runtime/runtimeFromConfig.js';
 import { startSqld } from '../test/harness/processes.js';
 import { createLocalstackStack } from '../test/e2e/localstackStack.js';
-import { awsService, startLatencyProxy } from './latencyProxy.js';
+import { awsService, registryRequest, startLatencyProxy } from './latencyProxy.js';
 
 export interface Arrival {
   key: string;
@@ -71,7 +71,7 @@ export async function latencyTarget(dir: string, registryMs: number, storeMs: nu
   const registryProxy = await startLatencyProxy({
     target: sqld.url,
     delayMs: registryMs,
-    classify: () => 'registry',
+    classify: registryRequest,
   });
   const awsProxy = await startLatencyProxy({
     target: LOCALSTACK.endpoint,

@@ -93,8 +93,42 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
   };
 }
 
-/** S3 or SQS, for one LocalStack endpoint: SQS speaks `POST /` with an `AmazonSQS` target or action. */
+/**
+ * S3 or SQS with the operation, for one LocalStack endpoint: SQS speaks `POST /` with an
+ * `AmazonSQS.<Action>` target; S3 is named by its method, a range or condition it
+ * carries and the kind of object, e.g. `sqs ReceiveMessage`, `s3 GET range .parquet`,
+ * `s3 PUT if-none-match .json`.
+ */
 export function awsService(firstChunk: Buffer): string {
   const head = firstChunk.subarray(0, 2048).toString('latin1');
-  return /AmazonSQS|Action=(Send|Receive|Delete|Change|Get)/i.test(head) ? 'sqs' : 's3';
+  const sqs = /AmazonSQS\.(\w+)|Action=(\w+)/.exec(head);
+  if (sqs) return `sqs ${sqs[1] ?? sqs[2]}`;
+  const [method = '?', target = ''] = head.split(' ', 2);
+  const lower = head.toLowerCase();
+  if (method === 'GET' && /[?&]list-type=2/.test(target)) return 's3 LIST';
+  const path = target.split('?', 1)[0]!;
+  const extension = /\.(parquet|avro|json)$/.exec(path)?.[0] ?? '';
+  const condition = lower.includes('\r\nif-none-match:')
+    ? ' if-none-match'
+    : lower.includes('\r\nif-match:')
+      ? ' if-match'
+      : '';
+  const range = lower.includes('\r\nrange:') ? ' range' : '';
+  return `s3 ${method}${range}${condition} ${extension || 'other'}`;
+}
+
+/** The service a round trip's kind belongs to (`s3 GET` → `s3`). */
+export function serviceOf(kind: string): string {
+  return kind.split(' ', 1)[0]!;
+}
+
+/**
+ * A registry request (sqld's Hrana-over-HTTP pipeline) by what it carries: `registry batch`
+ * for a batch of statements, else the first statement's verb (`registry SELECT`, `registry BEGIN`).
+ */
+export function registryRequest(firstChunk: Buffer): string {
+  const head = firstChunk.subarray(0, 4096).toString('latin1');
+  if (head.includes('"type":"batch"')) return 'registry batch';
+  const verb = /"sql":"\s*(\w+)/.exec(head)?.[1];
+  return verb ? `registry ${verb.toUpperCase()}` : 'registry other';
 }
