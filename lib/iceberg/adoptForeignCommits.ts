@@ -11,7 +11,7 @@ import type { Registry } from '../registry/registry.js';
 import { parseWarehouseKey } from '../layout/warehousePath.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import type { LoadedTable } from './commit/loadTable.js';
-import { filesAddedBy, unknownAncestors } from './commit/foreignSnapshots.js';
+import { filesAddedBy, isAsthaMaintenance, unknownAncestors } from './commit/foreignSnapshots.js';
 import { snapshotRecord } from './commit/registryRecords.js';
 import type { DataFile } from './spec/dataFile.js';
 import { keyOfUri } from './tableLocation.js';
@@ -28,7 +28,7 @@ export async function adoptForeignCommits(
   // The compactor marks its snapshots and records them itself (recovering them after a crash,
   // with their lineage): an unrecorded one of those is not another engine's.
   const foreign = unknownAncestors(loaded.metadata, (id) => recorded.has(id.toString())).filter(
-    (s) => s.summary['astha.operation'] === undefined,
+    (s) => !isAsthaMaintenance(s),
   );
   let adopted = 0;
   for (const snapshot of foreign) {

@@ -8,14 +8,23 @@
 import { AsthaError } from '../errors.js';
 import {
   claimedFiles,
-  claimPendingFiles,
+  claimAndReadPendingFiles,
+  type ClaimedFile,
+  openClaims,
   recordCommit,
   recordTablePointer,
   tablesWithWork,
 } from '../registry/commitState.js';
 import { recordedSnapshotIds } from '../registry/recordedSnapshots.js';
 import type { Registry } from '../registry/registry.js';
-import { markRemovedFromTable, replacedBy } from '../registry/removalState.js';
+import { tableMetadataFrom, tableMetadataStatement } from '../registry/registryReads.js';
+import {
+  markRemovedFromTable,
+  type RemovedInTable,
+  replacedBy,
+  replacedByFrom,
+  replacedByStatement,
+} from '../registry/removalState.js';
 import type { TableMetadataRow, TableRow } from '../registry/rows.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { adoptForeignCommits } from './adoptForeignCommits.js';
@@ -26,9 +35,14 @@ import {
   DEFAULT_COMMIT_LIMITS,
   systemCommitClock,
 } from './commit/commitBackoff.js';
-import { type ChangeBuilder, type CommitResult, commitTable } from './commit/commitTable.js';
+import {
+  type ChangeBuilder,
+  type CommitResult,
+  commitTable,
+  writeVersionHint,
+} from './commit/commitTable.js';
 import { definitionFromRegistry, type EnsuredTable, ensureTable } from './commit/ensureTable.js';
-import { loadTable } from './commit/loadTable.js';
+import { type LoadOptions, loadTable } from './commit/loadTable.js';
 import { type ClaimOwner, claimExpiry, localProcessOwner } from './commit/claimOwner.js';
 import { type RecoveryReport, recoverClaims, settleClaim } from './commit/recovery.js';
 import { snapshotRecord, tablePointer } from './commit/registryRecords.js';
@@ -69,16 +83,37 @@ export type CommitPendingResult = CommittedPending | 'nothing pending';
  * when some of them are new versions of keys whose old versions are still in the table.
  */
 export async function commitPending(tableId: number, deps: UpdaterDeps): Promise<CommitPendingResult> {
+  try {
+    return await commitPendingOnce(tableId, deps, true);
+  } catch (error) {
+    if (!(error instanceof IcebergError && error.details.reason === 'already_in_table')) throw error;
+    // Another engine's commit, unseen by the trusted pointer, added some of the files: the
+    // claim went back; a look that probes adopts that commit and appends the rest.
+    return commitPendingOnce(tableId, deps, false);
+  }
+}
+
+async function commitPendingOnce(
+  tableId: number,
+  deps: UpdaterDeps,
+  trustPointer: boolean,
+): Promise<CommitPendingResult> {
   const { registry, store } = deps;
   const clock = deps.clock ?? systemCommitClock;
   const limits: CommitLimits = { ...DEFAULT_COMMIT_LIMITS, ...deps.limits };
-  const [row, metadataRow] = await Promise.all([
+  const [row, metadataRow, claims] = await Promise.all([
     registry.tableById(tableId),
     registry.tableMetadata(tableId),
+    openClaims(registry.client, tableId),
   ]);
   if (row?.state !== 'active') return 'nothing pending';
   const table: TableRef = { keyPrefix: row.key_prefix, location: row.location };
-  const ensured = await ensureRegisteredTable(deps, row, metadataRow, table, clock);
+  // With no claim to judge against the table, the registry's pointer to a version this process
+  // holds is taken as the newest (no probe): a newer one is found by the metadata PUT, a lost
+  // race. An open claim may have reached a version nobody recorded, so recovery probes.
+  const trustKnown =
+    trustPointer && claims.length === 0 ? { currentSnapshotId: row.current_snapshot_id } : undefined;
+  const ensured = await ensureRegisteredTable(deps, row, metadataRow, table, clock, trustKnown);
   const context = {
     registry,
     tableId,
@@ -86,7 +121,7 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
     nowMs: clock.now(),
     staleClaimMs: limits.staleClaimMs,
   };
-  const recovery = await recoverClaims(context);
+  const recovery = await recoverClaims(context, claims);
   // Other engines' commits first: a file one of them added must not be appended again.
   await adoptForeignCommits(registry, store, tableId, ensured);
 
@@ -95,46 +130,51 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
   const claimedAtMs = clock.now();
   const owner = deps.claimOwner ?? localProcessOwner();
   const expiresAtMs = claimExpiry(owner, claimedAtMs);
-  const claimed = await claimPendingFiles(registry.client, {
-    tableId,
-    targetSnapshotId: target,
-    limit: limits.maxFilesPerCommit,
-    nowMs: claimedAtMs,
-    holder: { owner: owner.token, ...(expiresAtMs === undefined ? {} : { expiresAtMs }) },
-  });
-  if (claimed === 0) return 'nothing pending';
+  // The claimed files come back with the claim, and so do the definition (read again: the
+  // files may have been registered against a schema evolved since the first read) and the
+  // older versions the files replace.
+  const claimed = await claimAndReadPendingFiles(
+    registry.client,
+    {
+      tableId,
+      targetSnapshotId: target,
+      limit: limits.maxFilesPerCommit,
+      nowMs: claimedAtMs,
+      holder: { owner: owner.token, ...(expiresAtMs === undefined ? {} : { expiresAtMs }) },
+    },
+    [tableMetadataStatement(tableId), replacedByStatement(tableId, target)],
+  );
+  if (claimed.files.length === 0) return 'nothing pending';
+  const [definitionRead, replacedRead] = claimed.reads;
 
   let appended: Awaited<ReturnType<typeof appendFiles>>;
   // What the last attempt took out: the overwritten versions its snapshot removed.
   let replaced: Awaited<ReturnType<typeof replacedBy>> | undefined;
   try {
-    // The claimed files are read beside the definition (read again after the claim: the files
-    // may have been registered against a schema evolved since the first read); retries re-read.
-    let claimedRead: ReturnType<typeof claimedFiles> | undefined = claimedFiles(
-      registry.client,
-      tableId,
-      target,
-    );
-    claimedRead.catch(() => undefined);
-    const claimedMetadata = await registry.tableMetadata(tableId);
+    // Retries read the claimed files and what they replace again (a claim lost to recovery
+    // drops them: fencing).
+    let claimedNow: ClaimedFile[] | undefined = claimed.files;
+    let replacedNow: RemovedInTable[] | undefined = replacedByFrom(replacedRead!);
     appended = await appendFiles(store, table, {
       snapshotId,
-      files: () => {
-        const read = claimedRead ?? claimedFiles(registry.client, tableId, target);
-        claimedRead = undefined;
-        return read;
+      files: async () => {
+        const files = claimedNow ?? (await claimedFiles(registry.client, tableId, target));
+        claimedNow = undefined;
+        return files;
       },
-      definition: definitionFromTableMetadata(claimedMetadata, tableId),
+      definition: definitionFromTableMetadata(tableMetadataFrom(definitionRead!), tableId),
       expire: (next) => retentionCeiling(registry, tableId, next, recovery),
       base: ensured,
       knownSnapshotIds: new Set(ensured.metadata.snapshots.map((s) => s.snapshotId)),
       replacing: async () => {
-        replaced = await replacedBy(registry.client, tableId, target);
+        replaced = replacedNow ?? (await replacedBy(registry.client, tableId, target));
+        replacedNow = undefined;
         return replaced.map((f) => f.uri);
       },
       clock,
       limits,
       deadlineMs: claimedAtMs + limits.maxCommitMs,
+      deferVersionHint: true,
     });
   } catch (error) {
     await settleOwnClaim(deps, table, tableId, { targetSnapshotId: target, claimedAtMs }, clock, error);
@@ -144,17 +184,24 @@ export async function commitPending(tableId: number, deps: UpdaterDeps): Promise
   // The snapshot was found already in the table (an earlier attempt's lost answer) without an
   // attempt reading them here: read before the files turn `committed`.
   replaced ??= await replacedBy(registry.client, tableId, target);
-  await recordCommit(registry.client, {
-    pointer: tablePointer(tableId, commit),
-    snapshot: snapshotRecord(snapshot, commit.metadataLocation),
-    fileIds,
-    nowMs: clock.now(),
-  });
+  await Promise.all([
+    recordCommit(registry.client, {
+      pointer: tablePointer(tableId, commit),
+      snapshot: snapshotRecord(snapshot, commit.metadataLocation),
+      fileIds,
+      nowMs: clock.now(),
+    }),
+    writeVersionHint(store, table, commit.version),
+  ]);
   await markRemovedFromTable(
     registry.client,
     (replaced ?? []).map((f) => f.id),
     target,
   );
+  // A lost race committed on top of whatever won it: another engine's commit among those is
+  // adopted now (this snapshot recorded first, so it is not taken for a foreign one), as a
+  // look that had seen it beforehand would have.
+  if (commit.attempts > 1) await adoptForeignCommits(registry, store, tableId, commit);
   return {
     snapshotId: target,
     version: commit.version,
@@ -258,11 +305,13 @@ async function ensureRegisteredTable(
   metadataRow: TableMetadataRow | undefined,
   table: TableRef,
   clock: CommitClock,
+  trustKnown?: LoadOptions['trustKnown'],
 ): Promise<EnsuredTable> {
   const definition = definitionFromTableMetadata(metadataRow, row.id);
   const ensured = await ensureTable(deps.store, table, definition, {
     knownVersion: row.metadata_version,
     clock,
+    ...(trustKnown ? { trustKnown } : {}),
   });
   if (ensured.version !== row.metadata_version) {
     await recordTablePointer(deps.registry.client, tablePointer(row.id, ensured), clock.now());

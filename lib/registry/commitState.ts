@@ -5,7 +5,7 @@
  * transaction (table pointer, snapshot row, files `committed`). Claims are taken in one UPDATE
  * on rows still pending, so racing committers always claim disjoint sets.
  */
-import type { Client, InStatement, Row } from '@libsql/client';
+import type { Client, InStatement, ResultSet, Row } from '@libsql/client';
 import type { SnapshotId, TableFileRow } from './rows.js';
 import { rememberRecorded } from './recordedSnapshots.js';
 import { writeBatch, writeTransaction } from './writeTransaction.js';
@@ -52,21 +52,47 @@ export interface ClaimHolder {
   expiresAtMs?: number;
 }
 
+export interface PendingClaim {
+  tableId: number;
+  targetSnapshotId: SnapshotId;
+  limit: number;
+  nowMs: number;
+  holder?: ClaimHolder;
+}
+
 /**
  * Claims up to `limit` of the table's pending files (oldest first) for `targetSnapshotId`.
  * Files without statistics are not claimable (registration writes both in one transaction).
  */
-export async function claimPendingFiles(
-  client: Client,
-  claim: {
-    tableId: number;
-    targetSnapshotId: SnapshotId;
-    limit: number;
-    nowMs: number;
-    holder?: ClaimHolder;
-  },
-): Promise<number> {
+export async function claimPendingFiles(client: Client, claim: PendingClaim): Promise<number> {
   await ensureClaims(client);
+  const [claimed] = await writeBatch(client, claimStatements(claim));
+  return claimed?.rowsAffected ?? 0;
+}
+
+/**
+ * `claimPendingFiles` answered with the files it claimed, and with the results of `reads`, run
+ * in the same request after the claim (what the caller would otherwise ask next, one round trip
+ * each).
+ */
+export async function claimAndReadPendingFiles(
+  client: Client,
+  claim: PendingClaim,
+  reads: readonly InStatement[] = [],
+): Promise<{ files: ClaimedFile[]; reads: ResultSet[] }> {
+  await ensureClaims(client);
+  const statements = [
+    ...claimStatements(claim),
+    claimedFilesStatement(claim.tableId, claim.targetSnapshotId),
+  ];
+  const results = await writeBatch(client, [...statements, ...reads]);
+  return {
+    files: claimedFilesFrom(results[statements.length - 1]!),
+    reads: results.slice(statements.length),
+  };
+}
+
+function claimStatements(claim: PendingClaim): InStatement[] {
   const statements: InStatement[] = [
     {
       sql: `UPDATE table_files SET iceberg_state = 'committing', target_snapshot_id = ?, updated_at = ?
@@ -95,8 +121,7 @@ export async function claimPendingFiles(
       ],
     });
   }
-  const [claimed] = await writeBatch(client, statements);
-  return claimed?.rowsAffected ?? 0;
+  return statements;
 }
 
 /** The files still claimed for `targetSnapshotId` (a claim can be lost to recovery: fencing). */
@@ -105,14 +130,21 @@ export async function claimedFiles(
   tableId: number,
   targetSnapshotId: SnapshotId,
 ): Promise<ClaimedFile[]> {
-  const result = await client.execute({
+  return claimedFilesFrom(await client.execute(claimedFilesStatement(tableId, targetSnapshotId)));
+}
+
+function claimedFilesStatement(tableId: number, targetSnapshotId: SnapshotId): InStatement {
+  return {
     sql: `SELECT f.*, s.record_count AS s_record_count, s.file_size AS s_file_size,
             s.column_stats_json AS s_column_stats_json, s.split_offsets_json AS s_split_offsets_json
           FROM table_files f JOIN file_statistics s ON s.file_id = f.id
           WHERE f.table_id = ? AND f.iceberg_state = 'committing' AND f.target_snapshot_id = ?
           ORDER BY f.id`,
     args: [tableId, targetSnapshotId],
-  });
+  };
+}
+
+function claimedFilesFrom(result: ResultSet): ClaimedFile[] {
   const fileColumns = result.columns.filter((c) => !c.startsWith('s_'));
   return result.rows.map((row) => ({
     file: Object.fromEntries(fileColumns.map((c) => [c, row[c] ?? null])) as unknown as TableFileRow,

@@ -1,7 +1,7 @@
 /**
  * The reads components and the CLI need, returning the typed rows of rows.ts.
  */
-import type { Client, Row } from '@libsql/client';
+import type { Client, InStatement, ResultSet, Row } from '@libsql/client';
 import { type DecodedColumnStats, decodeColumnStats } from './columnStatsJson.js';
 import {
   ICEBERG_STATES,
@@ -41,9 +41,17 @@ export async function tableByName(
 }
 
 export async function tableMetadata(client: Client, tableId: number): Promise<TableMetadataRow | undefined> {
-  return (
-    await select<TableMetadataRow>(client, 'SELECT * FROM table_metadata WHERE table_id = ?', [tableId])
-  )[0];
+  return tableMetadataFrom(await client.execute(tableMetadataStatement(tableId)));
+}
+
+/** The read of a table's definition, for a batch that carries it beside other statements. */
+export function tableMetadataStatement(tableId: number): InStatement {
+  return { sql: 'SELECT * FROM table_metadata WHERE table_id = ?', args: [tableId] };
+}
+
+export function tableMetadataFrom(result: ResultSet): TableMetadataRow | undefined {
+  const row = result.rows[0];
+  return row ? plain<TableMetadataRow>(row, result.columns) : undefined;
 }
 
 /** Pending files of a table, oldest first: what the next append snapshot commits. */

@@ -4,7 +4,7 @@
  * the table; once a `delete` snapshot (or a check that it is gone) took it out,
  * `target_snapshot_id` names that delete snapshot.
  */
-import type { Client } from '@libsql/client';
+import type { Client, InStatement, ResultSet } from '@libsql/client';
 import type { SnapshotId } from './rows.js';
 import { writeTransaction } from './writeTransaction.js';
 
@@ -42,7 +42,12 @@ export async function replacedBy(
   tableId: number,
   targetSnapshotId: SnapshotId,
 ): Promise<RemovedInTable[]> {
-  const result = await client.execute({
+  return replacedByFrom(await client.execute(replacedByStatement(tableId, targetSnapshotId)));
+}
+
+/** The read of `replacedBy`, for a batch that carries it beside the claim. */
+export function replacedByStatement(tableId: number, targetSnapshotId: SnapshotId): InStatement {
+  return {
     // From the claim's few files to the versions of their keys (CROSS JOIN fixes the order; the
     // unary + keeps f off the state index): not through every removed file of the table.
     sql: `SELECT DISTINCT f.id, f.uri FROM table_files n
@@ -51,7 +56,10 @@ export async function replacedBy(
             AND +f.iceberg_state = 'removed' AND f.snapshot_id IS NOT NULL AND f.target_snapshot_id IS f.snapshot_id
           ORDER BY f.id`,
     args: [tableId, targetSnapshotId],
-  });
+  };
+}
+
+export function replacedByFrom(result: ResultSet): RemovedInTable[] {
   return result.rows.map((row) => ({ id: Number(row.id), uri: String(row.uri) }));
 }
 

@@ -17,6 +17,12 @@ export interface AddedManifest {
   dataFiles: DataFile[];
 }
 
+/** The manifest encoded under a fresh key, not yet stored. */
+export interface EncodedManifest extends AddedManifest {
+  key: string;
+  bytes: Uint8Array;
+}
+
 export async function writeAddedManifest(
   store: ObjectStore,
   table: TableRef,
@@ -25,12 +31,28 @@ export async function writeAddedManifest(
   sources: readonly DataFileSource[],
   snapshotId: bigint,
 ): Promise<AddedManifest> {
+  const { key, bytes, manifest, dataFiles } = encodeAddedManifest(table, schema, spec, sources, snapshotId);
+  await putManifest(store, key, bytes);
+  return { manifest, dataFiles };
+}
+
+export function putManifest(store: ObjectStore, key: string, bytes: Uint8Array): Promise<unknown> {
+  return store.put(key, bytes, { contentType: 'application/octet-stream' });
+}
+
+/** The manifest's bytes and its manifest-list entry, computed before any write. */
+export function encodeAddedManifest(
+  table: TableRef,
+  schema: Schema,
+  spec: PartitionSpec,
+  sources: readonly DataFileSource[],
+  snapshotId: bigint,
+): EncodedManifest {
   const fields = bindPartitionSpec(spec, schema);
   const dataFiles = sources.map((s) => dataFileFromRegistry(s.file, s.stats, schema, fields));
   const entries = dataFiles.map((dataFile) => ({ status: ManifestEntryStatus.ADDED, dataFile }));
   const bytes = writeManifest({ schema, spec, entries, snapshotId });
   const key = newManifestKey(table);
-  await store.put(key, bytes, { contentType: 'application/octet-stream' });
   const manifest = describeManifest({
     manifestPath: uriInTable(table, key),
     manifestLength: bytes.length,
@@ -39,5 +61,5 @@ export async function writeAddedManifest(
     snapshotId,
     entries,
   });
-  return { manifest, dataFiles };
+  return { key, bytes, manifest, dataFiles };
 }

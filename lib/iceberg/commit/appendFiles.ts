@@ -11,12 +11,7 @@
 import type { ObjectStore } from '../../store/objectStore.js';
 import { IcebergError } from '../icebergError.js';
 import type { DataFile } from '../spec/dataFile.js';
-import {
-  type ManifestFile,
-  type ManifestFileInput,
-  readManifestList,
-  writeManifestList,
-} from '../spec/manifestList.js';
+import { type ManifestFile, type ManifestFileInput, writeManifestList } from '../spec/manifestList.js';
 import { MAIN_BRANCH, type Snapshot } from '../spec/snapshot.js';
 import { buildSnapshotSummary, changesOf } from '../spec/snapshotSummary.js';
 import {
@@ -31,7 +26,8 @@ import { type Schema, sameSchemaFields } from '../spec/types.js';
 import { keyOfUri, newManifestListKey, type TableRef, uriInTable } from '../tableLocation.js';
 import { systemCommitClock } from './commitBackoff.js';
 import { type CommitOptions, type CommitResult, commitTable, committedSnapshot } from './commitTable.js';
-import { writeAddedManifest } from './addedManifest.js';
+import { encodeAddedManifest, putManifest } from './addedManifest.js';
+import { listedManifests, putManifestList } from './manifestLists.js';
 import type { DataFileSource } from './dataFileFromRegistry.js';
 import { managedProperties, type TableDefinitionInput } from './ensureTable.js';
 import type { LoadedTable } from './loadTable.js';
@@ -80,6 +76,8 @@ interface WrittenManifest {
   signature: string;
   manifest: ManifestFileInput;
   dataFiles: DataFile[];
+  /** Its PUT, started when it was encoded; the manifest list is written beside it. */
+  stored: Promise<unknown>;
 }
 
 export async function appendFiles(
@@ -111,19 +109,22 @@ export async function appendFiles(
       const schemaChange = schemaUpdates(base.metadata, options.definition);
       const schema = schemaChange.schema;
       const signature = `${schema['schema-id']}:${base.metadata.defaultSpecId}:${fileIds.join(',')}`;
-      // Independent round trips side by side: the new manifest, the files it replaces and the
-      // parent's manifest list (read before it is needed; an overwrite does not use it).
+      // Independent round trips side by side: the new manifest's PUT, the files it replaces and
+      // the parent's manifest list (read before it is needed; an overwrite does not use it).
       const parent = currentSnapshot(base.metadata);
-      const carried = parent ? parentManifests(store, parent) : Promise.resolve([]);
+      const carried = parent ? listedManifests(store, parent.manifestList) : Promise.resolve([]);
       carried.catch(() => undefined);
-      const [manifest, replacing] = await Promise.all([
+      const manifest =
         written?.signature === signature
           ? written
-          : writeNewManifest(store, table, base, schema, options, sources).then((m) => ({ signature, ...m })),
-        options.replacing?.() ?? [],
-      ]);
+          : startManifest(store, table, base, schema, options, sources, signature);
       written = manifest;
-      return snapshotCommit(store, table, base, options, schemaChange, written, new Set(replacing), carried);
+      // A failed PUT is written afresh (under a new name) by the next attempt.
+      manifest.stored.catch(() => {
+        if (written === manifest) written = undefined;
+      });
+      const replacing = (await options.replacing?.()) ?? [];
+      return snapshotCommit(store, table, base, options, schemaChange, manifest, new Set(replacing), carried);
     },
     options,
   );
@@ -150,15 +151,24 @@ async function refuseFilesAlreadyAdded(
   );
 }
 
-async function writeNewManifest(
+function startManifest(
   store: ObjectStore,
   table: TableRef,
   base: LoadedTable,
   schema: Schema,
   options: AppendOptions,
   sources: DataFileSource[],
-): Promise<Omit<WrittenManifest, 'signature'>> {
-  return writeAddedManifest(store, table, schema, defaultSpec(base.metadata), sources, options.snapshotId);
+  signature: string,
+): WrittenManifest {
+  const spec = defaultSpec(base.metadata);
+  const { key, bytes, manifest, dataFiles } = encodeAddedManifest(
+    table,
+    schema,
+    spec,
+    sources,
+    options.snapshotId,
+  );
+  return { signature, manifest, dataFiles, stored: putManifest(store, key, bytes) };
 }
 
 async function snapshotCommit(
@@ -202,7 +212,9 @@ async function snapshotCommit(
     sequenceNumber,
     manifests: [added.manifest, ...merged],
   });
-  await store.put(listKey, listBytes, { contentType: 'application/octet-stream' });
+  // The list names the manifest by path and length, both known before its PUT ends: the two
+  // PUTs go side by side, and both are done before the metadata that publishes them.
+  await Promise.all([added.stored, putManifestList(store, listKey, listBytes)]);
   const snapshot: Snapshot = {
     snapshotId: options.snapshotId,
     sequenceNumber,
@@ -245,10 +257,6 @@ function withAppended(metadata: TableMetadata, snapshot: Snapshot): TableMetadat
     refs: { ...metadata.refs, [MAIN_BRANCH]: main },
     currentSnapshotId: snapshot.snapshotId,
   };
-}
-
-async function parentManifests(store: ObjectStore, parent: Snapshot): Promise<ManifestFile[]> {
-  return readManifestList(await store.get(keyOfUri(store, parent.manifestList))).manifests;
 }
 
 interface SchemaChange {

@@ -45,6 +45,11 @@ export interface CommitOptions {
   deadlineMs?: number;
   /** The newest version, when the caller just loaded it: the first attempt skips loading. */
   base?: LoadedTable;
+  /**
+   * The caller writes `version-hint.text` itself (`writeVersionHint`) beside its next step (its
+   * registry record), instead of this commit waiting for it before returning.
+   */
+  deferVersionHint?: boolean;
 }
 
 export interface CommitResult extends LoadedTable {
@@ -87,7 +92,9 @@ export async function commitTable(
           details: { reason: 'deadline', attempts: attempt },
         });
       }
-      const written = await writeVersion(store, table, base.version + 1, next);
+      const written = await writeVersion(store, table, base.version + 1, next, {
+        hint: !options.deferVersionHint,
+      });
       await deleteDroppedVersions(store, table, base, next);
       return { ...written, committed: true, attempts: attempt };
     } catch (error) {
@@ -104,17 +111,21 @@ export async function commitTable(
   );
 }
 
-/** Creates `v<version>` with putIfAbsent (throws StoreError `conflict` if it exists), then the hint. */
+/**
+ * Creates `v<version>` with putIfAbsent (throws StoreError `conflict` if it exists), then the
+ * hint unless the caller writes it.
+ */
 export async function writeVersion(
   store: ObjectStore,
   table: TableRef,
   version: number,
   metadata: TableMetadata,
+  options: { hint?: boolean } = {},
 ): Promise<LoadedTable> {
   const info = await store.putIfAbsent(metadataKey(table, version), metadataText(metadata), {
     contentType: 'application/json',
   });
-  await writeVersionHint(store, table, version);
+  if (options.hint ?? true) await writeVersionHint(store, table, version);
   const loaded = { version, metadata, metadataLocation: metadataUri(table, version) };
   remember(store, table, loaded, info.etag);
   return loaded;

@@ -16,7 +16,7 @@ import type { Schema } from '../spec/types.js';
 import type { TableRef } from '../tableLocation.js';
 import { type CommitClock, systemCommitClock } from './commitBackoff.js';
 import { writeVersion } from './commitTable.js';
-import { type LoadedTable, loadTable } from './loadTable.js';
+import { type LoadedTable, type LoadOptions, loadTable } from './loadTable.js';
 
 /** What a new Iceberg table is made of. */
 export interface TableDefinitionInput {
@@ -28,6 +28,8 @@ export interface TableDefinitionInput {
 
 export interface EnsureTableOptions {
   knownVersion?: number | null;
+  /** See `LoadOptions.trustKnown` (a committer only). */
+  trustKnown?: LoadOptions['trustKnown'];
   clock?: CommitClock;
   /** Table UUID for v1 (random by default). */
   uuid?: string;
@@ -62,7 +64,10 @@ export async function ensureTable(
   definition: TableDefinitionInput,
   options: EnsureTableOptions = {},
 ): Promise<EnsuredTable> {
-  const existing = await loadTable(store, table, { knownVersion: options.knownVersion ?? null });
+  const existing = await loadTable(store, table, {
+    knownVersion: options.knownVersion ?? null,
+    ...(options.trustKnown ? { trustKnown: options.trustKnown } : {}),
+  });
   if (existing) return { ...existing, created: false };
   const clock = options.clock ?? systemCommitClock;
   const metadata = newTableMetadata({

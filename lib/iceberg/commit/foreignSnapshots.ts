@@ -26,6 +26,14 @@ export function unknownAncestors(metadata: TableMetadata, known: (id: bigint) =>
   return found.reverse();
 }
 
+/**
+ * A snapshot of astha's own maintenance (a compaction, a manifest rewrite; marked with
+ * `astha.operation`): it adds only files astha wrote itself, never a registered one.
+ */
+export function isAsthaMaintenance(snapshot: Snapshot): boolean {
+  return snapshot.summary['astha.operation'] !== undefined;
+}
+
 /** The data files `snapshot` itself added (ADDED entries of the manifests it wrote). */
 export async function filesAddedBy(store: ObjectStore, snapshot: Snapshot): Promise<DataFile[]> {
   const list = readManifestList(await store.get(keyOfUri(store, snapshot.manifestList))).manifests;
@@ -70,9 +78,10 @@ export async function pathsAlreadyAdded(
   paths: ReadonlySet<string>,
 ): Promise<string[]> {
   const fresh = unknownAncestors(metadata, (id) => known.has(id));
-  if (fresh.length === 0) return [];
-  const added = await pathsAddedBy(store, fresh);
   for (const snapshot of fresh) known.add(snapshot.snapshotId);
+  const others = fresh.filter((snapshot) => !isAsthaMaintenance(snapshot));
+  if (others.length === 0) return [];
+  const added = await pathsAddedBy(store, others);
   const found: string[] = [];
   for (const uri of added.keys()) {
     try {

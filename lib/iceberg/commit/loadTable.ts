@@ -30,6 +30,13 @@ export interface LoadedTable {
 export interface LoadOptions {
   /** A version known to exist (e.g. `tables.metadata_version`); the hint file is read otherwise. */
   knownVersion?: number | null;
+  /**
+   * Take `knownVersion` as the newest when this process holds exactly that version with this
+   * current snapshot (the registry's pointer to a version it wrote or read): no probe. Only for
+   * a committer, whose conditional PUT finds any newer version (a lost race, then a probing
+   * reload); a reader must probe.
+   */
+  trustKnown?: { currentSnapshotId: string | null };
 }
 
 /** The table's newest metadata, or undefined when no version exists yet. */
@@ -38,6 +45,9 @@ export async function loadTable(
   table: TableRef,
   options: LoadOptions = {},
 ): Promise<LoadedTable | undefined> {
+  const trusted =
+    options.trustKnown && trustedVersion(store, table, options.knownVersion, options.trustKnown);
+  if (trusted) return trusted;
   const start = options.knownVersion ?? (await readVersionHint(store, table)) ?? 0;
   const latest = await probeLatest(store, table, start);
   if (latest.version === 0) return undefined;
@@ -59,6 +69,21 @@ const MAX_CACHED_TABLES = 64;
 
 function cacheKey(store: ObjectStore, table: TableRef): string {
   return `${store.url}|${table.keyPrefix}`;
+}
+
+/** The cached version when it is `version` with `currentSnapshotId` current (never another table's that happens to share both). */
+function trustedVersion(
+  store: ObjectStore,
+  table: TableRef,
+  version: number | null | undefined,
+  pointer: { currentSnapshotId: string | null },
+): LoadedTable | undefined {
+  const cached = recentVersions.get(cacheKey(store, table))?.loaded;
+  if (!cached || version == null || cached.version !== version) return undefined;
+  const current = cached.metadata.currentSnapshotId;
+  return (current === undefined ? null : current.toString()) === pointer.currentSnapshotId
+    ? cached
+    : undefined;
 }
 
 /** Records a version this process wrote or read (its ETag as the store reported it). */

@@ -34,9 +34,13 @@ export interface RecoveryContext {
   staleClaimMs: number;
 }
 
-export async function recoverClaims(context: RecoveryContext): Promise<RecoveryReport> {
+export async function recoverClaims(
+  context: RecoveryContext,
+  /** The table's open claims when the caller read them already. */
+  claims?: readonly OpenClaim[],
+): Promise<RecoveryReport> {
   const report: RecoveryReport = { finished: [], released: [], waiting: [] };
-  const claims = await openClaims(context.registry.client, context.tableId);
+  claims ??= await openClaims(context.registry.client, context.tableId);
   for (const claim of claims) {
     const outcome = await settleClaim(context, claim, false);
     report[outcome].push(claim.targetSnapshotId);
