@@ -19,7 +19,6 @@ import {
   type FileRow,
   fileKey,
   fileRowValues,
-  loadExistingFiles,
   olderVersions,
   type RegistrationFaults,
   type RegistrationOutcome,
@@ -48,7 +47,9 @@ export async function registerInOneBatch(
     client,
     filePlans.map((p) => p.plan.location),
   );
-  const existing = await loadExistingFiles(client, filePlans, tables);
+  // Files registered before planning are duplicates already (its read); one registered since
+  // breaks the batch's unique key, and the transaction decides again.
+  const existing = new Map<string, number>();
   let rows: FileRow[];
   try {
     rows = await decide(NO_WRITES, filePlans, tables, existing, outcomes, rejections);
