@@ -24,6 +24,7 @@ import type { TableRef } from '../iceberg/tableLocation.js';
 import { retractedOutputs } from '../registry/compactionLineage.js';
 import { appendsWaiting, liveFiles, notLive, recordCompaction } from '../registry/compactionState.js';
 import { recordCommit } from '../registry/commitState.js';
+import { endTurn, takeTurn } from '../registry/commitTurns.js';
 import type { Registry } from '../registry/registry.js';
 import { readTableProperties } from '../registry/tableProperties.js';
 import type { TableRow } from '../registry/rows.js';
@@ -224,6 +225,12 @@ interface Rewritten {
   outputs: (ReturnType<typeof compactedOutput> & { segments: RewrittenFile['segments'] })[];
 }
 
+/** Races a replace loses before it takes a turn at the table's commits. */
+const TURN_AFTER_LOST_RACES = 2;
+/** How long a turn holds appends back (renewed by every race lost meanwhile). */
+const TURN_MS = 2_000;
+const TURN_HOLDER = 'compactor';
+
 /**
  * Rewrites each group, then commits every rewritten one in one snapshot and records it; returns
  * one outcome per group, in order. Updates `context.loaded` to the committed version.
@@ -243,33 +250,48 @@ async function commitRun(groups: readonly RewriteGroup[], context: GroupContext)
   const operation = !context.exclude ? 'replace' : outputs.length === 0 ? 'delete' : 'overwrite';
   const inputs = rewritten.flatMap((r) => r.group.files.map((f) => f.uri));
   let result: Awaited<ReturnType<typeof replaceFiles>>;
+  // After losing races to appends, the replace takes a short turn at the table's commits
+  // (appends wait before claiming) and retries at once; the turn ends with its record.
+  let turn = false;
+  const onLostRace = async (attempt: number) => {
+    if (attempt < TURN_AFTER_LOST_RACES) return false;
+    await takeTurn(deps.registry.client, row.id, { holder: TURN_HOLDER, untilMs: clock.now() + TURN_MS });
+    turn = true;
+    return true;
+  };
   try {
-    result = await replaceFiles(deps.store, table, {
-      snapshotId: newSnapshotId(),
-      inputs,
-      outputs: outputs.map(dataFileSource),
-      gone: () => notLive(deps.registry.client, row.id, inputs),
-      summary: COMPACTION_SUMMARY,
-      operation,
-      knownVersion: context.loaded.version,
-      clock,
-      ...(deps.limits ? { limits: deps.limits } : {}),
+    try {
+      result = await replaceFiles(deps.store, table, {
+        snapshotId: newSnapshotId(),
+        inputs,
+        outputs: outputs.map(dataFileSource),
+        gone: () => notLive(deps.registry.client, row.id, inputs),
+        summary: COMPACTION_SUMMARY,
+        operation,
+        knownVersion: context.loaded.version,
+        clock,
+        onLostRace,
+        ...(deps.limits ? { limits: deps.limits } : {}),
+      });
+    } catch (error) {
+      // A concurrent delete or compaction won: our outputs stay unreferenced, the registry untouched.
+      if (!isInputsGone(error)) throw error;
+      for (const r of rewritten) outcomes[r.index] = { ...outcomes[r.index]!, refused: 'inputs_gone' };
+      return outcomes;
+    }
+    await recordCompaction(deps.registry.client, {
+      tableId: row.id,
+      pointer: tablePointer(row.id, result.commit),
+      snapshot: snapshotRecord(result.snapshot, result.commit.metadataLocation),
+      inputUris: inputs,
+      outputs,
+      nowMs: clock.now(),
     });
-  } catch (error) {
-    // A concurrent delete or compaction won: our outputs stay unreferenced, the registry untouched.
-    if (!isInputsGone(error)) throw error;
-    for (const r of rewritten) outcomes[r.index] = { ...outcomes[r.index]!, refused: 'inputs_gone' };
-    return outcomes;
+  } finally {
+    // A turn left behind runs out by itself (TURN_MS).
+    if (turn) await endTurn(deps.registry.client, row.id, TURN_HOLDER).catch(() => undefined);
   }
   const { commit, snapshot } = result;
-  await recordCompaction(deps.registry.client, {
-    tableId: row.id,
-    pointer: tablePointer(row.id, commit),
-    snapshot: snapshotRecord(snapshot, commit.metadataLocation),
-    inputUris: inputs,
-    outputs,
-    nowMs: clock.now(),
-  });
   context.loaded = commit;
   for (const r of rewritten) {
     outcomes[r.index] = {

@@ -78,7 +78,7 @@ export function createIcebergUpdater(deps: IcebergUpdaterDeps): ComponentLogic {
         },
         'pending files committed',
       );
-      if ((await deps.registry.pendingFiles(tableId, 1)).length === 0) return true;
+      if (!result.pendingLeft) return true;
     }
     return false;
   };

@@ -11,13 +11,19 @@ import {
   claimAndReadPendingFiles,
   type ClaimedFile,
   openClaims,
-  recordCommit,
+  recordCommitAndRead,
   recordTablePointer,
   tablesWithWork,
 } from '../registry/commitState.js';
+import { currentTurn, waitOutTurn } from '../registry/commitTurns.js';
 import { recordedSnapshotIds } from '../registry/recordedSnapshots.js';
 import type { Registry } from '../registry/registry.js';
-import { tableMetadataFrom, tableMetadataStatement } from '../registry/registryReads.js';
+import {
+  anyPendingFrom,
+  anyPendingStatement,
+  tableMetadataFrom,
+  tableMetadataStatement,
+} from '../registry/registryReads.js';
 import {
   markRemovedFromTable,
   type RemovedInTable,
@@ -73,6 +79,8 @@ export interface CommittedPending {
   fileIds: number[];
   /** Metadata PUT attempts it took (more than 1 = it lost races or met transient errors). */
   attempts: number;
+  /** Whether files were pending when the commit was recorded (they arrived meanwhile). */
+  pendingLeft: boolean;
   recovery: RecoveryReport;
 }
 
@@ -84,35 +92,44 @@ export type CommitPendingResult = CommittedPending | 'nothing pending';
  */
 export async function commitPending(tableId: number, deps: UpdaterDeps): Promise<CommitPendingResult> {
   try {
-    return await commitPendingOnce(tableId, deps, true);
+    return await commitPendingOnce(tableId, deps, { trustPointer: true, yieldTurn: true });
   } catch (error) {
     if (!(error instanceof IcebergError && error.details.reason === 'already_in_table')) throw error;
     // Another engine's commit, unseen by the trusted pointer, added some of the files: the
     // claim went back; a look that probes adopts that commit and appends the rest.
-    return commitPendingOnce(tableId, deps, false);
+    return commitPendingOnce(tableId, deps, { trustPointer: false, yieldTurn: false });
   }
 }
+
+/** The longest an append waits for another committer's turn (lib/registry/commitTurns.ts). */
+const MAX_TURN_WAIT_MS = 3_000;
 
 async function commitPendingOnce(
   tableId: number,
   deps: UpdaterDeps,
-  trustPointer: boolean,
+  how: { trustPointer: boolean; yieldTurn: boolean },
 ): Promise<CommitPendingResult> {
   const { registry, store } = deps;
   const clock = deps.clock ?? systemCommitClock;
   const limits: CommitLimits = { ...DEFAULT_COMMIT_LIMITS, ...deps.limits };
-  const [row, metadataRow, claims] = await Promise.all([
+  const [row, metadataRow, claims, turn] = await Promise.all([
     registry.tableById(tableId),
     registry.tableMetadata(tableId),
     openClaims(registry.client, tableId),
+    how.yieldTurn ? currentTurn(registry.client, tableId, clock.now()) : undefined,
   ]);
   if (row?.state !== 'active') return 'nothing pending';
+  if (turn) {
+    // The compactor's replace has the table for a moment: wait, then start from its commit.
+    await waitOutTurn(registry.client, tableId, turn, clock, MAX_TURN_WAIT_MS);
+    return commitPendingOnce(tableId, deps, { ...how, yieldTurn: false });
+  }
   const table: TableRef = { keyPrefix: row.key_prefix, location: row.location };
   // With no claim to judge against the table, the registry's pointer to a version this process
   // holds is taken as the newest (no probe): a newer one is found by the metadata PUT, a lost
   // race. An open claim may have reached a version nobody recorded, so recovery probes.
   const trustKnown =
-    trustPointer && claims.length === 0 ? { currentSnapshotId: row.current_snapshot_id } : undefined;
+    how.trustPointer && claims.length === 0 ? { currentSnapshotId: row.current_snapshot_id } : undefined;
   const ensured = await ensureRegisteredTable(deps, row, metadataRow, table, clock, trustKnown);
   const context = {
     registry,
@@ -184,13 +201,17 @@ async function commitPendingOnce(
   // The snapshot was found already in the table (an earlier attempt's lost answer) without an
   // attempt reading them here: read before the files turn `committed`.
   replaced ??= await replacedBy(registry.client, tableId, target);
-  await Promise.all([
-    recordCommit(registry.client, {
-      pointer: tablePointer(tableId, commit),
-      snapshot: snapshotRecord(snapshot, commit.metadataLocation),
-      fileIds,
-      nowMs: clock.now(),
-    }),
+  const [recorded] = await Promise.all([
+    recordCommitAndRead(
+      registry.client,
+      {
+        pointer: tablePointer(tableId, commit),
+        snapshot: snapshotRecord(snapshot, commit.metadataLocation),
+        fileIds,
+        nowMs: clock.now(),
+      },
+      [anyPendingStatement(tableId)],
+    ),
     writeVersionHint(store, table, commit.version),
   ]);
   await markRemovedFromTable(
@@ -209,6 +230,7 @@ async function commitPendingOnce(
     filesAdded: fileIds.length,
     fileIds,
     attempts: commit.attempts,
+    pendingLeft: anyPendingFrom(recorded.reads[0]!),
     recovery,
   };
 }

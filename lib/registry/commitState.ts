@@ -238,6 +238,15 @@ export interface CommitRecord {
 
 /** Records a commit in one transaction; returns the number of files marked committed. */
 export async function recordCommit(client: Client, record: CommitRecord): Promise<number> {
+  return (await recordCommitAndRead(client, record)).committed;
+}
+
+/** `recordCommit` with the results of `reads`, run in the same request after the record. */
+export async function recordCommitAndRead(
+  client: Client,
+  record: CommitRecord,
+  reads: readonly InStatement[] = [],
+): Promise<{ committed: number; reads: ResultSet[] }> {
   const { pointer, snapshot, nowMs } = record;
   const tableId = pointer.tableId;
   await ensureClaims(client);
@@ -262,14 +271,15 @@ export async function recordCommit(client: Client, record: CommitRecord): Promis
           ],
         };
   // One request (no statement needs another's answer): a round trip per statement adds up on sqld.
-  const results = await writeBatch(client, [
+  const statements = [
     pointerUpdate(pointer, nowMs),
     snapshotInsert(tableId, snapshot),
     deleteClaim(tableId, snapshot.snapshotId),
     files,
-  ]);
+  ];
+  const results = await writeBatch(client, [...statements, ...reads]);
   rememberRecorded(client, tableId, snapshot.snapshotId);
-  return results[3]?.rowsAffected ?? 0;
+  return { committed: results[3]?.rowsAffected ?? 0, reads: results.slice(statements.length) };
 }
 
 /** Moves the table pointer forward (table creation, schema or property commits). */

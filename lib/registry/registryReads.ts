@@ -54,6 +54,18 @@ export function tableMetadataFrom(result: ResultSet): TableMetadataRow | undefin
   return row ? plain<TableMetadataRow>(row, result.columns) : undefined;
 }
 
+/** Whether the table has a pending file, for a batch that asks it beside its own statements. */
+export function anyPendingStatement(tableId: number): InStatement {
+  return {
+    sql: "SELECT EXISTS (SELECT 1 FROM table_files WHERE table_id = ? AND iceberg_state = 'pending') AS pending",
+    args: [tableId],
+  };
+}
+
+export function anyPendingFrom(result: ResultSet): boolean {
+  return Number(result.rows[0]?.pending ?? 0) === 1;
+}
+
 /** Pending files of a table, oldest first: what the next append snapshot commits. */
 export async function pendingFiles(client: Client, tableId: number, limit = 1000): Promise<TableFileRow[]> {
   return select<TableFileRow>(

@@ -50,6 +50,11 @@ export interface CommitOptions {
    * registry record), instead of this commit waiting for it before returning.
    */
   deferVersionHint?: boolean;
+  /**
+   * Told of each race this commit lost (another writer created the version it tried): `true`
+   * retries at once, without the backoff (the caller has made room for it, e.g. a commit turn).
+   */
+  onLostRace?: (attempt: number) => Promise<boolean>;
 }
 
 export interface CommitResult extends LoadedTable {
@@ -70,8 +75,9 @@ export async function commitTable(
   let known = options.knownVersion ?? null;
   let lastError: unknown;
   let fresh = options.base;
+  let retryAtOnce = false;
   for (let attempt = 1; attempt <= limits.maxAttempts; attempt++) {
-    if (attempt > 1) await clock.sleep(commitBackoff(attempt - 1, limits, options.random));
+    if (attempt > 1 && !retryAtOnce) await clock.sleep(commitBackoff(attempt - 1, limits, options.random));
     try {
       const base = fresh ?? (await loadTable(store, table, { knownVersion: known }));
       fresh = undefined;
@@ -102,6 +108,7 @@ export async function commitTable(
       // a failed requirement or an invalid update is not (the builder saw the newest base).
       if (!(error instanceof StoreError && isRetryable(error))) throw error;
       lastError = error;
+      retryAtOnce = error.code === 'conflict' && ((await options.onLostRace?.(attempt)) ?? false);
     }
   }
   throw new IcebergError(

@@ -98,6 +98,38 @@ describe('commitTable', () => {
     expect(result.metadata.properties).toMatchObject({ other: 'x', mine: '2' });
   });
 
+  it('tells the caller of each lost race, and retries at once when it asks', async () => {
+    const losses: number[] = [];
+    const sleeps: number[] = [];
+    const clock: CommitClock = { now: noWait.now, sleep: async (ms) => void sleeps.push(ms) };
+    for (const atOnce of [false, true]) {
+      const { store, table } = await newTable();
+      let rivals = 0;
+      const result = await commitTable(
+        store,
+        table,
+        async () => {
+          // Someone else commits while each of our first two attempts is being built.
+          if (rivals++ < 2)
+            await commitTable(store, table, setProperty(`other${rivals}`, 'x'), { clock: noWait });
+          return setProperty('mine', 'y')();
+        },
+        {
+          clock,
+          random: () => 0.5,
+          onLostRace: async (attempt) => {
+            losses.push(attempt);
+            return atOnce;
+          },
+        },
+      );
+      expect(result).toMatchObject({ version: 4, attempts: 3 });
+    }
+    expect(losses).toEqual([1, 2, 1, 2]);
+    // The backoff before attempts 2 and 3 when the caller did not ask for more; none when it did.
+    expect(sleeps).toHaveLength(2);
+  });
+
   it('finds versions beyond a lagging pointer and hint', async () => {
     const { store, table } = await newTable();
     await commitTable(store, table, setProperty('a', '1'), { clock: noWait });

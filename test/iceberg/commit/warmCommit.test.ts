@@ -82,7 +82,7 @@ describe('a warm commit', () => {
     });
     const requests = counter.count();
     counter.stop();
-    expect(result).toMatchObject({ filesAdded: 2, attempts: 1 });
+    expect(result).toMatchObject({ filesAdded: 2, attempts: 1, pendingLeft: false });
     // No HEAD probe, no GET of the metadata or of the parent's manifest list.
     expect(calls).toEqual([
       'put *-m0.avro',
@@ -90,9 +90,9 @@ describe('a warm commit', () => {
       'put version-hint.text',
       'putIfAbsent v3.metadata.json',
     ]);
-    // Table, definition and open claims side by side; the claim (with its files, the definition
-    // and what they replace); the record.
-    expect(requests).toBe(5);
+    // Table, definition, open claims and commit turn side by side; the claim (with its files,
+    // the definition and what they replace); the record (with whether files are left pending).
+    expect(requests).toBe(6);
     expect(await readVersionHint(store, table)).toBe(3);
     const loaded = (await loadTable(store, table))!;
     expect(loaded.version).toBe(3);
@@ -117,18 +117,26 @@ describe('a warm commit', () => {
     expect((await registry.tableById(tableId))?.metadata_version).toBe(5);
   });
 
+  it('says, with its record, whether files are left pending', async () => {
+    await addOrderFiles(registry, store, { count: 2, firstId: 250 });
+    const deps = { registry, store, limits: { maxFilesPerCommit: 1 } };
+    expect(await commitPending(tableId, deps)).toMatchObject({ filesAdded: 1, pendingLeft: true });
+    expect(await commitPending(tableId, deps)).toMatchObject({ filesAdded: 1, pendingLeft: false });
+  });
+
   it('probes when a claim is open: recovery must see every version', async () => {
-    // A committer that PUT v6 and died before its registry record: its claim is open, its
-    // version unrecorded. The trusted pointer (v5) would hide v6 from recovery.
+    // A committer that PUT the next version and died before its registry record: its claim is
+    // open, its version unrecorded. The trusted pointer would hide that version from recovery.
     await addOrderFiles(registry, store, { count: 1, firstId: 300 });
-    const v5 = await readVersion(store, table, 5);
-    await store.putIfAbsent(metadataKey(table, 6), metadataText(v5.metadata));
+    const current = (await registry.tableById(tableId))!.metadata_version!;
+    const newest = await readVersion(store, table, current);
+    await store.putIfAbsent(metadataKey(table, current + 1), metadataText(newest.metadata));
     await registry.client.execute({
       sql: `UPDATE table_files SET iceberg_state = 'committing', target_snapshot_id = '42'
             WHERE table_id = ? AND iceberg_state = 'pending'`,
       args: [tableId],
     });
     const calls = await storeCalls(store, () => commitPending(tableId, { registry, store }));
-    expect(calls.filter((c) => c.startsWith('head '))).toContain('head v6.metadata.json');
+    expect(calls.filter((c) => c.startsWith('head '))).toContain(`head v${current + 1}.metadata.json`);
   });
 });
