@@ -125,6 +125,8 @@ export async function probeLatest(
   from: number,
 ): Promise<{ version: number; etag: string }> {
   let start = { version: 0, etag: '' };
+  // Whether a version newer than the start point was found: the table is moving.
+  let moving = false;
   if (from > 0) {
     // The known version and the one after it side by side: a table nobody else committed to
     // since (the usual case) costs one round trip, not two.
@@ -133,17 +135,32 @@ export async function probeLatest(
       store.head(metadataKey(table, from + 1)),
     ]);
     if (info && !after) return { version: from, etag: info.etag };
-    if (info && after) start = { version: from + 1, etag: after.etag };
+    if (info && after) {
+      start = { version: from + 1, etag: after.etag };
+      moving = true;
+    }
   }
   if (start.version === 0) start = await highestListedVersion(store, table);
   let { version, etag } = start;
+  // Versions are contiguous (each created with putIfAbsent after the one before), so once the
+  // table is seen moving the next few are probed side by side: a committer that lost races to
+  // a busy table catches up in one round trip instead of one per version it missed.
   for (;;) {
-    const next = await store.head(metadataKey(table, version + 1));
-    if (!next) return { version, etag };
-    version += 1;
-    etag = next.etag;
+    const window = Array.from({ length: moving ? PROBE_WINDOW : 1 }, (_, i) => version + 1 + i);
+    const found = await Promise.all(window.map((v) => store.head(metadataKey(table, v))));
+    const absent = found.findIndex((info) => !info);
+    const present = absent === -1 ? found : found.slice(0, absent);
+    if (present.length > 0) {
+      version += present.length;
+      etag = present.at(-1)!.etag;
+      moving = true;
+    }
+    if (absent !== -1) return { version, etag };
   }
 }
+
+/** Versions probed side by side after the first one found newer than the start. */
+const PROBE_WINDOW = 4;
 
 /** The highest `v<N>.metadata.json` directly under the table's `metadata/` (0 when none). */
 export async function highestListedVersion(

@@ -11,7 +11,6 @@ import {
   describeManifest,
   type ManifestFile,
   type ManifestFileInput,
-  readManifestList,
   writeManifestList,
 } from '../spec/manifestList.js';
 import { MAIN_BRANCH, type Snapshot, type SnapshotOperation } from '../spec/snapshot.js';
@@ -20,7 +19,9 @@ import { schemaById, specById } from '../spec/tableMetadata.js';
 import type { TableCommit } from '../spec/tableUpdate.js';
 import { keyOfUri, newManifestKey, newManifestListKey, type TableRef, uriInTable } from '../tableLocation.js';
 import { type CommitClock, systemCommitClock } from './commitBackoff.js';
+import { mapInFlight } from '../../inFlight.js';
 import type { LoadedTable } from './loadTable.js';
+import { listedManifests, putManifestList } from './manifestLists.js';
 
 export interface FilesTakenOut {
   /** The parent's manifests, with those that held a taken-out file replaced by their rewrite. */
@@ -62,16 +63,18 @@ export async function takeOutOfManifests(
   snapshotId: bigint,
   rewrites: ManifestRewrites = new ManifestRewrites(),
 ): Promise<FilesTakenOut> {
-  const list = readManifestList(await store.get(keyOfUri(store, parent.manifestList))).manifests;
+  const list = await listedManifests(store, parent.manifestList);
   const known = rewrites.forPaths(paths);
   const manifests: ManifestFileInput[] = [];
   const removed: DataFile[] = [];
+  // The manifests not seen by an earlier attempt are read (and rewritten) side by side.
+  const unseen = list.filter((manifest) => !known.has(manifest.manifestPath));
+  await mapInFlight(unseen, MANIFESTS_IN_FLIGHT, async (manifest) => {
+    const rewritten = await rewriteWithout(store, table, base, manifest, paths, snapshotId);
+    known.set(manifest.manifestPath, rewritten ?? null);
+  });
   for (const manifest of list) {
-    let rewritten = known.get(manifest.manifestPath);
-    if (rewritten === undefined) {
-      rewritten = (await rewriteWithout(store, table, base, manifest, paths, snapshotId)) ?? null;
-      known.set(manifest.manifestPath, rewritten);
-    }
+    const rewritten = known.get(manifest.manifestPath);
     if (!rewritten) {
       manifests.push(manifest);
       continue;
@@ -81,6 +84,9 @@ export async function takeOutOfManifests(
   }
   return { manifests, removed };
 }
+
+/** Manifests read at once (each a small GET; a table has tens to hundreds of them). */
+const MANIFESTS_IN_FLIGHT = 16;
 
 /** Undefined when the manifest holds none of the files; otherwise its rewrite. */
 async function rewriteWithout(
@@ -150,7 +156,7 @@ export async function snapshotOnParent(
     sequenceNumber,
     manifests: change.manifests,
   });
-  await store.put(listKey, listBytes, { contentType: 'application/octet-stream' });
+  await putManifestList(store, listKey, listBytes);
   const snapshot: Snapshot = {
     snapshotId: change.snapshotId,
     parentSnapshotId: parent.snapshotId,

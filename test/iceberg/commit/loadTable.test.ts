@@ -100,8 +100,9 @@ describe('loadTable without a start point', () => {
     for (let v = VERSIONS - 2; v <= VERSIONS; v++) store.hideFromList.add(metadataKey(table, v));
     const loaded = await loadTable(store, table);
     expect(loaded?.version).toBe(VERSIONS);
+    // One probe past the listing; the table is seen moving, so the next four go side by side.
     expect(metadataHeads()).toEqual(
-      [VERSIONS - 2, VERSIONS - 1, VERSIONS, VERSIONS + 1].map((v) => metadataKey(table, v)),
+      [VERSIONS - 2, VERSIONS - 1, VERSIONS, VERSIONS + 1, VERSIONS + 2].map((v) => metadataKey(table, v)),
     );
   });
 
@@ -109,7 +110,12 @@ describe('loadTable without a start point', () => {
     const loaded = await loadTable(store, table, { knownVersion: VERSIONS - 1 });
     expect(loaded?.version).toBe(VERSIONS);
     expect(store.lists).toBe(0);
-    expect(metadataHeads()).toEqual([VERSIONS - 1, VERSIONS, VERSIONS + 1].map((v) => metadataKey(table, v)));
+    // The known version and the next together; a newer one found, the next four together.
+    expect(metadataHeads()).toEqual(
+      [VERSIONS - 1, VERSIONS, VERSIONS + 1, VERSIONS + 2, VERSIONS + 3, VERSIONS + 4].map((v) =>
+        metadataKey(table, v),
+      ),
+    );
   });
 
   it('answers undefined for a table with no metadata after one listing and one probe', async () => {
