@@ -226,7 +226,7 @@ interface Rewritten {
 }
 
 /** Races a replace loses before it takes a turn at the table's commits. */
-const TURN_AFTER_LOST_RACES = 2;
+const TURN_AFTER_LOST_RACES = 1;
 /** How long a turn holds appends back (renewed by every race lost meanwhile). */
 const TURN_MS = 2_000;
 const TURN_HOLDER = 'compactor';
@@ -250,9 +250,16 @@ async function commitRun(groups: readonly RewriteGroup[], context: GroupContext)
   const operation = !context.exclude ? 'replace' : outputs.length === 0 ? 'delete' : 'overwrite';
   const inputs = rewritten.flatMap((r) => r.group.files.map((f) => f.uri));
   let result: Awaited<ReturnType<typeof replaceFiles>>;
-  // After losing races to appends, the replace takes a short turn at the table's commits
-  // (appends wait before claiming) and retries at once; the turn ends with its record.
+  // After losing a race to appends (its rewrites are kept, so the next attempt reads only what
+  // the winners added), the replace takes a short turn at the table's commits (appends wait
+  // before claiming) and retries at once; the turn ends with its commit.
   let turn = false;
+  const endOwnTurn = async () => {
+    if (!turn) return;
+    turn = false;
+    // A turn left behind runs out by itself (TURN_MS).
+    await endTurn(deps.registry.client, row.id, TURN_HOLDER).catch(() => undefined);
+  };
   const onLostRace = async (attempt: number) => {
     if (attempt < TURN_AFTER_LOST_RACES) return false;
     await takeTurn(deps.registry.client, row.id, { holder: TURN_HOLDER, untilMs: clock.now() + TURN_MS });
@@ -273,6 +280,8 @@ async function commitRun(groups: readonly RewriteGroup[], context: GroupContext)
         onLostRace,
         ...(deps.limits ? { limits: deps.limits } : {}),
       });
+      // Appends go on from here (they probe past a turn, so the record need not come first).
+      await endOwnTurn();
     } catch (error) {
       // A concurrent delete or compaction won: our outputs stay unreferenced, the registry untouched.
       if (!isInputsGone(error)) throw error;
@@ -288,8 +297,7 @@ async function commitRun(groups: readonly RewriteGroup[], context: GroupContext)
       nowMs: clock.now(),
     });
   } finally {
-    // A turn left behind runs out by itself (TURN_MS).
-    if (turn) await endTurn(deps.registry.client, row.id, TURN_HOLDER).catch(() => undefined);
+    await endOwnTurn();
   }
   const { commit, snapshot } = result;
   context.loaded = commit;

@@ -120,9 +120,10 @@ async function commitPendingOnce(
   ]);
   if (row?.state !== 'active') return 'nothing pending';
   if (turn) {
-    // The compactor's replace has the table for a moment: wait, then start from its commit.
+    // The compactor's replace has the table for a moment: wait, then start from its commit
+    // (probing: its registry record may come after the turn ends).
     await waitOutTurn(registry.client, tableId, turn, clock, MAX_TURN_WAIT_MS);
-    return commitPendingOnce(tableId, deps, { ...how, yieldTurn: false });
+    return commitPendingOnce(tableId, deps, { trustPointer: false, yieldTurn: false });
   }
   const table: TableRef = { keyPrefix: row.key_prefix, location: row.location };
   // With no claim to judge against the table, the registry's pointer to a version this process

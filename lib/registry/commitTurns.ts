@@ -18,7 +18,7 @@ const TURNS_DDL = `CREATE TABLE IF NOT EXISTS commit_turns (
   until_ms INTEGER NOT NULL)`;
 const turnsReady = new WeakSet<Client>();
 
-export async function ensureTurns(client: Client): Promise<void> {
+async function ensureTurns(client: Client): Promise<void> {
   if (turnsReady.has(client)) return;
   await client.execute(TURNS_DDL);
   turnsReady.add(client);

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactTable } from '../../lib/compactor/compactTable.js';
+import { type CommitTurn, currentTurn } from '../../lib/registry/commitTurns.js';
 import { ManifestEntryStatus } from '../../lib/iceberg/spec/dataFile.js';
 import { inheritFromManifestFile, readManifest } from '../../lib/iceberg/spec/manifest.js';
 import { readManifestList } from '../../lib/iceberg/spec/manifestList.js';
@@ -107,16 +108,27 @@ describe('compaction racing appends and crashing', () => {
     landed.push(late.files[0]!);
     await lake.land(late.files[0]!.path, new Uint8Array(readFileSync(late.files[0]!.absolute)));
     // Just before the compactor's metadata PUT, the updater commits the new file first.
-    const store = new FaultyStore(lake.store).inject({
-      method: 'putIfAbsent',
-      key: /metadata\/v\d+\.metadata\.json$/,
-      when: 'before',
-      effect: () => lake.deliver(lake.updater),
-    });
+    const turns: (CommitTurn | undefined)[] = [];
+    const store = new FaultyStore(lake.store)
+      .inject({
+        method: 'putIfAbsent',
+        key: /metadata\/v\d+\.metadata\.json$/,
+        when: 'before',
+        effect: () => lake.deliver(lake.updater),
+      })
+      .inject({
+        // The retry holds the table's turn (appends wait before claiming).
+        method: 'putIfAbsent',
+        key: /metadata\/v\d+\.metadata\.json$/,
+        when: 'before',
+        effect: async () => void turns.push(await currentTurn(lake.registry.client, tableId, Date.now())),
+      });
     const report = await compactTable(tableId, { registry: lake.registry, store });
     expect(report.groups).toHaveLength(1);
     expect(report.groups[0]).toMatchObject({ inputFiles: 5, attempts: 2 });
     expect(store.calls.putIfAbsent).toBeGreaterThanOrEqual(2);
+    expect(turns).toEqual([{ holder: 'compactor', untilMs: expect.any(Number) }]);
+    expect(await currentTurn(lake.registry.client, tableId, Date.now())).toBeUndefined();
     const live = await registryLiveFiles(lake, tableId);
     expect(live).toHaveLength(2);
     expect(live).toEqual(await icebergLiveFiles(lake, 'won'));
