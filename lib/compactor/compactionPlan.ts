@@ -5,10 +5,9 @@
  * cannot write is skipped; the groups come from the same `planCompaction` over the same live files, the
  * retractions from the same lineage query, and the manifest rewrite from the same thresholds.
  */
+import { listedManifests } from '../iceberg/commit/manifestLists.js';
 import { type LoadedTable, loadTable } from '../iceberg/commit/loadTable.js';
-import { readManifestList } from '../iceberg/spec/manifestList.js';
 import { currentSchema, currentSnapshot } from '../iceberg/spec/tableMetadata.js';
-import { keyOfUri } from '../iceberg/tableLocation.js';
 import { retractedOutputs } from '../registry/compactionLineage.js';
 import { type LiveFile, liveFiles } from '../registry/compactionState.js';
 import type { Registry } from '../registry/registry.js';
@@ -79,7 +78,7 @@ async function manifestPlan(
   const rewriteAt = manifestMinCount(properties);
   const snapshot = currentSnapshot(loaded.metadata);
   if (!snapshot) return undefined;
-  const list = readManifestList(await store.get(keyOfUri(store, snapshot.manifestList))).manifests;
+  const list = await listedManifests(store, snapshot.manifestList);
   const small = smallManifests(list, properties);
   return { small: small.length, total: list.length, rewriteAt };
 }

@@ -5,13 +5,13 @@
  * give the statistics and the lineage again), entries it DELETED are the inputs. Recording is
  * idempotent. A retraction (rows left out) is the same commit as an `overwrite` or `delete`.
  */
+import { listedManifests } from '../iceberg/commit/manifestLists.js';
 import { parquetMetadataAsync } from 'hyparquet';
 import type { CommitClock } from '../iceberg/commit/commitBackoff.js';
 import type { LoadedTable } from '../iceberg/commit/loadTable.js';
 import { snapshotRecord, tablePointer } from '../iceberg/commit/registryRecords.js';
 import { ManifestEntryStatus } from '../iceberg/spec/dataFile.js';
 import { inheritFromManifestFile, readManifest } from '../iceberg/spec/manifest.js';
-import { readManifestList } from '../iceberg/spec/manifestList.js';
 import type { Snapshot } from '../iceberg/spec/snapshot.js';
 import { keyOfUri } from '../iceberg/tableLocation.js';
 import { inspectParquet } from '../parquet/inspectParquet.js';
@@ -116,7 +116,7 @@ async function changesOf(
 ): Promise<{ inputs: string[]; outputs: string[] }> {
   const inputs: string[] = [];
   const outputs: string[] = [];
-  const list = readManifestList(await store.get(keyOfUri(store, snapshot.manifestList))).manifests;
+  const list = await listedManifests(store, snapshot.manifestList);
   for (const manifest of list) {
     if (manifest.addedSnapshotId !== snapshot.snapshotId) continue;
     const read = readManifest(await store.get(keyOfUri(store, manifest.manifestPath)));

@@ -6,20 +6,16 @@
  * numbers as EXISTING, so time travel and incremental reads see no difference. The change is
  * recomputed from each fresh base after a lost race, so it never undoes a concurrent commit.
  */
+import { listedManifests, putManifestList } from '../iceberg/commit/manifestLists.js';
 import { type CommitOptions, commitTable } from '../iceberg/commit/commitTable.js';
 import { systemCommitClock } from '../iceberg/commit/commitBackoff.js';
 import type { LoadedTable } from '../iceberg/commit/loadTable.js';
 import { mergeManifests, mergePolicy } from '../iceberg/commit/mergeManifests.js';
-import {
-  ManifestContentType,
-  type ManifestFile,
-  readManifestList,
-  writeManifestList,
-} from '../iceberg/spec/manifestList.js';
+import { ManifestContentType, type ManifestFile, writeManifestList } from '../iceberg/spec/manifestList.js';
 import { MAIN_BRANCH, newSnapshotId, type Snapshot } from '../iceberg/spec/snapshot.js';
 import { buildSnapshotSummary, changesOf } from '../iceberg/spec/snapshotSummary.js';
 import { currentSnapshot, snapshotById } from '../iceberg/spec/tableMetadata.js';
-import { keyOfUri, newManifestListKey, type TableRef, uriInTable } from '../iceberg/tableLocation.js';
+import { newManifestListKey, type TableRef, uriInTable } from '../iceberg/tableLocation.js';
 import type { ObjectStore } from '../store/objectStore.js';
 
 export const MANIFEST_MIN_COUNT = 'astha.compaction.manifest-min-count';
@@ -69,7 +65,7 @@ export async function rewriteManifests(
       const parent = currentSnapshot(fresh.metadata);
       if (!parent) return 'noop';
       const policy = mergePolicy(options.properties);
-      const list = readManifestList(await store.get(keyOfUri(store, parent.manifestList))).manifests;
+      const list = await listedManifests(store, parent.manifestList);
       if (smallManifests(list, options.properties).length < options.minCount) return 'noop';
       const merged = await mergeManifests({
         store,
@@ -91,7 +87,7 @@ export async function rewriteManifests(
         sequenceNumber,
         manifests: merged,
       });
-      await store.put(listKey, listBytes, { contentType: 'application/octet-stream' });
+      await putManifestList(store, listKey, listBytes);
       const snapshot: Snapshot = {
         snapshotId,
         parentSnapshotId: parent.snapshotId,

@@ -5,10 +5,11 @@
  * rows would be counted twice), e.g. the other engine's own data file that the watcher then
  * registered. Reads only the snapshot's own manifests (those it added), not the whole table.
  */
+import { listedManifests } from './manifestLists.js';
 import type { ObjectStore } from '../../store/objectStore.js';
 import { type DataFile, ManifestEntryStatus } from '../spec/dataFile.js';
 import { inheritFromManifestFile, readManifest } from '../spec/manifest.js';
-import { ManifestContentType, readManifestList } from '../spec/manifestList.js';
+import { ManifestContentType } from '../spec/manifestList.js';
 import type { Snapshot } from '../spec/snapshot.js';
 import { currentSnapshot, type TableMetadata } from '../spec/tableMetadata.js';
 import { keyOfUri } from '../tableLocation.js';
@@ -36,7 +37,7 @@ export function isAsthaMaintenance(snapshot: Snapshot): boolean {
 
 /** The data files `snapshot` itself added (ADDED entries of the manifests it wrote). */
 export async function filesAddedBy(store: ObjectStore, snapshot: Snapshot): Promise<DataFile[]> {
-  const list = readManifestList(await store.get(keyOfUri(store, snapshot.manifestList))).manifests;
+  const list = await listedManifests(store, snapshot.manifestList);
   const added: DataFile[] = [];
   for (const manifest of list) {
     if (manifest.content !== ManifestContentType.DATA || manifest.addedSnapshotId !== snapshot.snapshotId)
