@@ -15,6 +15,7 @@ import {
   type RowSegment,
 } from './compactionLineage.js';
 import { type CommittedSnapshot, pointerUpdate, snapshotInsert, type TablePointer } from './commitState.js';
+import { anyPendingFrom, anyPendingStatement } from './registryReads.js';
 import { NOW_SQL } from './schema.js';
 import { writeBatch } from './writeTransaction.js';
 
@@ -30,16 +31,12 @@ export interface LiveFile {
   asthaWritten: boolean;
 }
 
-/** The table's committed (live) Parquet files, oldest first. */
 /** Whether files of the table wait to be committed (appends go before more compaction). */
 export async function appendsWaiting(client: Client, tableId: number): Promise<boolean> {
-  const result = await client.execute({
-    sql: "SELECT 1 FROM table_files WHERE table_id = ? AND iceberg_state = 'pending' LIMIT 1",
-    args: [tableId],
-  });
-  return result.rows.length > 0;
+  return anyPendingFrom(await client.execute(anyPendingStatement(tableId)));
 }
 
+/** The table's committed (live) Parquet files, oldest first. */
 export async function liveFiles(client: Client, tableId: number): Promise<LiveFile[]> {
   const result = await client.execute({
     sql: `SELECT f.id, f.path, f.uri, f.size, s.record_count, f.partition_path, f.partition_values_json,
